@@ -1,0 +1,73 @@
+"""One entry point that turns any file a user hands us into a Negotiation (or says why not)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from .negotiation import Negotiation
+from .sdp import SdpError, parse_description
+
+#: Extra readers by suffix (captures, browser dumps, HAR), registered by the modules that own them.
+#: Each takes a path and returns one or more Negotiations.
+READERS: dict[str, Callable[[Path], list[Negotiation]]] = {}
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SdpError("no such file", str(path)) from None
+    except IsADirectoryError:
+        raise SdpError("is a directory, expected a file", str(path)) from None
+    except UnicodeDecodeError:
+        raise SdpError("not a text file (expected SDP, JSON or candidate lines)", str(path)) from None
+    except OSError as exc:
+        raise SdpError(f"cannot read: {exc.strerror}", str(path)) from None
+
+
+def _snapshot(obj: dict, source: str) -> Negotiation:
+    """A JSON snapshot: {"offer": {type,sdp}|str, "answer": ..., "http": [...], "protocol": ...}."""
+    sides = {}
+    for side in ("offer", "answer"):
+        value = obj.get(side)
+        if value is None:
+            continue
+        text = value.get("sdp") if isinstance(value, dict) else value
+        if not isinstance(text, str):
+            raise SdpError(f'"{side}" must be SDP text or {{"type","sdp"}}', source)
+        sides[side] = parse_description(text, f"{source} ({side})", type=side)
+    http = obj.get("http") or []
+    if not isinstance(http, list) or not all(isinstance(h, dict) for h in http):
+        raise SdpError('"http" must be a list of objects', source)
+    return Negotiation(source, sides.get("offer"), sides.get("answer"), http, obj.get("protocol"))
+
+
+def load_negotiations(path: str | Path) -> list[Negotiation]:
+    """Everything in a file: a bare SDP, a {type,sdp} JSON, a snapshot, candidate lines, or a registered format."""
+    p = Path(path)
+    for suffix, reader in READERS.items():
+        if p.name.endswith(suffix):
+            return reader(p)
+    text = _read_text(p)
+    stripped = text.lstrip("\ufeff").strip()
+    if stripped.startswith("{"):
+        try:
+            obj = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise SdpError(f"invalid JSON: {exc.msg} (column {exc.colno})", str(p), exc.lineno) from None
+        if isinstance(obj, dict) and ("offer" in obj or "answer" in obj):
+            return [_snapshot(obj, str(p))]
+    description = parse_description(text, str(p))
+    offer = description if description.type == "offer" else None
+    answer = description if description.type != "offer" else None
+    return [Negotiation(str(p), offer, answer)]
+
+
+def load_negotiation(path: str | Path) -> Negotiation:
+    """The first (usually only) negotiation in a file."""
+    found = load_negotiations(path)
+    if not found:
+        raise SdpError("holds no session to analyze", str(path))
+    return found[0]

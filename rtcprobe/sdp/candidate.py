@@ -1,0 +1,137 @@
+"""The one ICE candidate parser (RFC 8839 §5.1), keeping every extension attribute."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .errors import CandidateError
+from .priority import DecodedPriority, decode_priority
+
+CANDIDATE_TYPES = ("host", "srflx", "prflx", "relay")
+TCP_TYPES = ("active", "passive", "so")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ICE candidate as written in SDP or trickled."""
+
+    foundation: str
+    component: int
+    transport: str
+    priority: int
+    address: str
+    port: int
+    type: str
+    raddr: str | None = None
+    rport: int | None = None
+    tcptype: str | None = None
+    generation: int | None = None
+    ufrag: str | None = None
+    network_id: int | None = None
+    network_cost: int | None = None
+    extras: tuple[tuple[str, str], ...] = ()
+    mid: str | None = field(default=None, compare=False)
+
+    @cached_property
+    def decoded_priority(self) -> DecodedPriority:
+        return decode_priority(self.priority, self.type, self.component, self.transport)
+
+    @property
+    def is_mdns(self) -> bool:
+        """Chromium hides host IPs behind random `<uuid>.local` names (RFC 8839 §5.1 mDNS)."""
+        return self.address.lower().endswith(".local")
+
+    @property
+    def address_family(self) -> str:
+        if self.is_mdns:
+            return "mDNS"
+        try:
+            return f"IPv{ipaddress.ip_address(self.address).version}"
+        except ValueError:
+            return "hostname"
+
+    def to_sdp(self) -> str:
+        """The candidate attribute value, without the `a=` prefix."""
+        parts = [
+            f"candidate:{self.foundation}", str(self.component), self.transport,
+            str(self.priority), self.address, str(self.port), "typ", self.type,
+        ]
+        if self.raddr is not None:
+            parts += ["raddr", self.raddr]
+        if self.rport is not None:
+            parts += ["rport", str(self.rport)]
+        if self.tcptype is not None:
+            parts += ["tcptype", self.tcptype]
+        if self.generation is not None:
+            parts += ["generation", str(self.generation)]
+        if self.ufrag is not None:
+            parts += ["ufrag", self.ufrag]
+        if self.network_id is not None:
+            parts += ["network-id", str(self.network_id)]
+        if self.network_cost is not None:
+            parts += ["network-cost", str(self.network_cost)]
+        for key, value in self.extras:
+            parts += [key, value]
+        return " ".join(parts)
+
+
+def _int(value: str, what: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise CandidateError(f"{what} must be a number, got {value!r}") from None
+
+
+def parse_candidate(text: str, mid: str | None = None) -> Candidate:
+    """Parse `a=candidate:...`, `candidate:...` or the bare attribute value."""
+    value = text.strip()
+    if value.startswith("a="):
+        value = value[2:]
+    if value.startswith("candidate:"):
+        value = value[len("candidate:"):]
+    tokens = value.split()
+    if len(tokens) < 8 or tokens[6] != "typ":
+        raise CandidateError(
+            "expected 'candidate:<foundation> <component> <transport> <priority> <address> <port>"
+            f" typ <type> ...', got {text.strip()[:80]!r}"
+        )
+    foundation, component, transport, priority, address, port, _, cand_type = tokens[:8]
+    known: dict[str, str] = {}
+    extras: list[tuple[str, str]] = []
+    rest = tokens[8:]
+    if len(rest) % 2:
+        raise CandidateError(f"extension attribute {rest[-1]!r} has no value")
+    for key, val in zip(rest[::2], rest[1::2], strict=True):
+        if key in ("raddr", "rport", "tcptype", "generation", "ufrag", "network-id", "network-cost"):
+            known[key] = val
+        else:
+            extras.append((key, val))
+    component_id = _int(component, "component")
+    if not 1 <= component_id <= 256:
+        raise CandidateError(f"component must be 1..256, got {component_id}")
+    prio = _int(priority, "priority")
+    if not 0 <= prio < 2**32:
+        raise CandidateError(f"priority must fit 32 bits, got {prio}")
+    port_number = _int(port, "port")
+    if not 0 <= port_number <= 65535:
+        raise CandidateError(f"port must be 0..65535, got {port_number}")
+    return Candidate(
+        foundation=foundation,
+        component=component_id,
+        transport=transport.lower(),
+        priority=prio,
+        address=address,
+        port=port_number,
+        type=cand_type,
+        raddr=known.get("raddr"),
+        rport=_int(known["rport"], "rport") if "rport" in known else None,
+        tcptype=known.get("tcptype"),
+        generation=_int(known["generation"], "generation") if "generation" in known else None,
+        ufrag=known.get("ufrag"),
+        network_id=_int(known["network-id"], "network-id") if "network-id" in known else None,
+        network_cost=_int(known["network-cost"], "network-cost") if "network-cost" in known else None,
+        extras=tuple(extras),
+        mid=mid,
+    )

@@ -1,0 +1,274 @@
+"""SDP text -> SessionDescription: sdp-transform for structure, the line pass for line numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import sdp_transform
+
+from .candidate import Candidate, parse_candidate
+from .codecs import Codec, parse_fmtp
+from .errors import CandidateError, SdpError
+from .lines import RawSection, is_candidate_line, numbered_lines, split_sections
+from .model import (
+    Attribute,
+    Fingerprint,
+    Group,
+    HeaderExtension,
+    MediaSection,
+    Origin,
+    Rid,
+    SessionDescription,
+    SsrcGroup,
+)
+
+#: Attributes the model interprets; anything else is kept as an unknown attribute and shown.
+KNOWN_ATTRIBUTES = frozenset(
+    ["rtpmap", "fmtp", "rtcp-fb", "extmap", "extmap-allow-mixed", "mid", "msid", "msid-semantic", "group", "ssrc", "ssrc-group", "rid", "simulcast", "sctp-port", "sctpmap", "max-message-size", "setup", "fingerprint", "ice-ufrag", "ice-pwd", "ice-options", "ice-lite", "ice-mismatch", "candidate", "end-of-candidates", "remote-candidates", "sendrecv", "sendonly", "recvonly", "inactive", "rtcp", "rtcp-mux", "rtcp-mux-only", "rtcp-rsize", "ptime", "maxptime", "crypto", "framerate", "bundle-only", "tls-id", "identity", "label", "content", "imageattr", "connection", "orient", "quality", "tool", "type", "charset", "sdplang", "lang", "keywds", "cat"]
+)
+DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _raw_attrs(section: RawSection) -> list[Attribute]:
+    return [Attribute(*raw.attribute, raw.line) for raw in section.attributes()]
+
+
+def _first(attrs: list[Attribute], name: str) -> Attribute | None:
+    return next((a for a in attrs if a.name == name), None)
+
+
+def _candidates(attrs: list[Attribute], source: str, mid: str | None) -> list[Candidate]:
+    out = []
+    for attr in attrs:
+        if attr.name == "candidate" and attr.value is not None:
+            try:
+                out.append(parse_candidate(attr.value, mid=mid))
+            except CandidateError as exc:  # already checked by the line pass; keep the promise anyway
+                raise SdpError(str(exc), source, attr.line) from None
+    return out
+
+
+def _codecs(media: dict[str, Any]) -> list[Codec]:
+    rtpmap = {int(r["payload"]): r for r in media.get("rtp", []) if _int_or_none(r.get("payload")) is not None}
+    fmtp = {int(f["payload"]): parse_fmtp(str(f.get("config", ""))) for f in media.get("fmtp", [])
+            if _int_or_none(f.get("payload")) is not None}
+    feedback: dict[str, list[str]] = {}
+    for fb in media.get("rtcpFb", []):
+        entry = " ".join(str(p) for p in (fb.get("type"), fb.get("subtype")) if p)
+        feedback.setdefault(str(fb.get("payload")), []).append(entry)
+    codecs = []
+    for token in str(media.get("payloads", "")).split():
+        pt = _int_or_none(token)
+        if pt is None or pt not in rtpmap and pt >= 96:
+            continue
+        entry = rtpmap.get(pt) or _static_payload(pt)
+        if entry is None:
+            continue
+        params = fmtp.get(pt, {})
+        codec = Codec(
+            payload_type=pt,
+            name=str(entry.get("codec", "")),
+            clock_rate=_int_or_none(entry.get("rate")) or 0,
+            channels=_int_or_none(entry.get("encoding")),
+            fmtp=params,
+            rtcp_fb=feedback.get(str(pt), []) + feedback.get("*", []),
+            associated_payload_type=_int_or_none(params.get("apt")),
+        )
+        if codec.name.lower() == "red" and "" in params:
+            codec.redundant_payload_types = [
+                n for n in (_int_or_none(p) for p in params[""].split("/")) if n is not None
+            ]
+            codec.associated_payload_type = next(iter(codec.redundant_payload_types), None)
+        codecs.append(codec)
+    return codecs
+
+
+#: RFC 3551 static payload types that may appear without an rtpmap line.
+_STATIC = {0: ("PCMU", 8000, 1), 8: ("PCMA", 8000, 1), 9: ("G722", 8000, 1), 13: ("CN", 8000, 1),
+           18: ("G729", 8000, 1)}
+
+
+def _static_payload(pt: int) -> dict[str, Any] | None:
+    if pt not in _STATIC:
+        return None
+    name, rate, channels = _STATIC[pt]
+    return {"codec": name, "rate": rate, "encoding": channels}
+
+
+def _media_section(index: int, media: dict[str, Any], section: RawSection, session: dict[str, Any],
+                   session_attrs: list[Attribute], source: str) -> MediaSection:
+    attrs = _raw_attrs(section)
+    mline = next(ln for ln in section.lines if ln.letter == "m")
+    kind, port, protocol, *formats = mline.value.split()
+    mid_attr = _first(attrs, "mid")
+    mid = mid_attr.value.strip() if mid_attr and mid_attr.value is not None else None
+    own_or_session = lambda name: _first(attrs, name) or _first(session_attrs, name)  # noqa: E731
+    direction = next((a.name for a in attrs if a.name in DIRECTIONS), None) or next(
+        (a.name for a in session_attrs if a.name in DIRECTIONS), "sendrecv")
+    options = own_or_session("ice-options")
+    setup = own_or_session("setup")
+    fingerprints = [a for a in attrs if a.name == "fingerprint"] or [
+        a for a in session_attrs if a.name == "fingerprint"]
+    ufrag, pwd = own_or_session("ice-ufrag"), own_or_session("ice-pwd")
+    msid = _first(attrs, "msid")
+    return MediaSection(
+        index=index,
+        kind=kind,
+        port=int(port.split("/")[0]),
+        protocol=protocol,
+        formats=formats,
+        mid=mid,
+        direction=direction,
+        rtcp_mux=_first(attrs, "rtcp-mux") is not None,
+        rtcp_rsize=_first(attrs, "rtcp-rsize") is not None,
+        setup=setup.value.strip() if setup and setup.value else None,
+        ice_ufrag=ufrag.value.strip() if ufrag and ufrag.value else None,
+        ice_pwd=pwd.value.strip() if pwd and pwd.value else None,
+        ice_options=options.value.split() if options and options.value else [],
+        fingerprints=[Fingerprint(*(f.value.split(" ", 1) + [""])[:2]) for f in fingerprints if f.value],
+        codecs=_codecs(media),
+        extensions=[
+            HeaderExtension(int(e["value"]), str(e.get("uri", "")), e.get("direction"), e.get("config"))
+            for e in media.get("ext", []) if _int_or_none(e.get("value")) is not None
+        ],
+        extmap_allow_mixed=bool(_first(attrs, "extmap-allow-mixed") or _first(session_attrs, "extmap-allow-mixed")),
+        ssrcs=_ssrcs(media),
+        ssrc_groups=[
+            SsrcGroup(str(g.get("semantics")), tuple(int(s) for s in str(g.get("ssrcs", "")).split()))
+            for g in media.get("ssrcGroups", [])
+        ],
+        rids=[Rid(str(r.get("id")), str(r.get("direction")), r.get("params")) for r in media.get("rids", [])],
+        simulcast=(_first(attrs, "simulcast").value if _first(attrs, "simulcast") else None),
+        sctp_port=_int_or_none(media.get("sctpPort")) or _sctpmap_port(media),
+        max_message_size=_int_or_none(media.get("maxMessageSize")),
+        candidates=_candidates(attrs, source, mid),
+        end_of_candidates=_first(attrs, "end-of-candidates") is not None,
+        msid=msid.value if msid else None,
+        ptime=_int_or_none(media.get("ptime")),
+        maxptime=_int_or_none(media.get("maxptime")),
+        crypto=[a.value or "" for a in attrs if a.name == "crypto"],
+        connection_address=(media.get("connection") or session.get("connection") or {}).get("ip"),
+        attributes=attrs,
+        unknown_attributes=[a for a in attrs if a.name not in KNOWN_ATTRIBUTES],
+    )
+
+
+def _sctpmap_port(media: dict[str, Any]) -> int | None:
+    sctpmap = media.get("sctpmap")
+    return _int_or_none(sctpmap.get("sctpmapNumber")) if isinstance(sctpmap, dict) else None
+
+
+def _ssrcs(media: dict[str, Any]) -> dict[int, dict[str, str]]:
+    out: dict[int, dict[str, str]] = {}
+    for entry in media.get("ssrcs", []):
+        ssrc = _int_or_none(entry.get("id"))
+        if ssrc is not None:
+            out.setdefault(ssrc, {})[str(entry.get("attribute", ""))] = str(entry.get("value", ""))
+    return out
+
+
+def _infer_type(media: list[MediaSection]) -> str | None:
+    """An offer says `setup:actpass`; an answer picks `active` or `passive` (RFC 5763 §5)."""
+    roles = {m.setup for m in media if m.setup}
+    if roles == {"actpass"}:
+        return "offer"
+    if roles and roles <= {"active", "passive"}:
+        return "answer"
+    return None
+
+
+def parse_fragment(text: str, source: str = "<string>") -> SessionDescription:
+    """A file of bare candidate lines (as copied from a trickle log or a study's snippet)."""
+    description = SessionDescription(source=source, text=text, fragment=True)
+    for number, line in numbered_lines(text):
+        stripped = line.strip()
+        if stripped.endswith("end-of-candidates"):
+            description.loose_end_of_candidates = True
+            continue
+        if not is_candidate_line(stripped):
+            raise SdpError(f"expected a candidate line ('a=candidate:...'), got {stripped[:60]!r}", source, number)
+        try:
+            description.loose_candidates.append(parse_candidate(stripped))
+        except CandidateError as exc:
+            raise SdpError(str(exc), source, number) from None
+    return description
+
+
+def parse_description(text: str, source: str = "<string>", type: str | None = None) -> SessionDescription:
+    """Parse SDP text, a JSON `{"type","sdp"}` object, or bare candidate lines."""
+    stripped = text.lstrip("\ufeff").strip()
+    if stripped.startswith("{"):
+        return _parse_json(stripped, source)
+    lines = numbered_lines(text)
+    if lines and is_candidate_line(lines[0][1]):
+        return parse_fragment(text, source)
+    warnings: list[str] = []
+    sections = split_sections(text, source, warnings)
+    parsed = sdp_transform.parse(text.lstrip("\ufeff"))
+    parsed_media = parsed.get("media", [])
+    if len(parsed_media) != len(sections) - 1:
+        raise SdpError(f"found {len(sections) - 1} m-lines but could interpret {len(parsed_media)}", source)
+    session_attrs = _raw_attrs(sections[0])
+    media = [
+        _media_section(i, m, sections[i + 1], parsed, session_attrs, source) for i, m in enumerate(parsed_media)
+    ]
+    groups = []
+    for attr in session_attrs:
+        if attr.name == "group" and attr.value:
+            semantics, *mids = attr.value.split()
+            groups.append(Group(semantics, tuple(mids)))
+    bundled = {mid for g in groups if g.semantics.upper() == "BUNDLE" for mid in g.mids}
+    for section in media:
+        section.bundled = section.mid in bundled
+    origin = parsed.get("origin") or {}
+    msid_semantic = parsed.get("msidSemantic") or {}
+    description = SessionDescription(
+        source=source,
+        text=text,
+        type=type or _infer_type(media),
+        origin=Origin(str(origin.get("username", "")), str(origin.get("sessionId", "")),
+                      str(origin.get("sessionVersion", "")), str(origin.get("address", ""))) if origin else None,
+        name=parsed.get("name"),
+        groups=groups,
+        msid_semantic=" ".join(str(v) for v in msid_semantic.values()) or None,
+        ice_lite=_first(session_attrs, "ice-lite") is not None,
+        media=media,
+        attributes=session_attrs,
+        unknown_attributes=[a for a in session_attrs if a.name not in KNOWN_ATTRIBUTES],
+        warnings=warnings,
+    )
+    return description
+
+
+def _parse_json(text: str, source: str) -> SessionDescription:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SdpError(f"invalid JSON: {exc.msg} (column {exc.colno})", source, exc.lineno) from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("sdp"), str):
+        raise SdpError('expected a JSON object {"type": "offer"|"answer", "sdp": "..."}', source, 1)
+    kind = obj.get("type") if obj.get("type") in ("offer", "answer", "pranswer") else None
+    return parse_description(obj["sdp"], f"{source} (sdp field)", type=kind)
+
+
+def load_description(path: str | Path) -> SessionDescription:
+    """Read one description from a file; errors name the file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SdpError("no such file", str(p)) from None
+    except UnicodeDecodeError:
+        raise SdpError("not a text file (expected SDP, JSON or candidate lines)", str(p)) from None
+    except OSError as exc:
+        raise SdpError(f"cannot read: {exc.strerror}", str(p)) from None
+    return parse_description(text, str(p))
