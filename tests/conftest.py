@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-
 from browser import BrowserPage, Chromium, chromium_missing_reason
 
 # -- headless Chromium (tests/browser.py) --

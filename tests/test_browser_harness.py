@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from browser import (
     BrowserError,
     BrowserPage,
     Chromium,
     apply_answer,
-    create_answer,
     browser_session,
+    create_answer,
     create_offer,
     datachannel_echo,
     get_stats,

@@ -1,0 +1,241 @@
+"""Diff two sessions: the study's candidate table, then every other semantic difference.
+
+Values that differ between any two sessions of the same service (session id/version, ICE
+credentials, fingerprints, SSRCs, cnames, msids, payload-type and extension-id numbers,
+ephemeral host ports, individual addresses) are *volatile*: shown apart, never a "change".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..negotiation import Negotiation
+from ..sdp import Codec, MediaSection, SessionDescription
+from .candidates import CandidateSet, candidate_set
+
+
+@dataclass
+class TableRow:
+    field: str
+    a: str
+    b: str
+    volatile: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.a != self.b
+
+
+@dataclass
+class Change:
+    area: str  # session, bundle, media, direction, codecs, fmtp, rtcp-fb, extensions, ice, dtls, sctp, ssrc, attributes, candidates
+    where: str
+    summary: str
+    a: Any = None
+    b: Any = None
+
+
+@dataclass
+class DiffResult:
+    label_a: str
+    label_b: str
+    candidate_table: list[TableRow]
+    changes: list[Change] = field(default_factory=list)
+    volatile: list[Change] = field(default_factory=list)
+
+    @property
+    def semantic_change(self) -> bool:
+        return bool(self.changes) or any(r.changed and not r.volatile for r in self.candidate_table)
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _ports(side: CandidateSet, other: CandidateSet) -> str:
+    """`3478 for UDP and TCP`, or `3478 for UDP only; 443 for TCP` when a port was narrowed."""
+    by_port: dict[int, list[str]] = {}
+    for transport, ports in side.ports_by_transport.items():
+        for port in ports:
+            by_port.setdefault(port, []).append(transport)
+    other_by_port: dict[int, set[str]] = {}
+    for transport, ports in other.ports_by_transport.items():
+        for port in ports:
+            other_by_port.setdefault(port, set()).add(transport)
+    parts = []
+    for port, transports in by_port.items():
+        narrowed = len(other_by_port.get(port, set()) - set(transports)) > 0
+        parts.append(f"{port} for {_join(transports)}{' only' if narrowed else ''}")
+    return "; ".join(parts) or "none"
+
+
+def candidate_table(a: CandidateSet, b: CandidateSet) -> list[TableRow]:
+    """The study's table, field by field."""
+    yes_no = {True: "yes", False: "no"}
+    rows = [
+        TableRow("IPs advertised", str(len(a.addresses)), str(len(b.addresses))),
+        TableRow("transports", ", ".join(a.transports) or "none", ", ".join(b.transports) or "none"),
+        TableRow("ports", _ports(a, b), _ports(b, a), volatile=a.ports_ephemeral and b.ports_ephemeral),
+        TableRow("separate RTCP candidate", yes_no[a.rtcp_component], yes_no[b.rtcp_component]),
+        TableRow("candidate count", str(a.count), str(b.count)),
+        TableRow("end-of-candidates", "present" if a.end_of_candidates else "absent",
+                 "present" if b.end_of_candidates else "absent"),
+        TableRow("candidate type", ", ".join(a.types) or "none", ", ".join(b.types) or "none"),
+    ]
+    for transport in dict.fromkeys(a.transports + b.transports):
+        pa = ", ".join(map(str, a.priorities_by_transport.get(transport, []))) or "—"
+        pb = ", ".join(map(str, b.priorities_by_transport.get(transport, []))) or "—"
+        rows.append(TableRow(f"{transport} priority", pa, pb))
+    return rows
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+        self.volatile: list[Change] = []
+
+    def compare(self, area: str, where: str, what: str, a: Any, b: Any, volatile: bool = False) -> None:
+        if a == b:
+            return
+        show = lambda v: "none" if v in (None, "", [], ()) else (", ".join(map(str, v)) if isinstance(v, list | tuple) else str(v))  # noqa: E731
+        change = Change(area, where, f"{where}: {what} {show(a)} → {show(b)}", a, b)
+        (self.volatile if volatile else self.changes).append(change)
+
+    def changed(self, area: str, where: str, what: str, a: Any, b: Any) -> None:
+        """A volatile value too long or too secret to print: say only that it changed."""
+        if a != b:
+            self.volatile.append(Change(area, where, f"{where}: {what} changed"))
+
+    def add(self, area: str, where: str, summary: str, a: Any = None, b: Any = None) -> None:
+        self.changes.append(Change(area, where, f"{where}: {summary}", a, b))
+
+
+def _identity(codec: Codec, section: MediaSection) -> str:
+    """Codec identity that survives payload-type renumbering (RTX/RED named by what they protect)."""
+    if codec.role in ("rtx", "red") and codec.associated_payload_type is not None:
+        target = section.codec(codec.associated_payload_type)
+        if target is not None and target is not codec:
+            return f"{codec.name.lower()} for {target.identity}"
+    return codec.identity
+
+
+def _label(identity: str) -> str:
+    return identity.split(";")[0] + (f" ({identity.split('profile-level-id=')[1].split(';')[0]})"
+                                     if "profile-level-id=" in identity else "")
+
+
+def _diff_codecs(out: _Collector, where: str, ma: MediaSection, mb: MediaSection) -> None:
+    ca = {_identity(c, ma): c for c in ma.codecs}
+    cb = {_identity(c, mb): c for c in mb.codecs}
+    removed = [k for k in ca if k not in cb]
+    added = [k for k in cb if k not in ca]
+    if removed:
+        out.add("codecs", where, f"codecs removed: {', '.join(map(_label, removed))}", removed, None)
+    if added:
+        out.add("codecs", where, f"codecs added: {', '.join(map(_label, added))}", None, added)
+    common_a = [k for k in ca if k in cb]
+    common_b = [k for k in cb if k in ca]
+    if common_a != common_b:
+        out.add("codecs", where, f"codec order {', '.join(map(_label, common_a))} → {', '.join(map(_label, common_b))}",
+                common_a, common_b)
+    for key in common_a:
+        a, b = ca[key], cb[key]
+        name = _label(key)
+        out.compare("codecs", where, f"payload type of {name}", a.payload_type, b.payload_type, volatile=True)
+        fa = {k: v for k, v in a.fmtp.items() if k != "apt" and k != ""}
+        fb = {k: v for k, v in b.fmtp.items() if k != "apt" and k != ""}
+        for param in dict.fromkeys(list(fa) + list(fb)):
+            out.compare("fmtp", where, f"{name} fmtp {param}", fa.get(param), fb.get(param))
+        out.compare("rtcp-fb", where, f"{name} rtcp-fb", sorted(a.rtcp_fb), sorted(b.rtcp_fb))
+
+
+def _diff_extensions(out: _Collector, where: str, ma: MediaSection, mb: MediaSection) -> None:
+    ea = {e.uri: e for e in ma.extensions}
+    eb = {e.uri: e for e in mb.extensions}
+    for uri in ea.keys() - eb.keys():
+        out.add("extensions", where, f"header extension removed: {ea[uri].name}", uri, None)
+    for uri in eb.keys() - ea.keys():
+        out.add("extensions", where, f"header extension added: {eb[uri].name}", None, uri)
+    for uri in ea.keys() & eb.keys():
+        out.compare("extensions", where, f"{ea[uri].name} direction", ea[uri].direction, eb[uri].direction)
+        out.compare("extensions", where, f"{ea[uri].name} id", ea[uri].id, eb[uri].id, volatile=True)
+
+
+def _diff_media(out: _Collector, ma: MediaSection, mb: MediaSection) -> None:
+    where = mb.label if ma.label == mb.label else f"{ma.label} / {mb.label}"
+    out.compare("media", where, "kind", ma.kind, mb.kind)
+    out.compare("media", where, "rejected", ma.rejected, mb.rejected)
+    out.compare("media", where, "protocol", ma.protocol, mb.protocol)
+    out.compare("direction", where, "direction", ma.direction, mb.direction)
+    _diff_codecs(out, where, ma, mb)
+    _diff_extensions(out, where, ma, mb)
+    out.compare("media", where, "rtcp-mux", ma.rtcp_mux, mb.rtcp_mux)
+    out.compare("media", where, "rtcp-rsize", ma.rtcp_rsize, mb.rtcp_rsize)
+    out.compare("media", where, "ptime", ma.ptime, mb.ptime)
+    out.compare("ice", where, "ice-options", ma.ice_options, mb.ice_options)
+    out.compare("ice", where, "ice-ufrag", ma.ice_ufrag, mb.ice_ufrag, volatile=True)
+    out.changed("ice", where, "ice-pwd", ma.ice_pwd, mb.ice_pwd)
+    out.compare("dtls", where, "DTLS setup role", ma.setup, mb.setup)
+    out.compare("dtls", where, "fingerprint algorithm", sorted({f.algorithm for f in ma.fingerprints}),
+                sorted({f.algorithm for f in mb.fingerprints}))
+    out.changed("dtls", where, "fingerprint", [f.value for f in ma.fingerprints], [f.value for f in mb.fingerprints])
+    out.compare("sctp", where, "sctp-port", ma.sctp_port, mb.sctp_port)
+    out.compare("sctp", where, "max-message-size", ma.max_message_size, mb.max_message_size)
+    out.compare("simulcast", where, "simulcast", ma.simulcast, mb.simulcast)
+    out.compare("simulcast", where, "rids", [f"{r.id} {r.direction}" for r in ma.rids],
+                [f"{r.id} {r.direction}" for r in mb.rids])
+    out.compare("ssrc", where, "ssrc-group semantics", sorted(g.semantics for g in ma.ssrc_groups),
+                sorted(g.semantics for g in mb.ssrc_groups))
+    out.compare("ssrc", where, "SSRCs", sorted(ma.ssrcs), sorted(mb.ssrcs), volatile=True)
+    out.compare("ssrc", where, "cnames", sorted({v.get("cname", "") for v in ma.ssrcs.values()}),
+                sorted({v.get("cname", "") for v in mb.ssrcs.values()}), volatile=True)
+    out.compare("ssrc", where, "msid", ma.msid, mb.msid, volatile=True)
+    unknown_a = sorted(f"{a.name}:{a.value}" if a.value else a.name for a in ma.unknown_attributes)
+    unknown_b = sorted(f"{a.name}:{a.value}" if a.value else a.name for a in mb.unknown_attributes)
+    out.compare("attributes", where, "other attributes", unknown_a, unknown_b)
+
+
+def _pair_media(a: SessionDescription, b: SessionDescription) -> list[tuple[MediaSection | None, MediaSection | None]]:
+    mids_a = [m.mid for m in a.media]
+    mids_b = [m.mid for m in b.media]
+    if None not in mids_a and None not in mids_b and set(mids_a) & set(mids_b):
+        pairs = [(m, b.section(m.mid)) for m in a.media]
+        pairs += [(None, m) for m in b.media if a.section(m.mid) is None]  # type: ignore[arg-type]
+        return pairs
+    length = max(len(a.media), len(b.media))
+    return [(a.media[i] if i < len(a.media) else None, b.media[i] if i < len(b.media) else None) for i in range(length)]
+
+
+def diff_descriptions(a: SessionDescription, b: SessionDescription, label_a: str = "A", label_b: str = "B") -> DiffResult:
+    out = _Collector()
+    if not (a.fragment or b.fragment):
+        out.compare("session", "session", "origin session id", a.origin and a.origin.session_id,
+                    b.origin and b.origin.session_id, volatile=True)
+        out.compare("session", "session", "origin session version", a.origin and a.origin.session_version,
+                    b.origin and b.origin.session_version, volatile=True)
+        out.compare("bundle", "session", "BUNDLE groups", [" ".join(g.mids) for g in a.bundle_groups],
+                    [" ".join(g.mids) for g in b.bundle_groups])
+        out.compare("ice", "session", "ice-lite", a.ice_lite, b.ice_lite)
+        out.compare("session", "session", "msid-semantic", a.msid_semantic, b.msid_semantic, volatile=True)
+        for ma, mb in _pair_media(a, b):
+            if ma is None:
+                out.add("media", mb.label, "m-line added", None, mb.kind)  # type: ignore[union-attr]
+            elif mb is None:
+                out.add("media", ma.label, "m-line removed", ma.kind, None)
+            else:
+                _diff_media(out, ma, mb)
+    ca, cb = candidate_set(a), candidate_set(b)
+    out.compare("candidates", "candidates", "addresses", ca.addresses, cb.addresses, volatile=True)
+    out.compare("candidates", "candidates", "address families", ca.families, cb.families)
+    return DiffResult(label_a, label_b, candidate_table(ca, cb), out.changes, out.volatile)
+
+
+def diff(a: Negotiation, b: Negotiation, side: str = "primary", labels: tuple[str, str] | None = None) -> DiffResult:
+    """Diff two negotiations on one side: the answers (what the service did), the offers, or primary."""
+    da, db = a.side(side), b.side(side)
+    if da is None or db is None:
+        missing = a.source if da is None else b.source
+        raise ValueError(f"{missing}: has no {side} to compare")
+    label_a, label_b = labels or (a.label or a.source, b.label or b.source)
+    return diff_descriptions(da, db, label_a, label_b)
