@@ -24,7 +24,8 @@ class UsageError(Exception):
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    """A terminal's own width; 120 columns when piped, so tables do not fold in files and logs."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def _warn(messages: list[str]) -> None:

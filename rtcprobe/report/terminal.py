@@ -30,8 +30,8 @@ def render_candidates(cset: CandidateSet, console: Console, title: str = "Candid
     if not cset.rows:
         console.print(f"[dim]{title}: none[/dim]")
         return
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
-    for name in ("mid", "comp", "proto", "address", "port", "type", "tcptype", "priority", "type/local pref"):
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("mid", "comp", "transport", "address", "port", "type", "priority", "type/local pref"):
         table.add_column(name, overflow="fold", no_wrap=name != "address", min_width=15 if name == "address" else None)
     notes: dict[str, int] = {}
     for r in cset.rows:
@@ -40,8 +40,8 @@ def render_candidates(cset: CandidateSet, console: Console, title: str = "Candid
         if r.priority_note:
             marker = f" [{notes.setdefault(r.priority_note, len(notes) + 1)}]"
         table.add_row(
-            str(r.mid or "-"), str(r.component), r.transport.upper(), Text(address), str(r.port), r.type,
-            r.tcptype or "", str(r.priority), f"{r.type_preference}/{r.local_preference}{marker}",
+            str(r.mid or "-"), str(r.component), f"{r.transport.upper()} {r.tcptype or ''}".strip(),
+            Text(address), str(r.port), r.type, str(r.priority), f"{r.type_preference}/{r.local_preference}{marker}",
         )
     console.print(table)
     for note, number in notes.items():
