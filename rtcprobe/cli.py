@@ -29,9 +29,9 @@ def _console() -> Console:
 
 
 def _warn(messages: list[str]) -> None:
-    err = Console(stderr=True, highlight=False)
+    """One line each on stderr, never wrapped, so scripts can grep them."""
     for message in messages:
-        err.print(f"[yellow]warning:[/yellow] {message}", markup=True, highlight=False)
+        print(f"rtcprobe: warning: {message}", file=sys.stderr)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:

@@ -1,0 +1,69 @@
+"""Mangled SDP never escapes as anything but a result or rtcprobe's own parse error."""
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rtcprobe.analyze.candidates import candidate_set
+from rtcprobe.analyze.diff import diff_descriptions
+from rtcprobe.analyze.profile import profile
+from rtcprobe.negotiation import Negotiation
+from rtcprobe.sdp import SdpError, parse_description
+
+CAPTURES = Path(__file__).resolve().parents[1] / "captures"
+SEEDS = [(CAPTURES / name).read_text() for name in
+         ("openai-ga-2025-09-answer.sdp", "openai-api-demo-offer.sdp", "openai-2024-11-candidates.txt")]
+LINES = [line for seed in SEEDS for line in seed.splitlines()]
+
+
+@st.composite
+def mangled_sdp(draw: st.DrawFn) -> str:
+    lines = draw(st.sampled_from(SEEDS)).splitlines()
+    for _ in range(draw(st.integers(0, 6))):
+        action = draw(st.sampled_from(["drop", "dup", "swap", "mutate", "insert", "truncate"]))
+        if not lines:
+            break
+        i = draw(st.integers(0, len(lines) - 1))
+        if action == "drop":
+            del lines[i]
+        elif action == "dup":
+            lines.insert(i, lines[i])
+        elif action == "swap":
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif action == "mutate":
+            line = lines[i]
+            pos = draw(st.integers(0, max(len(line) - 1, 0)))
+            lines[i] = line[:pos] + draw(st.text(max_size=4)) + line[pos + 1:]
+        elif action == "insert":
+            lines.insert(i, draw(st.sampled_from(LINES)) if draw(st.booleans()) else draw(st.text(max_size=30)))
+        else:
+            lines[i] = lines[i][: draw(st.integers(0, len(lines[i])))]
+    return draw(st.sampled_from(["\r\n", "\n"])).join(lines)
+
+
+def analyze_all(text: str) -> None:
+    description = parse_description(text, "fuzz.sdp")
+    neg = Negotiation("fuzz.sdp", answer=description)
+    profile(neg)
+    candidate_set(description)
+    diff_descriptions(description, parse_description(SEEDS[0]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled_sdp())
+def test_mangled_sdp_gives_result_or_parse_error(text: str) -> None:
+    try:
+        analyze_all(text)
+    except SdpError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("fuzz.sdp")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text_gives_result_or_parse_error(text: str) -> None:
+    try:
+        analyze_all(text)
+    except SdpError:
+        pass
