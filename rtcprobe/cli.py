@@ -12,9 +12,9 @@ from . import __version__
 from .analyze.candidates import candidate_set
 from .analyze.diff import diff
 from .analyze.profile import profile
+from .errors import InputError
 from .inputs import load_negotiations
 from .report import jsonout, terminal
-from .sdp import SdpError
 
 EXIT_OK, EXIT_CHANGES, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except (SdpError, UsageError) as exc:
+    except (InputError, UsageError) as exc:
         print(f"rtcprobe: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -9,9 +9,14 @@ from pathlib import Path
 from .negotiation import Negotiation
 from .sdp import SdpError, parse_description
 
-#: Extra readers by suffix (captures, browser dumps, HAR), registered by the modules that own them.
-#: Each takes a path and returns one or more Negotiations.
-READERS: dict[str, Callable[[Path], list[Negotiation]]] = {}
+def _capture(path: Path) -> list[Negotiation]:
+    from .capture import load
+
+    return [load(path).negotiation]
+
+
+#: Readers by file suffix (captures; browser dumps and HAR join here). Each returns Negotiations.
+READERS: dict[str, Callable[[Path], list[Negotiation]]] = {".jsonl": _capture}
 
 
 def _read_text(path: Path) -> str:

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
+from ..errors import InputError
 
-class SdpError(ValueError):
-    """Bad input: one line that says where and what was expected."""
 
-    def __init__(self, message: str, source: str = "<string>", line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.source = source
-        self.line = line
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}" if self.line is not None else self.source
-        return f"{where}: {self.message}"
+class SdpError(InputError):
+    """Bad SDP (or a file that should have held SDP)."""
 
 
 class CandidateError(ValueError):
