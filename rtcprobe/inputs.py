@@ -9,6 +9,7 @@ from pathlib import Path
 from .negotiation import Negotiation
 from .sdp import SdpError, parse_description
 
+
 def _capture(path: Path) -> list[Negotiation]:
     from .capture import load
 
