@@ -34,6 +34,10 @@ Events (fields beyond ``event`` and ``t``):
                      lost: [seq, ...] (NACK only), size: int
 - ``stats``          reports: [ {"id", "type", "timestamp" (capture clock s), ...W3C fields} ]
 - ``extensions_seen`` direction: "sent"|"received", ssrc: int, ids: [int, ...]
+- ``ice_servers``    source: "options"|"whip-link", urls: [..] (credentials never written), applied: bool,
+                     note: str
+- ``ice_pairs``      pairs: [{"local", "remote", "state", "nominated"}] (aioice's check list, at connect
+                     or failure)
 - ``error``          phase: "http"|"ice"|"dtls"|"media"|"datachannel"|"setup", message: str
 - ``end``            reason: one of END_REASONS, diagnosis: str, duration: float
 """
@@ -53,12 +57,14 @@ DC_MESSAGE = "dc_message"
 RTCP = "rtcp"
 STATS = "stats"
 EXTENSIONS_SEEN = "extensions_seen"
+ICE_SERVERS = "ice_servers"
+ICE_PAIRS = "ice_pairs"
 ERROR = "error"
 END = "end"
 
 EVENT_NAMES = (
     HEADER, SDP, CANDIDATE, STATE, HTTP, RTP_FIRST, DATACHANNEL, DC_MESSAGE,
-    RTCP, STATS, EXTENSIONS_SEEN, ERROR, END,
+    RTCP, STATS, EXTENSIONS_SEEN, ICE_SERVERS, ICE_PAIRS, ERROR, END,
 )
 
 #: RTCP packet classes, by (PT, FMT) — see rtcprobe.probe.rtcp for the classifier.

@@ -1,0 +1,87 @@
+"""Connect-time breakdown and response latencies of a capture: where the setup time went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..capture import Capture
+from ..capture import events as ev
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One step of connection set-up: [start, end] on the capture clock; None when it never ended."""
+
+    name: str
+    start: float | None
+    end: float | None
+
+    @property
+    def duration(self) -> float | None:
+        if self.start is None or self.end is None:
+            return None
+        return max(self.end - self.start, 0.0)
+
+
+@dataclass
+class ConnectBreakdown:
+    """HTTP, ICE, DTLS, first media, data channel: the waterfall of a session's set-up."""
+
+    phases: list[Phase]
+    total: float | None  # capture start -> last phase that ended (media or channel)
+    failed_phase: str | None = None
+    response_latencies: list[float] = field(default_factory=list)
+
+    def phase(self, name: str) -> Phase | None:
+        return next((p for p in self.phases if p.name == name), None)
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {p.name: p.duration for p in self.phases} | {"total": self.total}
+
+
+def _first_t(events: list[dict], **match: object) -> float | None:
+    return next((e["t"] for e in events if all(e.get(k) == v for k, v in match.items())), None)
+
+
+def connect_breakdown(capture: Capture) -> ConnectBreakdown:
+    """Derive each phase from the events; phases that did not happen are absent or open-ended."""
+    events = capture.events
+    offer_http = next((e for e in capture.http if e.get("phase", "offer") == "offer"), None)
+    http = Phase("http", offer_http.get("t_request"), offer_http.get("t_response")) if offer_http else None
+    ice_start = _first_t(events, event=ev.STATE, machine="ice_connection", state="checking")
+    ice_end = next((e["t"] for e in events if e.get("event") == ev.STATE and e.get("machine") == "ice_connection"
+                    and e.get("state") in ("connected", "completed")), None)
+    dtls_start = _first_t(events, event=ev.STATE, machine="dtls", state="connecting") or ice_end
+    dtls_end = _first_t(events, event=ev.STATE, machine="dtls", state="connected") or _first_t(
+        events, event=ev.STATE, machine="connection", state="connected")
+    media_end = _first_t(events, event=ev.RTP_FIRST, direction="received")
+    channel_end = _first_t(events, event=ev.DATACHANNEL, action="open")
+    phases = [p for p in (
+        http,
+        Phase("ice", ice_start, ice_end) if ice_start is not None else None,
+        Phase("dtls", dtls_start, dtls_end) if dtls_start is not None else None,
+        Phase("first media", dtls_end, media_end) if dtls_end is not None and media_end is not None else None,
+        Phase("data channel", dtls_end, channel_end) if dtls_end is not None and channel_end is not None else None,
+    ) if p is not None]
+    ends = [p.end for p in phases if p.end is not None]
+    failed = next((p.name for p in phases if p.end is None), None)
+    if failed is None and not capture.ok and capture.end:
+        failed = {"http": "http", "ice": "ice", "dtls": "dtls", "media": "first media"}.get(capture.reason)
+    return ConnectBreakdown(phases, max(ends) if ends else None, failed, response_latencies(capture))
+
+
+def response_latencies(capture: Capture) -> list[float]:
+    """Seconds from each message we sent on a data channel to the next message that came back.
+
+    For a realtime voice agent this is the request → first event latency; for the reference
+    target's echo it is the data-channel round trip.
+    """
+    out = []
+    pending: float | None = None
+    for e in capture.of(ev.DC_MESSAGE):
+        if e.get("direction") == "sent":
+            pending = e["t"] if pending is None else pending
+        elif pending is not None:
+            out.append(e["t"] - pending)
+            pending = None
+    return out

@@ -1,0 +1,23 @@
+"""Subcommands of `rtcprobe`: each module has `register(subparsers)` and small handlers."""
+
+import sys
+
+from rich.console import Console
+
+
+class UsageError(Exception):
+    """Bad arguments or input: one line on stderr, exit status 2."""
+
+
+EXIT_OK, EXIT_CHANGES, EXIT_BAD_INPUT, EXIT_SESSION_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 1, 130
+
+
+def console() -> Console:
+    """A terminal's own width; 120 columns when piped, so tables do not fold in files and logs."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+def warn(messages: list[str]) -> None:
+    """One line each on stderr, never wrapped, so scripts can grep them."""
+    for message in messages:
+        print(f"rtcprobe: warning: {message}", file=sys.stderr)

@@ -1,0 +1,49 @@
+"""`rtcprobe demo`: the reference target in-process, a real audio+video+data-channel capture, the summary."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..probe.options import ProbeOptions
+from . import console
+
+#: Realtime-API-shaped messages the demo sends once `oai-events` is open.
+DEMO_MESSAGES = (
+    {"type": "session.update", "session": {"type": "realtime", "instructions": "You are a test target."}},
+    {"type": "conversation.item.create",
+     "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hello"}]}},
+    {"type": "response.create"},
+)
+
+
+async def run_demo(duration: float, output_dir: Path, live: bool) -> tuple[object, Path]:
+    from ..server import ServerConfig, run_server
+    from .probe import run_capture
+
+    token = f"demo-{secrets.token_hex(8)}"  # shows the secret handling end to end; never written
+    runner, base_url = await run_server(ServerConfig(host="127.0.0.1", port=0, token=token))
+    try:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        options = ProbeOptions(
+            target=f"{base_url}/v1/realtime/calls", output=output_dir / f"demo-{stamp}.jsonl", protocol="openai",
+            token=token, audio="tone", video=True, video_size=(640, 360), fps=10, duration=duration,
+            send=[json.dumps(m) for m in DEMO_MESSAGES],
+        )
+        result = await run_capture(options, console(), live=live)
+    finally:
+        await runner.cleanup()
+    return result, options.output
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .probe import _exit_status, summarise
+
+    out = console()
+    result, _ = asyncio.run(run_demo(args.duration, Path("captures"), live=not args.no_live and not args.json))
+    summarise(result, out, as_json=args.json)  # type: ignore[arg-type]
+    return _exit_status(result)  # type: ignore[arg-type]

@@ -1,0 +1,86 @@
+"""`rtcprobe analyze` and `rtcprobe diff`: read sessions, print the study's tables."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..analyze.candidates import candidate_set
+from ..analyze.diff import diff
+from ..analyze.profile import profile
+from ..inputs import load_negotiations
+from ..negotiation import Negotiation
+from ..report import jsonout, terminal
+from . import EXIT_CHANGES, EXIT_OK, UsageError, console, warn
+
+
+def _analysis_document(negotiation: Negotiation) -> dict:
+    result = profile(negotiation)
+    description = negotiation.primary
+    return {
+        "source": negotiation.source, "described": result.described, "profile": result.rows,
+        "dropped": result.dropped, "candidates": candidate_set(description), "warnings": result.warnings,
+        "unknown_attributes": [
+            {"where": where, "line": a.line, "name": a.name, "value": a.value}
+            for where, attrs in [("session", description.unknown_attributes)]
+            + [(m.label, m.unknown_attributes) for m in description.media]
+            for a in attrs
+        ],
+    }
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    documents = []
+    out = console()
+    for negotiation in load_negotiations(args.file):
+        if args.side != "primary":
+            chosen = negotiation.side(args.side)
+            if chosen is None:
+                raise UsageError(f"{negotiation.source}: has no {args.side}")
+            negotiation = Negotiation(negotiation.source, **{args.side: chosen}, http=negotiation.http)
+        warn(negotiation.warnings)
+        if args.json:
+            documents.append(_analysis_document(negotiation))
+            continue
+        terminal.render_profile(profile(negotiation), out)
+        terminal.render_candidates(candidate_set(negotiation.primary), out)
+        terminal.render_unknown_attributes(negotiation.primary, out)
+    if args.json:
+        print(jsonout.dumps(documents[0] if len(documents) == 1 else documents))
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    a = load_negotiations(args.a)[0]
+    b = load_negotiations(args.b)[0]
+    labels = tuple(args.labels.split(",", 1)) if args.labels else None
+    if labels is not None and len(labels) != 2:
+        raise UsageError("--labels takes two names separated by a comma, e.g. --labels November,New")
+    try:
+        result = diff(a, b, side=args.side, labels=labels)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    warn(a.warnings + b.warnings)
+    if args.json:
+        print(jsonout.dumps(result))
+    else:
+        terminal.render_diff(result, console(), show_volatile=not args.hide_volatile)
+    return EXIT_CHANGES if args.exit_code and result.semantic_change else EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("analyze", help="profile a session: SDP, JSON {type,sdp}, snapshot, capture or candidate lines")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("--side", choices=("primary", "offer", "answer"), default="primary",
+                   help="which description to profile (default: the answer when there is one)")
+    p.set_defaults(handler=cmd_analyze)
+
+    p = sub.add_parser("diff", help="what changed between two sessions")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("--exit-code", action="store_true", help="exit 1 when there are semantic changes")
+    p.add_argument("--side", choices=("primary", "offer", "answer"), default="primary")
+    p.add_argument("--labels", help="column names for A and B, comma-separated")
+    p.add_argument("--hide-volatile", action="store_true", help="do not list volatile differences")
+    p.set_defaults(handler=cmd_diff)

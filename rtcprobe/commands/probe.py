@@ -1,0 +1,183 @@
+"""`rtcprobe capture` and `rtcprobe demo`: run a real session, show it live, summarise it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from ..analyze.feedback import feedback_counts
+from ..analyze.latency import connect_breakdown
+from ..analyze.profile import profile
+from ..capture import load
+from ..probe.options import PhaseTimeouts, ProbeOptions
+from ..probe.session import ProbeResult, ProbeSession, ProbeStatus
+from ..report import jsonout
+from ..report.summary import render_summary
+from ..signaling import guess_protocol
+from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SESSION_FAILED, UsageError, console
+
+PROTOCOL_CHOICES = ("whip", "openai", "openai-beta", "sdp-post")
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)x(\d+)", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1920x1080, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _timeouts(values: list[str]) -> PhaseTimeouts:
+    """`--timeout 10` sets every phase; `--timeout ice=5` one phase."""
+    timeouts = PhaseTimeouts()
+    for value in values:
+        name, sep, seconds = value.partition("=")
+        try:
+            if not sep:
+                for phase in vars(timeouts):
+                    setattr(timeouts, phase, float(name))
+            elif name in vars(timeouts):
+                setattr(timeouts, name, float(seconds))
+            else:
+                raise UsageError(f"--timeout: unknown phase {name!r} (one of {', '.join(vars(timeouts))})")
+        except ValueError:
+            raise UsageError(f"--timeout: expected seconds or PHASE=SECONDS, got {value!r}") from None
+    return timeouts
+
+
+def _default_output(target: str) -> Path:
+    host = urlsplit(target).hostname or "target"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("captures") / f"{re.sub(r'[^A-Za-z0-9.-]', '_', host)}-{stamp}.jsonl"
+
+
+def _token_from_env(name: str | None, protocol: str) -> str | None:
+    """An explicit --token-env, or OPENAI_API_KEY for the openai protocols only (never sent elsewhere)."""
+    if name:
+        return os.environ.get(name)
+    return os.environ.get("OPENAI_API_KEY") if protocol in ("openai", "openai-beta") else None
+
+
+def options_from_args(args: argparse.Namespace) -> ProbeOptions:
+    session = None
+    if args.session:
+        try:
+            session = json.loads(Path(args.session).read_text())
+        except FileNotFoundError:
+            raise UsageError(f"{args.session}: no such file") from None
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{args.session}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    for message in args.send:
+        try:
+            json.loads(message)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--send: not JSON ({exc.msg}): {message[:60]!r}") from None
+    protocol = args.protocol or guess_protocol(args.target)
+    token = args.token or _token_from_env(args.token_env, protocol)
+    audio = None if args.audio == "none" else args.audio
+    return ProbeOptions(
+        target=args.target, output=Path(args.output) if args.output else _default_output(args.target),
+        protocol=protocol, token=token, audio=audio, audio_codec=args.audio_codec, video=args.video,
+        video_size=args.video_size, fps=args.fps, datachannel=args.datachannel, send=args.send,
+        duration=args.duration, stats_interval=args.stats_interval, timeouts=_timeouts(args.timeout),
+        ice_servers=args.ice_server, model=args.model, session=session, offer_format=args.offer_format,
+    )
+
+
+def _status_table(status: ProbeStatus, target: str) -> Table:
+    table = Table.grid(padding=(0, 2))
+    rtt = f"{status.round_trip_time * 1000:.1f} ms" if status.round_trip_time else "—"
+    table.add_row("[bold]target[/bold]", target)
+    table.add_row("[bold]phase[/bold]", f"{status.phase}  (connection {status.connection_state}, ICE {status.ice_state})")
+    table.add_row("[bold]elapsed[/bold]", f"{status.elapsed:.1f} s")
+    table.add_row("[bold]RTP packets[/bold]", f"{status.packets_sent} sent, {status.packets_received} received")
+    table.add_row("[bold]RTT[/bold]", rtt)
+    table.add_row("[bold]messages[/bold]", f"{status.messages_received} received")
+    return table
+
+
+async def run_capture(options: ProbeOptions, out: Console, live: bool = True) -> ProbeResult:
+    """Run one probe with a live view when the terminal supports it."""
+    if not live or not out.is_terminal:
+        return await ProbeSession(options).run()
+    with Live(_status_table(ProbeStatus(), options.target), console=out, refresh_per_second=4, transient=True) as view:
+        return await ProbeSession(options, lambda s: view.update(_status_table(s, options.target))).run()
+
+
+def summarise(result: ProbeResult, out: Console, as_json: bool = False) -> None:
+    capture = load(result.path)
+    breakdown = connect_breakdown(capture)
+    negotiated = capture.negotiation
+    prof = profile(negotiated) if negotiated.answer or negotiated.offer else None
+    feedback = feedback_counts(capture)
+    if as_json:
+        print(jsonout.dumps({"capture": result.path, "reason": result.reason, "diagnosis": result.diagnosis,
+                             "duration": result.duration, "connect": breakdown, "profile": prof,
+                             "rtcp": {"sent": feedback.sent, "received": feedback.received}}))
+        return
+    render_summary(path=result.path, reason=result.reason, diagnosis=result.diagnosis, breakdown=breakdown,
+                   profile=prof, feedback=feedback, console=out)
+
+
+def _exit_status(result: ProbeResult) -> int:
+    if result.reason == "completed":
+        return EXIT_OK
+    return EXIT_INTERRUPTED if result.reason == "interrupted" else EXIT_SESSION_FAILED
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    options = options_from_args(args)
+    out = console()
+    result = asyncio.run(run_capture(options, out, live=not args.no_live and not args.json))
+    summarise(result, out, as_json=args.json)
+    return _exit_status(result)
+
+
+def add_probe_arguments(p: argparse.ArgumentParser) -> None:
+    """Media, data-channel and timing flags shared by `capture` and `demo`."""
+    p.add_argument("--audio", default="tone", help="tone, tone:HZ, silence, wav:PATH or none (default tone)")
+    p.add_argument("--audio-codec", choices=("opus", "pcmu", "pcma"), default="opus")
+    p.add_argument("--video", action="store_true", help="send a moving test pattern")
+    p.add_argument("--video-size", type=_size, default=(1920, 1080), metavar="WxH")
+    p.add_argument("--fps", type=float, default=1.0)
+    p.add_argument("--datachannel", metavar="LABEL", help="open a data channel (openai protocols always open oai-events)")
+    p.add_argument("--send", action="append", default=[], metavar="JSON", help="message to send once the channel is open")
+    p.add_argument("--duration", type=float, default=5.0, help="seconds of media after connecting")
+    p.add_argument("--stats-interval", type=float, default=1.0)
+    p.add_argument("--timeout", action="append", default=[], metavar="[PHASE=]SECONDS",
+                   help="per-phase timeout: http, ice, dtls, media, datachannel (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    p.add_argument("--no-live", action="store_true", help="no live view")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("capture", help="establish a real session with a target and record it")
+    p.add_argument("target", help="URL: a WHIP endpoint, {base}/v1/realtime/calls, {base}/v1/realtime, or an SDP-POST URL")
+    p.add_argument("-o", "--output", help="capture file (default captures/HOST-TIME.jsonl)")
+    p.add_argument("--protocol", choices=PROTOCOL_CHOICES, help="default: guessed from the URL")
+    p.add_argument("--token", help="bearer token (never written anywhere)")
+    p.add_argument("--token-env", metavar="NAME",
+                   help="environment variable holding the token (default: OPENAI_API_KEY, for openai protocols only)")
+    p.add_argument("--model", help="realtime model name (openai protocols)")
+    p.add_argument("--session", metavar="FILE", help="JSON session config (openai protocols)")
+    p.add_argument("--offer-format", choices=("sdp", "json"), default="sdp", help="sdp-post: how to send the offer")
+    p.add_argument("--ice-server", action="append", default=[], metavar="URL", help="stun:/turn: server (none by default)")
+    add_probe_arguments(p)
+    p.set_defaults(handler=cmd_capture)
+
+    from .demo import cmd_demo
+
+    p = sub.add_parser("demo", help="run the whole loop against the built-in reference target")
+    p.add_argument("--duration", type=float, default=5.0)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-live", action="store_true")
+    p.set_defaults(handler=cmd_demo)

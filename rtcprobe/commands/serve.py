@@ -1,0 +1,44 @@
+"""`rtcprobe serve`: the reference target on loopback, until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from . import EXIT_OK
+
+ENDPOINTS = (("WHIP", "/whip"), ("OpenAI realtime calls (GA)", "/v1/realtime/calls"),
+             ("OpenAI realtime (beta)", "/v1/realtime"), ("SDP POST", "/offer"))
+
+
+async def _serve(config: object) -> None:
+    from ..server import run_server
+
+    runner, base_url = await run_server(config)  # type: ignore[arg-type]
+    try:
+        print(f"rtcprobe reference target at {base_url}", flush=True)
+        for name, path in ENDPOINTS:
+            print(f"  {name:28} {base_url}{path}", flush=True)
+        if getattr(config, "token", None):
+            print("  a bearer token is required (given with --token; not shown)", flush=True)
+        print("Ctrl-C to stop.", flush=True)
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ..server import config_from_args
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(config_from_args(args)))
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from ..server import add_serve_arguments
+
+    p = sub.add_parser("serve", help="run the reference target (WHIP, realtime calls, beta, SDP POST) on loopback")
+    add_serve_arguments(p)
+    p.set_defaults(handler=cmd_serve)

@@ -1,0 +1,49 @@
+"""One-line diagnoses of failed connections, from what aioice and aiortc saw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..sdp import Candidate
+
+
+def _pairs(connection: Any) -> list[Any]:
+    return list(getattr(connection, "_check_list", []) or [])
+
+
+def ice_pairs(connection: Any) -> list[dict[str, Any]]:
+    """The candidate pairs aioice formed, with their check state (for the capture and the diagnosis)."""
+    out = []
+    for pair in _pairs(connection):
+        local, remote = pair.local_candidate, pair.remote_candidate
+        out.append({
+            "local": f"{local.host}:{local.port}/{local.transport.lower()}",
+            "remote": f"{remote.host}:{remote.port}/{remote.transport.lower()}",
+            "state": pair.state.name.lower(),
+            "nominated": bool(pair.nominated),
+        })
+    return out
+
+
+def diagnose_ice(connection: Any, remote_candidates: list[Candidate]) -> str:
+    """Why ICE failed: which pairs were tried and what came back, or why none could be formed."""
+    pairs = ice_pairs(connection)
+    udp = [c for c in remote_candidates if c.transport == "udp"]
+    tcp = [c for c in remote_candidates if c.transport == "tcp"]
+    if not remote_candidates:
+        return "ICE failed: the answer carried no candidates and none were trickled"
+    if not udp and tcp:
+        return (f"ICE failed: the target offers only TCP candidates ({len(tcp)}, e.g. "
+                f"{tcp[0].address}:{tcp[0].port} tcptype {tcp[0].tcptype or '?'}); aiortc/aioice check UDP only, "
+                "so this target is not reachable by this probe (a browser may still connect over ICE-TCP)")
+    if not pairs:
+        families = sorted({c.address_family for c in udp})
+        return f"ICE failed: no candidate pair could be formed with the remote UDP candidates ({', '.join(families)})"
+    by_state: dict[str, int] = {}
+    for p in pairs:
+        by_state[p.get("state", "?")] = by_state.get(p.get("state", "?"), 0) + 1
+    tried = "; ".join(f"{p['local']} → {p['remote']}: {p['state']}" for p in pairs[:4])
+    more = f" (+{len(pairs) - 4} more)" if len(pairs) > 4 else ""
+    skipped = f"; {len(tcp)} TCP candidate(s) not checked (aioice checks UDP only)" if tcp else ""
+    states = ", ".join(f"{n} {s}" for s, n in sorted(by_state.items()))
+    return f"ICE failed after {len(pairs)} pair(s) ({states}): {tried}{more}; no STUN response came back{skipped}"

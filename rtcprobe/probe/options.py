@@ -1,0 +1,48 @@
+"""What a probe run is asked to do. The CLI maps flags 1:1 onto these fields."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class PhaseTimeouts:
+    """Seconds each phase may take before the capture ends with reason `timeout` (or the phase's own)."""
+
+    http: float = 15.0
+    ice: float = 10.0
+    dtls: float = 10.0
+    media: float = 5.0
+    datachannel: float = 10.0
+
+
+@dataclass
+class ProbeOptions:
+    target: str
+    output: Path
+    protocol: str | None = None  # guessed from the URL when None
+    token: str | None = None  # never written anywhere; see rtcprobe.redact
+    audio: str | None = "tone"  # "tone", "tone:440", "silence", "wav:PATH", or None for no audio
+    audio_codec: str = "opus"  # opus, pcmu, pcma
+    video: bool = False
+    video_size: tuple[int, int] = (1920, 1080)
+    fps: float = 1.0
+    datachannel: str | None = None  # label; openai protocols always open `oai-events`
+    send: list[str] = field(default_factory=list)  # messages sent once the channel is open
+    duration: float = 5.0
+    stats_interval: float = 1.0
+    timeouts: PhaseTimeouts = field(default_factory=PhaseTimeouts)
+    ice_servers: list[str] = field(default_factory=list)  # stun:/turn: URLs; none by default
+    model: str | None = None
+    session: dict[str, Any] | None = None  # realtime session config (openai protocols)
+    offer_format: str = "sdp"  # sdp-post: "sdp" or "json"
+
+    def for_header(self) -> dict[str, Any]:
+        """The options as recorded in the capture header: everything but the token."""
+        out = asdict(self)
+        out.pop("token", None)
+        out["output"] = str(self.output)
+        out["token_given"] = self.token is not None
+        return out

@@ -1,0 +1,423 @@
+"""One probe run: a real aiortc session against a target, recorded event by event.
+
+The run is a sequence of phases (signaling, ICE, DTLS, first media, data channel, steady state).
+Each phase has a timeout; the first one that fails ends the capture with a classified reason and
+a one-line diagnosis. Whatever happens, the capture file ends with an `end` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaBlackhole
+
+from ..capture import CaptureWriter
+from ..capture import events as ev
+from ..redact import register_secret
+from ..sdp import parse_description
+from ..signaling import SignalingError, guess_protocol, make_signaler
+from . import media
+from .diagnose import diagnose_ice, ice_pairs
+from .options import ProbeOptions
+from .stats import StatsCollector
+from .taps import attach_peer_connection
+
+logger = logging.getLogger(__name__)
+
+
+class ProbeFailure(Exception):
+    """A phase failed: `reason` is one of capture.events.END_REASONS."""
+
+    def __init__(self, reason: str, diagnosis: str) -> None:
+        super().__init__(diagnosis)
+        self.reason = reason
+        self.diagnosis = diagnosis
+
+
+@dataclass
+class ProbeStatus:
+    """What a live view shows; updated by the session, read by the view."""
+
+    phase: str = "starting"
+    elapsed: float = 0.0
+    connection_state: str = "new"
+    ice_state: str = "new"
+    packets_sent: int = 0
+    packets_received: int = 0
+    round_trip_time: float | None = None
+    messages_received: int = 0
+    reason: str | None = None
+    diagnosis: str = ""
+
+
+@dataclass
+class ProbeResult:
+    path: str
+    reason: str
+    diagnosis: str
+    duration: float
+    status: ProbeStatus = field(default_factory=ProbeStatus)
+
+    @property
+    def ok(self) -> bool:
+        return self.reason == "completed"
+
+
+class ProbeSession:
+    """Runs one capture. `run()` never raises for session failures: they become the capture's end."""
+
+    def __init__(self, options: ProbeOptions, on_status: Callable[[ProbeStatus], None] | None = None) -> None:
+        self.options = options
+        self.protocol = options.protocol or guess_protocol(options.target)
+        self.status = ProbeStatus()
+        self._on_status = on_status or (lambda status: None)
+        self._writer: CaptureWriter | None = None
+        self._pc: RTCPeerConnection | None = None
+        self._signaler: Any = None
+        self._collector: StatsCollector | None = None
+        self._blackhole = MediaBlackhole()
+        self._connected = asyncio.Event()
+        self._failed = asyncio.Event()
+        self._first_rtp = asyncio.Event()
+        self._channel_open = asyncio.Event()
+        self._remote_candidates: list = []
+        register_secret(options.token)
+
+    # -- recording helpers ------------------------------------------------------------------
+    @property
+    def writer(self) -> CaptureWriter:
+        assert self._writer is not None
+        return self._writer
+
+    def _record(self, event: str, **fields: Any) -> None:
+        if self._writer is not None and not self._writer.closed:
+            self._writer.write(event, **fields)
+
+    def _record_exchanges(self, exchanges: list[Any]) -> None:
+        for exchange in exchanges:
+            fields = exchange.to_event()
+            self._record(fields.pop("event"), **fields)
+
+    def _phase(self, phase: str) -> None:
+        self.status.phase = phase
+        self._publish()
+
+    def _publish(self) -> None:
+        if self._writer is not None:
+            self.status.elapsed = self._writer.now()
+        self._on_status(self.status)
+
+    # -- the run ---------------------------------------------------------------------------
+    async def run(self) -> ProbeResult:
+        self._writer = CaptureWriter(self.options.output, target=self.options.target, protocol=self.protocol,
+                                     options=self.options.for_header())
+        reason, diagnosis = "completed", ""
+        try:
+            await self._run()
+            diagnosis = self._completed_diagnosis()
+        except ProbeFailure as failure:
+            reason, diagnosis = failure.reason, failure.diagnosis
+        except asyncio.CancelledError:
+            reason, diagnosis = "interrupted", "stopped by the user before the session ended"
+            self._uncancel()
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure is still a written capture
+            logger.exception("probe failed")
+            reason, diagnosis = "error", f"internal error: {type(exc).__name__}: {exc}"
+        if reason != "completed":
+            self._record(ev.ERROR, phase=self.status.phase, message=diagnosis)
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._teardown()
+        duration = self.writer.now()
+        self._record(ev.END, reason=reason, diagnosis=diagnosis, duration=round(duration, 6))
+        self.writer.close()
+        self.status.reason, self.status.diagnosis = reason, diagnosis
+        self._publish()
+        return ProbeResult(str(self.writer.path), reason, diagnosis, duration, self.status)
+
+    @staticmethod
+    def _uncancel() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            while task.cancelling():
+                task.uncancel()
+
+    async def _run(self) -> None:
+        opts = self.options
+        servers = [RTCIceServer(urls=url) for url in opts.ice_servers]
+        if servers:
+            self._record(ev.ICE_SERVERS, source="options", urls=opts.ice_servers, applied=True, note="")
+        self._signaler = make_signaler(self.protocol, opts.target, token=opts.token, model=opts.model,
+                                       session=opts.session, offer_format=opts.offer_format)
+        self._pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
+        self._watch_states(pc)
+        self._add_media(pc)
+        channel = self._open_channel(pc)
+
+        self._phase("gathering")
+        await pc.setLocalDescription(await pc.createOffer())
+        offer_sdp = pc.localDescription.sdp
+        self._record(ev.SDP, role="local", type="offer", sdp=offer_sdp)
+        self._record_candidates("local", offer_sdp)
+        self._collector = StatsCollector(pc, self.writer.now, sink=self._on_packet_event)
+        attach_peer_connection(pc, self.writer.now, self._collector.observe)
+
+        self._phase("signaling")
+        try:
+            result = await asyncio.wait_for(self._signaler.exchange(offer_sdp), opts.timeouts.http)
+        except SignalingError as exc:
+            self._record_exchanges(exc.exchanges)
+            raise ProbeFailure(exc.kind if exc.kind in ev.END_REASONS else "http", str(exc)) from None
+        except TimeoutError:
+            raise ProbeFailure("timeout", f"signaling: no answer from {opts.target} within {opts.timeouts.http:g} s") from None
+        self._record_exchanges(result.exchanges)
+        if result.ice_servers:
+            self._record(ev.ICE_SERVERS, source="whip-link", urls=[s.urls for s in result.ice_servers], applied=False,
+                         note="aiortc gathers before the offer is sent, so servers learned from the answer cannot be used")
+        self._record(ev.SDP, role="remote", type="answer", sdp=result.answer_sdp)
+        self._record_candidates("remote", result.answer_sdp)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(result.answer_sdp, "answer"))
+        except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and others for bad answers
+            raise ProbeFailure("http", f"signaling: the answer could not be applied: {exc}") from None
+
+        await self._await_connected()
+        await self._await_media(channel)
+        self._phase("running")
+        await self._steady_state()
+
+    # -- set-up -----------------------------------------------------------------------------
+    def _add_media(self, pc: RTCPeerConnection) -> None:
+        opts = self.options
+        if opts.audio:
+            transceiver = pc.addTransceiver(media.audio_source(opts.audio), direction="sendrecv")
+            media.prefer_codec(transceiver, opts.audio_codec)
+        if opts.video:
+            pc.addTransceiver(media.video_source(size=opts.video_size, fps=opts.fps), direction="sendrecv")
+
+        @pc.on("track")
+        def on_track(track: Any) -> None:
+            self._blackhole.addTrack(track)
+
+    def _open_channel(self, pc: RTCPeerConnection) -> Any:
+        label = next(iter(self._signaler.channels), None) or self.options.datachannel
+        if not label:
+            return None
+        channel = pc.createDataChannel(label)
+        original_send = channel.send
+
+        def recording_send(data: Any) -> None:
+            original_send(data)
+            self._record(ev.DC_MESSAGE, label=label, direction="sent", **_message_fields(data))
+
+        channel.send = recording_send  # every send, ours or the signaler's, is recorded
+
+        @channel.on("open")
+        def on_open() -> None:
+            self._record(ev.DATACHANNEL, label=label, id=channel.id, action="open", protocol=channel.protocol)
+            self._channel_open.set()
+            for message in self._signaler.on_channel_open(channel) or []:
+                channel.send(message)
+            for message in self.options.send:
+                channel.send(message)
+
+        @channel.on("message")
+        def on_message(data: Any) -> None:
+            self.status.messages_received += 1
+            self._record(ev.DC_MESSAGE, label=label, direction="received", **_message_fields(data))
+
+        @channel.on("close")
+        def on_close() -> None:
+            self._record(ev.DATACHANNEL, label=label, id=channel.id, action="close", protocol=channel.protocol)
+
+        return channel
+
+    def _watch_states(self, pc: RTCPeerConnection) -> None:
+        def watch(machine: str, attribute: str) -> Callable[[], None]:
+            def handler() -> None:
+                state = getattr(pc, attribute)
+                self._record(ev.STATE, machine=machine, state=state)
+                if machine == "connection":
+                    self.status.connection_state = state
+                    if state == "connected":
+                        self._connected.set()
+                    elif state in ("failed", "closed"):
+                        self._failed.set()
+                elif machine == "ice_connection":
+                    self.status.ice_state = state
+                    if state == "checking":
+                        self._watch_dtls(pc)
+                self._publish()
+            return handler
+
+        pc.on("signalingstatechange", watch("signaling", "signalingState"))
+        pc.on("icegatheringstatechange", watch("ice_gathering", "iceGatheringState"))
+        pc.on("iceconnectionstatechange", watch("ice_connection", "iceConnectionState"))
+        pc.on("connectionstatechange", watch("connection", "connectionState"))
+
+    def _watch_dtls(self, pc: RTCPeerConnection) -> None:
+        from .taps import peer_connection_transports
+
+        for transport in peer_connection_transports(pc):
+            if getattr(transport, "_rtcprobe_watched", False):
+                continue
+            transport._rtcprobe_watched = True
+
+            @transport.on("statechange")
+            def on_state(transport: Any = transport) -> None:
+                self._record(ev.STATE, machine="dtls", state=transport.state)
+
+    def _record_candidates(self, side: str, sdp: str) -> None:
+        description = parse_description(sdp, f"{side} description")
+        for section in description.media:
+            for candidate in section.candidates:
+                self._record(ev.CANDIDATE, side=side, candidate=candidate.to_sdp(), mid=section.mid,
+                             mline_index=section.index)
+            if section.end_of_candidates:
+                self._record(ev.CANDIDATE, side=side, candidate="", mid=section.mid, mline_index=section.index)
+        if side == "remote":
+            self._remote_candidates = description.candidates
+
+    # -- phases ----------------------------------------------------------------------------
+    def _ice_connection(self) -> Any:
+        from .taps import peer_connection_transports
+
+        for transport in peer_connection_transports(self._pc):  # type: ignore[arg-type]
+            return transport.transport._connection
+        return None
+
+    async def _await_connected(self) -> None:
+        pc, timeouts = self._pc, self.options.timeouts
+        assert pc is not None
+        self._phase("connecting")
+        waiter = asyncio.ensure_future(self._connected.wait())
+        failer = asyncio.ensure_future(self._failed.wait())
+        done, _ = await asyncio.wait({waiter, failer}, timeout=timeouts.ice + timeouts.dtls,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        failer.cancel()
+        connection = self._ice_connection()
+        self._record(ev.ICE_PAIRS, pairs=ice_pairs(connection))
+        if self._connected.is_set():
+            return
+        ice_ok = pc.iceConnectionState in ("connected", "completed")
+        if not ice_ok:
+            reason = "ice" if done else "ice"
+            diagnosis = diagnose_ice(connection, self._remote_candidates)
+            if not done:
+                diagnosis = f"no ICE connectivity within {timeouts.ice + timeouts.dtls:g} s; " + diagnosis.removeprefix("ICE failed")
+            raise ProbeFailure(reason, diagnosis)
+        dtls_states = [t.state for t in _dtls_transports(pc)]
+        raise ProbeFailure("dtls", f"ICE connected but the DTLS handshake did not complete (DTLS state {', '.join(dtls_states)})")
+
+    async def _await_media(self, channel: Any) -> None:
+        timeouts = self.options.timeouts
+        if self._expects_media():
+            self._phase("first media")
+            try:
+                await asyncio.wait_for(self._first_rtp.wait(), timeouts.media)
+            except TimeoutError:
+                sent = self._collector.packets_sent() if self._collector else 0
+                raise ProbeFailure("media", f"no RTP received within {timeouts.media:g} s of connecting "
+                                            f"(the probe sent {sent} RTP packets)") from None
+        if channel is not None:
+            self._phase("data channel")
+            try:
+                await asyncio.wait_for(self._channel_open.wait(), timeouts.datachannel)
+            except TimeoutError:
+                raise ProbeFailure("timeout", f"data channel {channel.label!r} did not open within "
+                                              f"{timeouts.datachannel:g} s of connecting") from None
+
+    def _expects_media(self) -> bool:
+        """Whether the answer says the target sends us RTP."""
+        answer = self._pc.remoteDescription if self._pc else None
+        if answer is None or not (self.options.audio or self.options.video):
+            return False
+        description = parse_description(answer.sdp, "answer")
+        return any(m.kind in ("audio", "video") and not m.rejected and m.direction in ("sendrecv", "sendonly")
+                   for m in description.media)
+
+    async def _steady_state(self) -> None:
+        opts = self.options
+        end = self.writer.now() + opts.duration
+        last_rtp = self.writer.now()
+        while (remaining := end - self.writer.now()) > 0:
+            try:
+                await asyncio.wait_for(self._failed.wait(), min(opts.stats_interval, remaining))
+                raise ProbeFailure("ice", f"the connection went {self._pc.connectionState} at "  # type: ignore[union-attr]
+                                          f"t={self.writer.now():.1f} s")
+            except TimeoutError:
+                pass
+            received = self._sample_stats()
+            if received > self.status.packets_received or not self._expects_media():
+                last_rtp = self.writer.now()
+            self.status.packets_received = received
+            if self.writer.now() - last_rtp > opts.timeouts.media:
+                raise ProbeFailure("media", f"the peer went silent: no RTP for {opts.timeouts.media:g} s "
+                                            f"(last at t={last_rtp:.1f} s)")
+            self._publish()
+
+    def _sample_stats(self) -> int:
+        """Write one stats event; return packets received so far."""
+        if self._collector is None:
+            return 0
+        reports = self._collector.snapshot(self.writer.now())
+        self._record(ev.STATS, reports=reports)
+        sent = sum(r.get("packetsSent", 0) for r in reports if r.get("type") == "outbound-rtp")
+        received = sum(r.get("packetsReceived", 0) for r in reports if r.get("type") == "inbound-rtp")
+        rtts = [r["roundTripTime"] for r in reports if r.get("type") == "remote-inbound-rtp" and r.get("roundTripTime")]
+        self.status.packets_sent = sent
+        self.status.round_trip_time = rtts[-1] if rtts else self.status.round_trip_time
+        return received
+
+    def _on_packet_event(self, event: dict[str, Any]) -> None:
+        """Events the stats collector derives from packets (rtp_first, rtcp, extensions_seen)."""
+        name = event.pop("event")
+        self._record(name, **event)
+        if name == ev.RTP_FIRST and event.get("direction") == "received":
+            self._first_rtp.set()
+
+    def _completed_diagnosis(self) -> str:
+        s = self.status
+        return f"session ran {self.options.duration:g} s: {s.packets_sent} RTP packets sent, {s.packets_received} received"
+
+    async def _teardown(self) -> None:
+        if self._collector is not None and self._writer is not None and not self._writer.closed:
+            self._sample_stats()
+            for event in self._collector.final_events():
+                self._on_packet_event(dict(event))
+        if self._signaler is not None:
+            try:
+                self._record_exchanges(await asyncio.wait_for(self._signaler.teardown(), self.options.timeouts.http))
+            except SignalingError as exc:
+                self._record_exchanges(exc.exchanges)
+                self._record(ev.ERROR, phase="teardown", message=str(exc))
+            except TimeoutError:
+                self._record(ev.ERROR, phase="teardown", message="teardown request timed out")
+        with contextlib.suppress(Exception):
+            await self._blackhole.stop()
+        if self._pc is not None:
+            with contextlib.suppress(Exception):
+                await self._pc.close()
+
+
+def _dtls_transports(pc: RTCPeerConnection) -> list[Any]:
+    from .taps import peer_connection_transports
+
+    return peer_connection_transports(pc)
+
+
+def _message_fields(data: Any) -> dict[str, Any]:
+    from ..capture import truncate_message
+
+    fields = truncate_message(data)
+    if not fields["binary"]:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            fields["json_type"] = json.loads(data).get("type")
+    return fields

@@ -1,0 +1,45 @@
+"""The closing summary of a capture: connect-time breakdown, negotiated profile, RTCP feedback."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..analyze.feedback import FeedbackCounts
+from ..analyze.latency import ConnectBreakdown
+from ..analyze.profile import Profile
+from .terminal import render_profile
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value * 1000:.0f} ms"
+
+
+def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: ConnectBreakdown,
+                   profile: Profile | None, feedback: FeedbackCounts, console: Console) -> None:
+    style = "green" if reason == "completed" else "red"
+    console.print(Text.assemble(("capture ", "bold"), (path, ""), ("  end: ", "bold"), (reason, style)))
+    if diagnosis:
+        console.print(Text(diagnosis, style=style if reason != "completed" else ""))
+    table = Table(title="Connect time", title_justify="left")
+    table.add_column("phase")
+    table.add_column("start", justify="right")
+    table.add_column("took", justify="right")
+    for phase in breakdown.phases:
+        table.add_row(phase.name, _ms(phase.start), _ms(phase.duration) if phase.end is not None else "[red]never[/red]")
+    table.add_row("[bold]to media[/bold]", "", _ms(breakdown.total))
+    console.print(table)
+    if breakdown.response_latencies:
+        values = sorted(breakdown.response_latencies)
+        console.print(f"data-channel response latency: median {_ms(values[len(values) // 2])}, "
+                      f"n={len(values)}, max {_ms(values[-1])}")
+    if profile is not None:
+        render_profile(profile, console)
+    rtcp = Table(title="RTCP packets", title_justify="left")
+    rtcp.add_column("type")
+    rtcp.add_column("sent", justify="right")
+    rtcp.add_column("received", justify="right")
+    for name, sent, received in feedback.rows():
+        rtcp.add_row(name, str(sent), str(received))
+    console.print(rtcp)
