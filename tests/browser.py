@@ -74,6 +74,14 @@ class BrowserError(RuntimeError):
     """The browser or the page failed; the message carries the page's recent console lines."""
 
 
+def mount_harness(app: web.Application, prefix: str = "/rtcprobe-harness") -> str:
+    """Serve the harness page from ``app`` under ``prefix``; returns the page's path.
+
+    For targets without CORS: a page on the target's own origin may POST offers to it."""
+    app.router.add_static(prefix or "/", DATA_DIR)
+    return f"{prefix}/{HARNESS_PAGE}"
+
+
 class Chromium:
     """One headless Chromium with a fresh profile, on its own thread and event loop."""
 
@@ -94,10 +102,14 @@ class Chromium:
     def start(self) -> Chromium:
         reason = chromium_missing_reason()
         if reason:
+            self.close()
             raise BrowserError(reason)
         self._thread.start()
         try:
             self._submit(self._launch, self.launch_timeout).result()
+        except TimeoutError:
+            self.close()
+            raise BrowserError(f"Chromium did not start within {self.launch_timeout:g} s") from None
         except BaseException:
             self.close()
             raise
@@ -144,10 +156,21 @@ class Chromium:
             page = await self._context.new_page()
             page.on("console", lambda msg: console.append(f"console.{msg.type}: {msg.text}"))
             page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
-            await page.goto(url, wait_until="load")
+            try:
+                response = await page.goto(url, wait_until="load")
+                if response is None or not response.ok:
+                    raise BrowserError(f"GET {url}: {response.status if response else 'no response'}")
+            except BaseException:
+                await page.close()
+                raise
             return page
 
-        page = await self.call(open_tab)
+        try:
+            page = await self.call(open_tab)
+        except BrowserError:
+            raise
+        except Exception as exc:  # Playwright's Error, e.g. a 404 without a body became a download
+            raise BrowserError(f"GET {url}: {_first_line(exc)}") from None
         return BrowserPage(self, page, url, console)
 
     @contextlib.asynccontextmanager
@@ -178,7 +201,7 @@ class Chromium:
 
     async def _launch(self) -> None:
         app = web.Application()
-        app.router.add_static("/", DATA_DIR)
+        mount_harness(app, "")
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -227,8 +250,7 @@ class BrowserPage:
         except BrowserError as exc:
             raise BrowserError(f"{exc}{self._console_tail()}") from None
         except Exception as exc:  # Playwright's Error: the page threw
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise BrowserError(f"{message}{self._console_tail()}") from None
+            raise BrowserError(f"{_first_line(exc)}{self._console_tail()}") from None
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -237,6 +259,12 @@ class BrowserPage:
     def _console_tail(self, lines: int = 10) -> str:
         tail = self.console[-lines:]
         return "\n  page console:\n    " + "\n    ".join(tail) if tail else ""
+
+
+def _first_line(exc: BaseException) -> str:
+    """Playwright appends a call log to its messages; the first line says what went wrong."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # -- helpers over tests/data/harness.js --
@@ -284,6 +312,11 @@ async def apply_answer(page: BrowserPage, sdp: str) -> None:
 
 async def wait_connected(page: BrowserPage, timeout: float = CALL_TIMEOUT) -> None:
     await page.evaluate("(ms) => rtcprobe.waitConnected(ms)", timeout * 1000, timeout=timeout + 5)
+
+
+async def track_settings(page: BrowserPage) -> list[dict[str, Any]]:
+    """``getSettings()`` of each local track: what the fake devices deliver (size, fps)."""
+    return await page.evaluate("() => rtcprobe.trackSettings()")
 
 
 async def get_stats(page: BrowserPage) -> list[dict[str, Any]]:

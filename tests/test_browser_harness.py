@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import browser
 import pytest
 from browser import (
     BrowserError,
@@ -16,13 +18,13 @@ from browser import (
     datachannel_echo,
     get_stats,
     stats_of_type,
+    track_settings,
     wait_connected,
     wait_for_media,
 )
 
-pytestmark = pytest.mark.browser
 
-
+@pytest.mark.browser
 async def test_page_is_a_secure_localhost_context(page: BrowserPage) -> None:
     facts = await page.evaluate(
         "() => ({origin: location.origin, secure: isSecureContext, ua: navigator.userAgent,"
@@ -34,12 +36,14 @@ async def test_page_is_a_secure_localhost_context(page: BrowserPage) -> None:
     assert facts["harness"] == "object"
 
 
+@pytest.mark.browser
 def test_browser_is_debian_chromium_with_a_fresh_profile(chromium: Chromium) -> None:
     assert chromium.version.split(".")[0].isdigit()
     assert chromium.profile_dir.is_dir() and any(chromium.profile_dir.iterdir())
     assert chromium.base_url.startswith("http://localhost:")
 
 
+@pytest.mark.browser
 async def test_offer_has_fake_media_and_gathered_candidates(page: BrowserPage) -> None:
     sdp = await create_offer(page)
     assert sdp.startswith("v=0\r\n") and sdp.endswith("\r\n")
@@ -52,6 +56,15 @@ async def test_offer_has_fake_media_and_gathered_candidates(page: BrowserPage) -
     assert not any(".local " in line for line in candidates), "host IPs hidden behind mDNS"
 
 
+@pytest.mark.browser
+async def test_offer_sends_video_at_the_chosen_size_and_rate(page: BrowserPage) -> None:
+    """1080p at 1 fps is the shape the realtime API recommends for its frame snapshots."""
+    await create_offer(page, audio=False, datachannel=None, video_size=(1920, 1080), frame_rate=1)
+    (video,) = await track_settings(page)
+    assert (video["kind"], video["width"], video["height"], video["frameRate"]) == ("video", 1920, 1080, 1)
+
+
+@pytest.mark.browser
 async def test_page_errors_are_reported_with_the_console(page: BrowserPage) -> None:
     with pytest.raises(BrowserError, match="no RTCPeerConnection"):
         await apply_answer(page, "v=0\r\n")
@@ -60,11 +73,13 @@ async def test_page_errors_are_reported_with_the_console(page: BrowserPage) -> N
         await page.evaluate("() => { throw new Error('boom') }")
 
 
+@pytest.mark.browser
 async def test_browser_session_rejects_unknown_protocol(page: BrowserPage) -> None:
     with pytest.raises(ValueError, match="whip"):
         await browser_session(page, "http://127.0.0.1:9/", "carrier-pigeon")
 
 
+@pytest.mark.browser
 async def test_two_tabs_connect_to_each_other(chromium: Chromium) -> None:
     """Chromium against Chromium: exercises offer/answer, ICE, DTLS, SRTP, SCTP and the stats
     helpers without depending on any rtcprobe code."""
@@ -79,3 +94,20 @@ async def test_two_tabs_connect_to_each_other(chromium: Chromium) -> None:
             assert stats_of_type(stats, "outbound-rtp", kind)[0]["packetsSent"] > 0
         pairs = [p for p in stats_of_type(await get_stats(caller), "candidate-pair") if p.get("nominated")]
         assert pairs and pairs[0]["state"] == "succeeded"
+
+
+@pytest.mark.browser
+async def test_missing_page_is_an_error_not_a_blank_tab(chromium: Chromium) -> None:
+    with pytest.raises(BrowserError, match="no-such-page.html"):
+        await chromium.new_page("no-such-page.html")
+
+
+def test_missing_chromium_is_reported_not_launched(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The one reason to skip browser tests; start() says it too and leaves nothing behind."""
+    monkeypatch.setattr(browser, "CHROMIUM", tmp_path / "chromium")
+    reason = browser.chromium_missing_reason()
+    assert reason is not None and str(tmp_path / "chromium") in reason and ".ci/run" in reason
+    unstarted = Chromium()
+    with pytest.raises(BrowserError, match="not found"):
+        unstarted.start()
+    assert not unstarted.profile_dir.exists()

@@ -8,6 +8,7 @@ transport-wide-cc-extensions, RFC 3611) and keeps only the fields the stats need
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from struct import unpack_from
 from typing import Any
@@ -20,10 +21,6 @@ SR, RR, SDES, BYE, APP, RTPFB, PSFB, XR = 200, 201, 202, 203, 204, 205, 206, 207
 RTPFB_NAMES = {1: "NACK", 15: "TWCC"}
 PSFB_NAMES = {1: "PLI", 2: "SLI", 3: "RPSI", 4: "FIR"}
 SIMPLE_NAMES = {SR: "SR", RR: "RR", SDES: "SDES", BYE: "BYE", APP: "APP", XR: "XR"}
-
-assert set(RTPFB_NAMES.values()) | set(PSFB_NAMES.values()) | set(SIMPLE_NAMES.values()) <= set(
-    events.RTCP_TYPES
-)
 
 
 @dataclass(slots=True)
@@ -80,12 +77,16 @@ class RtcpInfo:
 
 
 def parse_rtcp(data: bytes) -> list[RtcpInfo]:
-    """Classify every sub-packet of a (compound) RTCP packet.
+    """Classify every sub-packet of a (compound) RTCP packet; ValueError if any is malformed."""
+    return list(iter_rtcp(data))
+
+
+def iter_rtcp(data: bytes) -> Iterator[RtcpInfo]:
+    """Sub-packets one by one, so that a reader keeps those before a malformed one.
 
     Raises ValueError on a malformed header or a length that runs past the data; sub-packets of
     an unknown PT are kept as "UNKNOWN" (a reader wants to know they were there).
     """
-    out: list[RtcpInfo] = []
     pos, end = 0, len(data)
     while pos < end:
         if end - pos < 4:
@@ -102,9 +103,8 @@ def parse_rtcp(data: bytes) -> list[RtcpInfo]:
             if pad == 0 or pad > size - 4:
                 raise ValueError(f"RTCP: PT {pt} at byte {pos} has invalid padding {pad}")
             body_end -= pad
-        out.append(_classify(data, pos + 4, body_end, pt, first & 0x1F, size))
+        yield _classify(data, pos + 4, body_end, pt, first & 0x1F, size)
         pos += size
-    return out
 
 
 def _classify(data: bytes, pos: int, end: int, pt: int, fmt: int, size: int) -> RtcpInfo:

@@ -27,7 +27,6 @@ from . import media
 from .diagnose import diagnose_ice, ice_pairs
 from .options import ProbeOptions
 from .stats import StatsCollector
-from .taps import attach_peer_connection
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +153,8 @@ class ProbeSession:
         if servers:
             self._record(ev.ICE_SERVERS, source="options", urls=opts.ice_servers, applied=True, note="")
         self._signaler = make_signaler(self.protocol, opts.target, token=opts.token, model=opts.model,
-                                       session=opts.session, offer_format=opts.offer_format)
+                                       session=opts.session, offer_format=opts.offer_format,
+                                       clock=self.writer.now, timeout=opts.timeouts.http)
         self._pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         self._watch_states(pc)
         self._add_media(pc)
@@ -166,7 +166,7 @@ class ProbeSession:
         self._record(ev.SDP, role="local", type="offer", sdp=offer_sdp)
         self._record_candidates("local", offer_sdp)
         self._collector = StatsCollector(pc, self.writer.now, sink=self._on_packet_event)
-        attach_peer_connection(pc, self.writer.now, self._collector.observe)
+        self._collector.attach_peer_connection()
 
         self._phase("signaling")
         try:
@@ -354,6 +354,8 @@ class ProbeSession:
                                           f"t={self.writer.now():.1f} s")
             except TimeoutError:
                 pass
+            with contextlib.suppress(Exception):  # one STUN round trip; a lost check only skips a sample
+                await asyncio.wait_for(self._collector.measure_ice_rtt(), 0.5)  # type: ignore[union-attr]
             received = self._sample_stats()
             if received > self.status.packets_received or not self._expects_media():
                 last_rtp = self.writer.now()

@@ -99,8 +99,17 @@
       if (protocol === "openai-beta") headers["OpenAI-Beta"] = "realtime=v1";
       body = offer;
     }
-    const response = await withTimeout(
-      fetch(url, { method: "POST", headers, body }), opts.timeoutMs ?? 15000, `POST ${url}`);
+    let response;
+    try {
+      response = await withTimeout(
+        fetch(url, { method: "POST", headers, body }), opts.timeoutMs ?? 15000, `POST ${url}`);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      // fetch hides why; across origins it is nearly always the target's missing CORS headers
+      const crossOrigin = new URL(url, location.href).origin !== location.origin;
+      throw new Error(`POST ${url} failed: ${error.message}` + (crossOrigin
+        ? ` (cross-origin from ${location.origin}: does the target send CORS headers?)` : ""));
+    }
     return {
       status: response.status,
       location: response.headers.get("Location"),
@@ -126,6 +135,11 @@
       check();
     });
     return withTimeout(done, timeoutMs, "connectionState 'connected'");
+  }
+
+  // What the fake devices actually deliver (size, frame rate), per local track.
+  function trackSettings() {
+    return state.stream ? state.stream.getTracks().map((t) => ({ kind: t.kind, ...t.getSettings() })) : [];
   }
 
   async function getStats() {
@@ -191,6 +205,7 @@
   }
 
   window.rtcprobe = {
-    createOffer, createAnswer, postOffer, applyAnswer, waitConnected, getStats, waitMedia, dcEcho, close,
+    createOffer, createAnswer, postOffer, applyAnswer, waitConnected, getStats, trackSettings,
+    waitMedia, dcEcho, close,
   };
 })();

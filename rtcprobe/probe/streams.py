@@ -1,0 +1,137 @@
+"""Per-SSRC counters and their W3C RTP stream reports (https://www.w3.org/TR/webrtc-stats/).
+
+One `StreamCounters` per SSRC and direction. The collector (stats.py) updates them per packet;
+`rtp_reports` turns one into outbound-rtp + remote-inbound-rtp, or inbound-rtp +
+remote-outbound-rtp. Jitter and round-trip times are in seconds as W3C says; `timestamp` and
+`lastPacketReceivedTimestamp` are capture-clock seconds, like every `t` in a capture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc.clock import datetime_from_ntp
+
+from .mediamap import MediaMap
+from .rtcp import ReportBlock, SenderInfo
+
+SR_TIMES_KEPT = 16  # our last SRs per SSRC whose LSR a report block may echo
+
+
+@dataclass(slots=True)
+class StreamCounters:
+    """Counters of one SSRC in one direction."""
+
+    ssrc: int
+    payload_type: int  # -1 while only feedback has named the SSRC
+    transport_id: str | None = None
+    rtx_of: int | None = None  # this SSRC is the RTX (RFC 4588) of that media SSRC
+    rtx_ssrc: int | None = None  # this media SSRC is repaired by that RTX SSRC
+    mid: str | None = None
+    packets: int = 0  # RTX packets count towards the media stream too (W3C: a subset)
+    payload_bytes: int = 0
+    header_bytes: int = 0  # RTP header, extensions and padding
+    retransmitted_packets: int = 0
+    retransmitted_bytes: int = 0
+    last_t: float | None = None
+    ext_ids: set[int] = field(default_factory=set)
+    # sequence numbers (RFC 3550 A.1): extended highest = cycles + max_seq
+    base_seq: int | None = None
+    max_seq: int = 0
+    cycles: int = 0
+    # interarrival jitter (RFC 3550 A.8) in RTP timestamp units
+    clock_rate: int | None = None
+    jitter: float = 0.0
+    last_arrival: float | None = None
+    last_rtp_ts: int = 0
+    # feedback about this SSRC: what we sent for a received stream, what came in for a sent one
+    nack_count: int = 0
+    pli_count: int = 0
+    fir_count: int = 0
+    # sent streams: our SRs (LSR -> capture time) and the peer's report blocks about the SSRC
+    sr_times: dict[int, float] = field(default_factory=dict)
+    report: ReportBlock | None = None
+    reports: int = 0
+    rtt: float | None = None
+    total_rtt: float = 0.0
+    rtt_count: int = 0
+    # received streams: the peer's sender reports
+    sender_info: SenderInfo | None = None
+    sender_reports: int = 0
+
+    @property
+    def packets_expected(self) -> int:
+        return self.cycles + self.max_seq - self.base_seq + 1 if self.base_seq is not None else 0
+
+    def record_sr(self, lsr: int, t: float) -> None:
+        self.sr_times[lsr] = t
+        if len(self.sr_times) > SR_TIMES_KEPT:
+            del self.sr_times[next(iter(self.sr_times))]
+
+    def record_report(self, block: ReportBlock, t: float) -> None:
+        """A report block about this (sent) SSRC. RFC 3550 §6.4.1: RTT = A - LSR - DLSR, where
+        A - LSR is taken from our own record of when the SR carrying that LSR left: its NTP
+        timestamp may be older than its sending (aiortc stamps it with its last RTP packet)."""
+        self.report = block
+        self.reports += 1
+        sent_at = self.sr_times.get(block.lsr) if block.lsr else None
+        if sent_at is not None:
+            rtt = max(0.0, t - sent_at - block.dlsr / 65536)
+            self.rtt = rtt
+            self.total_rtt += rtt
+            self.rtt_count += 1
+
+
+def rtp_reports(direction: str, s: StreamCounters, media: MediaMap, now: float,
+                transport_id: str | None, codecs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The W3C reports of one stream; adds the `codec` report it refers to into `codecs`."""
+    rate = s.clock_rate or media.clock_rates.get(s.payload_type)
+    common: dict[str, Any] = {"timestamp": now, "ssrc": s.ssrc,
+                              "kind": media.kind_of(s.ssrc, s.payload_type)}
+    if transport_id is not None:
+        common["transportId"] = transport_id
+    if s.payload_type in media.mime_types:
+        codec_id = common["codecId"] = f"codec-{transport_id}-{s.payload_type}"
+        codecs[codec_id] = {"id": codec_id, "type": "codec", "timestamp": now,
+                            "payloadType": s.payload_type, "mimeType": media.mime_types[s.payload_type],
+                            "clockRate": rate, **({"transportId": transport_id} if transport_id else {})}
+    feedback = {"nackCount": s.nack_count, "pliCount": s.pli_count, "firCount": s.fir_count}
+    if direction == "sent":
+        local: dict[str, Any] = {
+            "id": f"outbound-rtp-{s.ssrc}", "type": "outbound-rtp", **common, "mid": s.mid,
+            "packetsSent": s.packets, "bytesSent": s.payload_bytes, "headerBytesSent": s.header_bytes,
+            "retransmittedPacketsSent": s.retransmitted_packets,
+            "retransmittedBytesSent": s.retransmitted_bytes, **feedback}
+        if s.rtx_ssrc is not None:
+            local["rtxSsrc"] = s.rtx_ssrc
+        if s.report is None:
+            return [local]
+        block = s.report
+        local["remoteId"] = f"remote-inbound-rtp-{s.ssrc}"
+        remote = {"id": local["remoteId"], "type": "remote-inbound-rtp", **common,
+                  "localId": local["id"], "packetsLost": block.packets_lost,
+                  "fractionLost": block.fraction_lost / 256,
+                  "jitter": block.jitter / rate if rate else None, "reportsReceived": s.reports,
+                  "roundTripTimeMeasurements": s.rtt_count, "totalRoundTripTime": s.total_rtt}
+        if s.rtt is not None:
+            remote["roundTripTime"] = s.rtt
+        return [local, remote]
+    local = {"id": f"inbound-rtp-{s.ssrc}", "type": "inbound-rtp", **common, "mid": s.mid,
+             "packetsReceived": s.packets, "bytesReceived": s.payload_bytes,
+             "headerBytesReceived": s.header_bytes, "packetsLost": s.packets_expected - s.packets,
+             "jitter": s.jitter / rate if rate else None, "lastPacketReceivedTimestamp": s.last_t,
+             **feedback}
+    if s.rtx_ssrc is not None:  # W3C: present only when RTX makes retransmissions identifiable
+        local["rtxSsrc"] = s.rtx_ssrc
+        local["retransmittedPacketsReceived"] = s.retransmitted_packets
+        local["retransmittedBytesReceived"] = s.retransmitted_bytes
+    if s.sender_info is None:
+        return [local]
+    info = s.sender_info
+    local["remoteId"] = f"remote-outbound-rtp-{s.ssrc}"
+    return [local, {"id": local["remoteId"], "type": "remote-outbound-rtp", **common,
+                    "localId": local["id"], "packetsSent": info.packet_count,
+                    "bytesSent": info.octet_count, "reportsSent": s.sender_reports,
+                    # the peer's clock; W3C: milliseconds since the Unix epoch
+                    "remoteTimestamp": datetime_from_ntp(info.ntp_timestamp).timestamp() * 1000}]

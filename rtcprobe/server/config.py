@@ -1,0 +1,153 @@
+"""The reference target's knobs: one dataclass, and the `rtcprobe serve` flags that map onto it 1:1."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+from dataclasses import dataclass, field, fields
+
+from aiortc import RTCRtpSender
+
+#: Default HTTP port of `rtcprobe serve` (the dataclass default 0 picks a free port, for tests).
+DEFAULT_PORT = 8080
+
+
+@dataclass
+class ServerConfig:
+    """Everything the reference target can be told to do differently."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: any free port
+    token: str | None = None  # when set, every signaling request needs `Authorization: Bearer`
+
+    # Answer candidates. Advertised candidates are host candidates written into the answer only:
+    # nothing listens on them, so they never connect; the real ones are kept unless only_advertised.
+    advertise_ips: list[str] = field(default_factory=list)
+    advertise_udp_port: int | None = 3478  # None or 0: no UDP candidates
+    advertise_tcp_port: int | None = 443  # None or 0: no TCP (passive) candidates
+    only_advertised: bool = False
+    rtcp_candidates: bool = False  # add component-2 copies, as services without rtcp-mux-only do
+    end_of_candidates: bool = True
+
+    # Codec restriction on the answerer (mime subtypes such as "opus", "PCMU", "H264", "rtx");
+    # empty: everything aiortc supports. A list without "rtx" means no RTX.
+    audio_codecs: list[str] = field(default_factory=list)
+    video_codecs: list[str] = field(default_factory=list)
+
+    # Impairment of the server's outbound RTP (and RTCP, for delay), seeded to be repeatable.
+    delay_ms: float = 0.0
+    loss_percent: float = 0.0
+    seed: int = 0
+
+    # HTTP faults on the signaling endpoints.
+    http_status: int | None = None  # answer every offer with this status
+    http_delay_ms: float = 0.0  # wait before answering
+    garbage_body: bool = False  # answer 201 with an HTML page instead of SDP
+
+    absolute_location: bool = False  # Location headers as absolute URLs (default: paths)
+    # WHIP ICE servers, sent as `Link: <url>; rel="ice-server"` (RFC 9725 §4.6); TURN URLs get
+    # the username and credential.
+    ice_servers: list[str] = field(default_factory=list)
+    ice_username: str | None = None
+    ice_credential: str | None = None
+
+    require_beta_header: bool = False  # /v1/realtime refuses offers without `OpenAI-Beta`
+    vad: bool = True  # send input_audio_buffer.speech_started/stopped on oai-events
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError with one line naming the knob and what it takes."""
+        for ip in self.advertise_ips:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                raise ValueError(f"advertise IP: expected an IPv4 or IPv6 address, got {ip!r}") from None
+        for name in ("advertise_udp_port", "advertise_tcp_port", "port"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 65535:
+                raise ValueError(f"{name.replace('_', ' ')}: expected 0..65535, got {value}")
+        if self.only_advertised and not self.advertise_ips:
+            raise ValueError("only advertised candidates: give at least one advertise IP")
+        if not 0 <= self.loss_percent <= 100:
+            raise ValueError(f"loss percent: expected 0..100, got {self.loss_percent:g}")
+        if self.delay_ms < 0 or self.http_delay_ms < 0:
+            raise ValueError("delays must not be negative")
+        if self.http_status is not None and not 100 <= self.http_status <= 599:
+            raise ValueError(f"HTTP status: expected 100..599, got {self.http_status}")
+        for kind in ("audio", "video"):
+            names = getattr(self, f"{kind}_codecs")
+            known = {c.mimeType.split("/")[1].lower() for c in RTCRtpSender.getCapabilities(kind).codecs}
+            unknown = [n for n in names if n.lower() not in known]
+            if unknown:
+                raise ValueError(
+                    f"{kind} codecs: {', '.join(unknown)} not supported by aiortc"
+                    f" (one of {', '.join(sorted(known))})"
+                )
+            if names and all(n.lower() == "rtx" for n in names):
+                raise ValueError(f"{kind} codecs: rtx needs a media codec next to it")
+
+
+def _codec_list(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `rtcprobe serve` flags; each sets the ServerConfig field of the same name."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT}; 0: any free port)")
+    parser.add_argument("--token", help="require `Authorization: Bearer TOKEN` on signaling requests")
+    parser.add_argument("--token-env", metavar="NAME",
+                        help="read the token from environment variable NAME (keeps it out of ps)")
+    cand = parser.add_argument_group("answer candidates")
+    cand.add_argument("--advertise-ip", dest="advertise_ips", action="append", default=[], metavar="IP",
+                      help="add host candidates on IP to the answer (repeatable; they do not connect)")
+    cand.add_argument("--advertise-udp-port", type=int, default=3478, metavar="PORT",
+                      help="UDP port of advertised candidates (default 3478; 0: none)")
+    cand.add_argument("--advertise-tcp-port", type=int, default=443, metavar="PORT",
+                      help="TCP passive port of advertised candidates (default 443; 0: none)")
+    cand.add_argument("--only-advertised", action="store_true",
+                      help="drop the real candidates, so that ICE cannot succeed")
+    cand.add_argument("--rtcp-candidates", action="store_true", help="add component-2 candidates")
+    cand.add_argument("--no-end-of-candidates", dest="end_of_candidates", action="store_false",
+                      help="leave out a=end-of-candidates")
+    media = parser.add_argument_group("media")
+    media.add_argument("--audio-codecs", type=_codec_list, default=[], metavar="LIST",
+                       help="answer only with these audio codecs, e.g. opus,PCMU")
+    media.add_argument("--video-codecs", type=_codec_list, default=[], metavar="LIST",
+                       help="answer only with these video codecs, e.g. H264 (add rtx to keep RTX)")
+    media.add_argument("--delay-ms", type=float, default=0.0, help="delay outbound RTP/RTCP by MS")
+    media.add_argument("--loss-percent", type=float, default=0.0, help="drop this share of outbound RTP")
+    media.add_argument("--seed", type=int, default=0, help="seed of the loss pattern (default 0)")
+    media.add_argument("--no-vad", dest="vad", action="store_false",
+                       help="do not send speech_started/stopped events on oai-events")
+    faults = parser.add_argument_group("HTTP faults")
+    faults.add_argument("--http-status", type=int, metavar="CODE", help="answer every offer with CODE")
+    faults.add_argument("--http-delay-ms", type=float, default=0.0, help="wait MS before answering")
+    faults.add_argument("--garbage-body", action="store_true", help="answer with HTML instead of SDP")
+    faults.add_argument("--require-beta-header", action="store_true",
+                        help="refuse /v1/realtime offers without the OpenAI-Beta header")
+    http = parser.add_argument_group("HTTP shape")
+    http.add_argument("--absolute-location", action="store_true",
+                      help="send Location as an absolute URL (default: a path)")
+    http.add_argument("--ice-server", dest="ice_servers", action="append", default=[], metavar="URL",
+                      help="advertise a STUN/TURN server in a WHIP Link header (repeatable)")
+    http.add_argument("--ice-username", help="username for TURN servers in Link headers")
+    http.add_argument("--ice-credential", help="credential for TURN servers in Link headers")
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """ServerConfig from parsed `serve` flags; ValueError (one line) when a value is unusable."""
+    names = {f.name for f in fields(ServerConfig)}
+    values = {k: v for k, v in vars(args).items() if k in names}
+    token_env = getattr(args, "token_env", None)
+    if token_env and not values.get("token"):
+        values["token"] = os.environ.get(token_env)
+        if not values["token"]:
+            raise ValueError(f"--token-env: environment variable {token_env} is not set")
+    for port in ("advertise_udp_port", "advertise_tcp_port"):
+        if values.get(port) == 0:
+            values[port] = None
+    return ServerConfig(**values)

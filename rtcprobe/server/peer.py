@@ -1,0 +1,177 @@
+"""One answerer session of the reference target: a real aiortc RTCPeerConnection that echoes what
+it receives — audio and video on the same transceiver (so the m-line is sendrecv), data-channel
+messages on the same channel — and speaks realtime events on `oai-events`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import (
+    AudioStreamTrack,
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+    VideoStreamTrack,
+)
+from aiortc.contrib.media import MediaBlackhole, MediaRelay
+
+from ..probe.taps import LossFilter
+from ..sdp import parse_description
+from .candidates import rewrite_candidates
+from .config import ServerConfig
+from .impair import impair_peer_connection
+from .realtime import EVENTS_CHANNEL, RealtimeEvents, SpeechDetector
+
+logger = logging.getLogger(__name__)
+
+#: Offer direction -> what this answerer does with the m-line (RFC 3264 §6.1).
+ANSWER_DIRECTION = {"sendrecv": "sendrecv", "sendonly": "recvonly", "recvonly": "sendonly",
+                    "inactive": "inactive"}
+
+
+class OfferError(ValueError):
+    """The offer cannot be answered (bad SDP, no common codec): HTTP 400 with this message."""
+
+
+@dataclass
+class EchoSession:
+    """A live answerer and what it needs to be torn down."""
+
+    id: str
+    endpoint: str
+    pc: RTCPeerConnection
+    etag: str
+    realtime: RealtimeEvents | None = None
+    answer_sdp: str = ""
+    created: float = field(default_factory=time.monotonic)
+    loss: list[LossFilter] = field(default_factory=list)
+    channels: list[RTCDataChannel] = field(default_factory=list)
+    _relay: MediaRelay = field(default_factory=MediaRelay)
+    _blackhole: MediaBlackhole = field(default_factory=MediaBlackhole)
+    _tracks: list[MediaStreamTrack] = field(default_factory=list)
+    _closed: bool = False
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for track in self._tracks:
+            track.stop()
+        with contextlib.suppress(Exception):
+            await self._blackhole.stop()
+        await self.pc.close()
+        logger.info("session %s closed", self.id)
+
+
+def codec_preferences(kind: str, names: list[str]) -> list[Any]:
+    """aiortc's capabilities whose mime subtype is listed, in the listed order."""
+    capabilities = RTCRtpSender.getCapabilities(kind).codecs
+    chosen = []
+    for name in names:
+        chosen += [c for c in capabilities if c.mimeType.split("/")[1].lower() == name.lower()]
+    return chosen
+
+
+def _strip_candidates(sdp: str) -> str:
+    """The offer without its candidates: with only advertised (unreachable) candidates in the answer,
+    the server must not reach the client either, or ICE would succeed peer-reflexively."""
+    newline = "\r\n" if "\r\n" in sdp else "\n"
+    return newline.join(line for line in sdp.split(newline) if not line.startswith("a=candidate:"))
+
+
+async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
+                       realtime_session: dict[str, Any] | None = None, ga: bool = True,
+                       on_closed: Callable[[EchoSession], None] | None = None) -> EchoSession:
+    """Answer `offer_sdp` and return the live session (answer in `answer_sdp`).
+    Raises OfferError for offers it cannot answer."""
+    try:
+        offer = parse_description(offer_sdp, source="offer")
+    except ValueError as exc:
+        raise OfferError(str(exc)) from None
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    session = EchoSession(id=secrets.token_hex(8), endpoint=endpoint, pc=pc,
+                          etag=f'"{secrets.token_hex(6)}"')
+    if realtime_session is not None:
+        session.realtime = RealtimeEvents(realtime_session, ga=ga)
+
+    # One transceiver per offered m-line, created before setRemoteDescription so that codec
+    # preferences apply to the answer (aiortc picks codecs while applying the offer).
+    directions: dict[RTCRtpTransceiver, str] = {}
+    for media in offer.media:
+        if media.kind in ("audio", "video"):
+            transceiver = pc.addTransceiver(media.kind, direction="sendrecv")
+            names = config.audio_codecs if media.kind == "audio" else config.video_codecs
+            if names:
+                transceiver.setCodecPreferences(codec_preferences(media.kind, names))
+            directions[transceiver] = ANSWER_DIRECTION.get(media.direction, "sendrecv")
+
+    @pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        transceiver = next((t for t in pc.getTransceivers() if t.receiver.track is track), None)
+        source: MediaStreamTrack = track
+        if track.kind == "audio" and session.realtime is not None and config.vad:
+            source = SpeechDetector(track, on_start=session.realtime.speech_started,
+                                    on_stop=session.realtime.speech_stopped)
+            session._tracks.append(source)
+        if transceiver is not None and directions.get(transceiver) == "sendrecv":
+            transceiver.sender.replaceTrack(session._relay.subscribe(source))
+        else:
+            session._blackhole.addTrack(source)
+
+    @pc.on("datachannel")
+    def on_datachannel(channel: RTCDataChannel) -> None:
+        session.channels.append(channel)
+        if channel.label == EVENTS_CHANNEL and session.realtime is not None:
+            session.realtime.attach(channel)
+        else:
+            channel.on("message", lambda message: _echo(channel, message))
+
+    @pc.on("connectionstatechange")
+    async def on_state() -> None:
+        logger.info("session %s: connection %s", session.id, pc.connectionState)
+        if pc.connectionState in ("failed", "closed"):
+            await session.close()
+            if on_closed is not None:
+                on_closed(session)
+
+    try:
+        remote = _strip_candidates(offer_sdp) if config.only_advertised else offer_sdp
+        await pc.setRemoteDescription(RTCSessionDescription(remote, "offer"))
+        for transceiver, direction in directions.items():
+            if direction == "sendonly":  # the client only receives: give it something to receive
+                generated = AudioStreamTrack() if transceiver.kind == "audio" else VideoStreamTrack()
+                session._tracks.append(generated)
+                transceiver.sender.replaceTrack(generated)
+        await pc.setLocalDescription(await pc.createAnswer())
+    except Exception as exc:  # noqa: BLE001 - aiortc raises several types for unanswerable offers
+        await pc.close()
+        raise OfferError(f"cannot answer the offer: {exc}") from None
+    await session._blackhole.start()
+    session.loss = impair_peer_connection(pc, delay_ms=config.delay_ms,
+                                          loss_percent=config.loss_percent, seed=config.seed)
+    session.answer_sdp = rewrite_candidates(pc.localDescription.sdp, config)
+    logger.info("session %s: answered an offer on %s (%d m-lines)", session.id, endpoint,
+                len(offer.media))
+    return session
+
+
+def _echo(channel: RTCDataChannel, message: str | bytes) -> None:
+    if channel.readyState == "open":
+        channel.send(message)
+
+
+async def close_all(sessions: dict[str, EchoSession]) -> None:
+    await asyncio.gather(*(s.close() for s in list(sessions.values())), return_exceptions=True)
+    sessions.clear()

@@ -1,0 +1,397 @@
+"""What every signaling adapter shares: the HTTP facts it records, its result, its error, and the
+one HTTP helper that times, redacts and follows redirects so that no adapter does it differently."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any, ClassVar, Protocol, runtime_checkable
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiortc import RTCDataChannel, RTCIceServer
+
+from ..capture import events
+from ..redact import redact_headers, redact_text, redact_url, register_secret
+
+#: How much of a non-SDP response body an exchange keeps.
+BODY_EXCERPT_CHARS = 500
+#: Redirects that keep method and body (RFC 9110 §15.4.8, §15.4.9); WHIP allows these (RFC 9725 §4.5).
+KEEP_METHOD_REDIRECTS = (307, 308)
+DEFAULT_TIMEOUT = 10.0
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class HttpExchange:
+    """One HTTP request and its response, secrets removed: what the `http` capture event holds."""
+
+    phase: str
+    method: str
+    url: str
+    status: int | None = None
+    request_headers: dict[str, str] = field(default_factory=dict)
+    response_headers: dict[str, str] = field(default_factory=dict)
+    request_content_type: str | None = None
+    response_content_type: str | None = None
+    form_fields: list[str] = field(default_factory=list)
+    t_request: float = 0.0
+    t_response: float | None = None
+    location: str | None = None
+    etag: str | None = None
+    body_excerpt: str | None = None
+    error: str | None = None
+
+    def to_event(self) -> dict[str, Any]:
+        """The `http` event of rtcprobe.capture.events; `t` is when the exchange ended."""
+        return {
+            "event": events.HTTP,
+            "t": self.t_response if self.t_response is not None else self.t_request,
+            "phase": self.phase,
+            "method": self.method,
+            "url": self.url,
+            "status": self.status,
+            "request_headers": dict(self.request_headers),
+            "response_headers": dict(self.response_headers),
+            "request_content_type": self.request_content_type,
+            "response_content_type": self.response_content_type,
+            "form_fields": list(self.form_fields),
+            "t_request": self.t_request,
+            "t_response": self.t_response,
+            "location": self.location,
+            "etag": self.etag,
+            "body_excerpt": self.body_excerpt,
+            "error": self.error,
+        }
+
+    @property
+    def summary(self) -> str:
+        """`POST http://host/whip answered 401 Unauthorized` — the start of every error message."""
+        if self.status is None:
+            return f"{self.method} {self.url}"
+        try:
+            phrase = HTTPStatus(self.status).phrase
+        except ValueError:
+            phrase = ""
+        return f"{self.method} {self.url} answered {self.status} {phrase}".rstrip()
+
+    def rescrub(self) -> None:
+        """Redact again after a new secret became known (TURN credentials in a Link header)."""
+        self.response_headers = redact_headers(self.response_headers)
+        if self.body_excerpt:
+            self.body_excerpt = redact_text(self.body_excerpt)
+
+
+@dataclass
+class SignalingResult:
+    """What an adapter hands the probe: the answer, the HTTP facts, and where to tear down."""
+
+    answer_sdp: str
+    exchanges: list[HttpExchange]
+    ice_servers: list[RTCIceServer] = field(default_factory=list)
+    resource_url: str | None = None  # absolute, unredacted: the adapter needs it for teardown
+
+
+class SignalingError(Exception):
+    """Signaling failed; `message` is one line a person can act on, `exchanges` all that happened."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("http", "timeout")
+
+    def __init__(
+        self,
+        phase: str,
+        kind: str,
+        message: str,
+        exchange: HttpExchange | None = None,
+        exchanges: list[HttpExchange] | None = None,
+    ) -> None:
+        assert kind in self.KINDS, kind
+        super().__init__(message)
+        self.phase = phase
+        self.kind = kind
+        self.message = message
+        self.exchange = exchange
+        self.exchanges = list(exchanges or ([exchange] if exchange else []))
+
+
+@runtime_checkable
+class Signaler(Protocol):
+    """The one shape of every adapter."""
+
+    protocol: str
+    #: Data channels the probe should open because the protocol talks over them.
+    channels: tuple[str, ...]
+    exchanges: list[HttpExchange]
+
+    async def exchange(self, offer_sdp: str) -> SignalingResult:
+        """Send the offer; the answer and every HTTP exchange, or SignalingError."""
+        ...
+
+    async def teardown(self) -> list[HttpExchange]:
+        """End the session at the service (best effort); the exchanges it took."""
+        ...
+
+    def on_channel_open(self, channel: RTCDataChannel) -> list[str]:
+        """Messages to send on `channel` now that it is open. The caller sends them, so that
+        every message sent goes through the one place that records messages."""
+        ...
+
+
+def is_sdp(text: str) -> bool:
+    """An SDP body starts with the version line (RFC 8866 §5)."""
+    return text.lstrip().startswith("v=0")
+
+
+def excerpt(text: str) -> str:
+    """First characters of a body, on one line, secrets removed."""
+    one_line = " ".join(text.split())
+    if len(one_line) > BODY_EXCERPT_CHARS:
+        one_line = one_line[:BODY_EXCERPT_CHARS] + "…"
+    return redact_text(one_line)
+
+
+def _headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Header map to a plain dict; repeated headers (Link) are joined with ', ' as RFC 9110 allows."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+@dataclass
+class Response:
+    """A finished response, as the adapters need it."""
+
+    exchange: HttpExchange
+    status: int
+    text: str
+    url: str  # where the last request went (after redirects), unredacted
+    raw_headers: list[tuple[str, str]]
+
+    def header_values(self, name: str) -> list[str]:
+        return [v for k, v in self.raw_headers if k.lower() == name.lower()]
+
+
+class HttpSignaler:
+    """Base of the HTTP adapters: one aiohttp session, a clock, the token, and the exchange log."""
+
+    protocol: ClassVar[str] = ""
+    channels: ClassVar[tuple[str, ...]] = ()
+    #: Keyword options of this protocol beyond the common ones (timeout, clock, headers, ...).
+    protocol_options: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        clock: Clock = time.monotonic,
+        headers: Mapping[str, str] | None = None,
+        http_session: aiohttp.ClientSession | None = None,
+        max_redirects: int = 5,
+    ) -> None:
+        register_secret(token)
+        self.url = url
+        self.token = token
+        self.timeout = timeout
+        self.clock = clock
+        self.extra_headers = dict(headers or {})
+        self.max_redirects = max_redirects
+        self.exchanges: list[HttpExchange] = []
+        self.resource_url: str | None = None
+        self._session = http_session
+        self._own_session = http_session is None
+        self._torn_down = False
+
+    # -- the Signaler shape; adapters override exchange() and maybe teardown()/on_channel_open() --
+
+    async def exchange(self, offer_sdp: str) -> SignalingResult:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def teardown(self) -> list[HttpExchange]:
+        """Delete the resource when there is one (best effort: failures are recorded, not raised)."""
+        done: list[HttpExchange] = []
+        if not self._torn_down and self.resource_url:
+            self._torn_down = True
+            done.append(await self._best_effort("teardown", "DELETE", self.resource_url))
+        await self.close()
+        return done
+
+    def on_channel_open(self, channel: RTCDataChannel) -> list[str]:
+        """Messages to send when a data channel opens (the caller sends them); most have none."""
+        return []
+
+    async def close(self) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> HttpSignaler:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- helpers --
+
+    def auth_headers(self) -> dict[str, str]:
+        headers = dict(self.extra_headers)
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def request(
+        self,
+        phase: str,
+        method: str,
+        url: str,
+        *,
+        body: Callable[[], Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        form_fields: list[str] | None = None,
+    ) -> Response:
+        """Send one request, following 307/308 with the same method and body; every hop is an
+        exchange. Connection failures and timeouts raise SignalingError; statuses do not."""
+        headers = dict(headers or {})
+        for _hop in range(self.max_redirects + 1):
+            response = await self._send(phase, method, url, body, headers, form_fields)
+            locations = response.header_values("Location")
+            if response.status in KEEP_METHOD_REDIRECTS and locations:
+                target = urljoin(response.url, locations[0])
+                if _origin(target) != _origin(url):  # as fetch does: no credentials elsewhere
+                    headers.pop("Authorization", None)
+                url = target
+                continue
+            return response
+        message = f"{response.exchange.summary}: more than {self.max_redirects} redirects"
+        response.exchange.error = message
+        raise SignalingError(phase, "http", message, response.exchange, self.exchanges)
+
+    async def _send(
+        self,
+        phase: str,
+        method: str,
+        url: str,
+        body: Callable[[], Any] | None,
+        headers: Mapping[str, str],
+        form_fields: list[str] | None,
+    ) -> Response:
+        exchange = HttpExchange(
+            phase=phase,
+            method=method,
+            url=redact_url(url),
+            request_headers=redact_headers(headers),
+            request_content_type=headers.get("Content-Type"),
+            form_fields=list(form_fields or []),
+            t_request=self.clock(),
+        )
+        self.exchanges.append(exchange)
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self._client().request(
+                    method, url, data=body() if body else None, headers=dict(headers),
+                    allow_redirects=False,
+                ) as resp:
+                    raw = await resp.read()
+                    sent = _headers(resp.request_info.headers)
+                    exchange.request_headers = redact_headers(sent)
+                    exchange.request_content_type = sent.get("Content-Type")
+                    exchange.status = resp.status
+                    exchange.t_response = self.clock()
+                    exchange.response_headers = redact_headers(_headers(resp.headers))
+                    exchange.response_content_type = resp.headers.get("Content-Type")
+                    loc = resp.headers.get("Location")
+                    exchange.location = redact_url(loc) if loc else None
+                    exchange.etag = resp.headers.get("ETag")
+                    text = _decode(raw, resp.charset)
+                    if not is_sdp(text) and text.strip():
+                        exchange.body_excerpt = excerpt(text)
+                    return Response(exchange, resp.status, text, str(resp.url),
+                                    list(resp.headers.items()))
+        except asyncio.CancelledError:
+            exchange.error = f"{method} {redact_url(url)}: cancelled before the answer came"
+            raise
+        except TimeoutError:
+            exchange.t_response = None
+            exchange.error = f"{method} {redact_url(url)}: no answer within {self.timeout:g} s"
+            raise SignalingError(phase, "timeout", exchange.error, exchange, self.exchanges) from None
+        except aiohttp.ClientError as exc:
+            reason = _client_error_reason(exc)
+            exchange.error = f"{method} {redact_url(url)} failed: {reason}"
+            raise SignalingError(phase, "http", exchange.error, exchange, self.exchanges) from None
+
+    async def _best_effort(self, phase: str, method: str, url: str) -> HttpExchange:
+        try:
+            response = await self.request(phase, method, url, headers=self.auth_headers())
+        except SignalingError as exc:
+            assert exc.exchange is not None
+            return exc.exchange
+        if response.status >= 400:
+            response.exchange.error = response.exchange.summary
+        return response.exchange
+
+    def fail(self, response: Response, why: str, phase: str = "offer") -> SignalingError:
+        """Mark the exchange failed and build the error the probe reports."""
+        message = f"{response.exchange.summary}: {why}"
+        response.exchange.error = message
+        return SignalingError(phase, "http", message, response.exchange, self.exchanges)
+
+    def expect_answer(self, response: Response, phase: str = "offer") -> str:
+        """The answer SDP of a response, or a SignalingError saying what came instead."""
+        if response.status >= 300:
+            detail = response.exchange.body_excerpt or "(empty body)"
+            raise self.fail(response, _error_detail(detail), phase)
+        if not is_sdp(response.text):
+            ctype = response.exchange.response_content_type or "no Content-Type"
+            shown = response.exchange.body_excerpt or "(empty body)"
+            raise self.fail(response, f"expected an SDP answer, got {ctype}: {shown}", phase)
+        return response.text
+
+    def set_resource(self, response: Response) -> None:
+        """Resolve Location (relative or absolute) against the URL the request was sent to."""
+        locations = response.header_values("Location")
+        if locations:
+            self.resource_url = urljoin(response.url, locations[0])
+
+
+def _decode(raw: bytes, charset: str | None) -> str:
+    try:
+        return raw.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return raw.decode("utf-8", errors="replace")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def _client_error_reason(exc: aiohttp.ClientError) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        cause = exc.os_error.strerror or str(exc.os_error)
+        return f"cannot connect ({cause.lower()})"
+    return redact_text(str(exc) or type(exc).__name__)
+
+
+def _error_detail(body: str) -> str:
+    """OpenAI-style `{"error": {"message": ...}}` bodies say it best; otherwise the excerpt."""
+    try:
+        data = json.loads(body)
+    except (ValueError, TypeError):
+        return body
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        message = data["error"].get("message")
+        if message:
+            return redact_text(str(message))
+    return body

@@ -1,0 +1,61 @@
+"""A generic offer/answer endpoint: POST the offer as application/sdp, or as JSON
+`{"type": "offer", "sdp": ...}` (aiortc's examples, many SFU demos); the answer comes back in
+either form, told apart by Content-Type and, failing that, by the body itself."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .base import HttpSignaler, Response, SignalingResult, excerpt, is_sdp
+
+SDP_TYPE = "application/sdp"
+JSON_TYPE = "application/json"
+OFFER_FORMATS = ("sdp", "json")
+
+
+class SdpPostSignaler(HttpSignaler):
+    """Posts the offer and reads the answer; DELETEs the Location on teardown when one was given."""
+
+    protocol = "sdp-post"
+    protocol_options = frozenset({"offer_format"})
+
+    def __init__(self, url: str, token: str | None = None, *, offer_format: str = "sdp",
+                 **options: Any) -> None:
+        if offer_format not in OFFER_FORMATS:
+            raise ValueError(
+                f"offer format must be one of {', '.join(OFFER_FORMATS)}, got {offer_format!r}"
+            )
+        super().__init__(url, token, **options)
+        self.offer_format = offer_format
+
+    async def exchange(self, offer_sdp: str) -> SignalingResult:
+        if self.offer_format == "json":
+            payload = json.dumps({"type": "offer", "sdp": offer_sdp}).encode()
+            ctype = JSON_TYPE
+        else:
+            payload = offer_sdp.encode()
+            ctype = SDP_TYPE
+        headers = {**self.auth_headers(), "Content-Type": ctype, "Accept": f"{ctype}, */*;q=0.5"}
+        response = await self.request("offer", "POST", self.url, body=lambda: payload,
+                                      headers=headers)
+        answer = self._answer(response)
+        self.set_resource(response)
+        return SignalingResult(answer, list(self.exchanges), [], self.resource_url)
+
+    def _answer(self, response: Response) -> str:
+        ctype = (response.exchange.response_content_type or "").split(";")[0].strip().lower()
+        looks_json = ctype.endswith("json") or response.text.lstrip().startswith("{")
+        if response.status >= 300 or not looks_json:
+            return self.expect_answer(response)
+        try:
+            data = json.loads(response.text)
+        except ValueError as exc:
+            raise self.fail(response, f"answer is not valid JSON ({exc})") from None
+        sdp = data.get("sdp") if isinstance(data, dict) else None
+        if not isinstance(sdp, str) or not is_sdp(sdp):
+            raise self.fail(response, f"expected JSON with an \"sdp\" answer, got {excerpt(response.text)}")
+        if data.get("type", "answer") != "answer":
+            raise self.fail(response, f"expected type \"answer\", got {data.get('type')!r}")
+        response.exchange.body_excerpt = None  # the body was the answer, not a message
+        return sdp

@@ -1,0 +1,416 @@
+"""Packet taps and the stats collector: synthetic packets with known answers, then real aiortc
+sessions on this machine with taps on both peers."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiortc import RTCCertificate, RTCConfiguration, RTCPeerConnection
+from aiortc.contrib.media import MediaBlackhole
+from aiortc.rtcdtlstransport import RTCDtlsTransport
+from aiortc.rtcicetransport import RTCIceGatherer, RTCIceTransport
+from aiortc.rtp import (
+    RtcpPsfbPacket,
+    RtcpReceiverInfo,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSenderInfo,
+    RtcpSrPacket,
+    pack_header_extensions,
+)
+
+from rtcprobe.capture import events
+from rtcprobe.probe.media import ToneSource, video_source
+from rtcprobe.probe.mediamap import MediaMap
+from rtcprobe.probe.stats import StatsCollector
+from rtcprobe.probe.taps import LossFilter, PacketTap, monotonic_clock, peer_connection_transports
+from rtcprobe.sdp import parse_description
+
+EVENT_FIELDS = {
+    events.RTP_FIRST: {"event", "t", "direction", "ssrc", "kind", "mid", "payload_type"},
+    events.RTCP: {"event", "t", "direction", "packet_type", "pt", "fmt", "sender_ssrc",
+                  "media_ssrc", "lost", "size"},
+    events.EXTENSIONS_SEEN: {"event", "t", "direction", "ssrc", "ids"},
+}
+
+
+def rtp(seq: int, ts: int, ssrc: int, pt: int = 111, payload: bytes = b"x" * 100,
+        extensions: list[tuple[int, bytes]] | None = None, csrcs: int = 0, padding: int = 0) -> bytes:
+    """An RTP packet as on the wire (RFC 3550 §5.1), header extensions packed by aiortc."""
+    profile, block = pack_header_extensions(extensions or [])
+    first = 0x80 | (0x20 if padding else 0) | (0x10 if block else 0) | csrcs
+    data = struct.pack("!BBHLL", first, pt, seq, ts, ssrc) + b"\x00\x00\x00\x01" * csrcs
+    if block:
+        data += struct.pack("!HH", profile, len(block) // 4) + block
+    return data + payload + (b"\x00" * (padding - 1) + bytes([padding]) if padding else b"")
+
+
+def report(reports: list[dict[str, Any]], type_: str, ssrc: int | None = None) -> dict[str, Any]:
+    return next(r for r in reports if r["type"] == type_ and (ssrc is None or r["ssrc"] == ssrc))
+
+
+# -- synthetic packets -------------------------------------------------------------------------
+
+
+def test_sequence_gaps_across_wraparound_count_as_lost() -> None:
+    stats = StatsCollector(media=MediaMap(clock_rates={111: 48000}))
+    seqs = [65530, 65531, 65532, 65534, 65535, 0, 1, 3, 4, 5]  # 65533 and 2 never arrive
+    for i, seq in enumerate(seqs):
+        stats.observe("received", "rtp", rtp(seq, 960 * i, 7), 0.02 * i)
+    inbound = report(stats.snapshot(1.0), "inbound-rtp")
+    assert (inbound["packetsReceived"], inbound["packetsLost"]) == (10, 2)
+    assert inbound["lastPacketReceivedTimestamp"] == pytest.approx(0.18)
+
+
+def test_jitter_is_rfc3550_in_seconds() -> None:
+    stats = StatsCollector(media=MediaMap(clock_rates={111: 48000}))
+    for n in range(10):  # exactly on time: no jitter
+        stats.observe("received", "rtp", rtp(n, 960 * n, 7), 0.02 * n)
+    assert report(stats.snapshot(1.0), "inbound-rtp")["jitter"] == pytest.approx(0.0, abs=1e-9)
+    stats.observe("received", "rtp", rtp(10, 9600, 7), 0.2 + 0.008)  # 8 ms late: J += 8 ms / 16
+    assert report(stats.snapshot(1.0), "inbound-rtp")["jitter"] == pytest.approx(0.0005)
+
+
+def test_payload_header_bytes_and_extension_ids_on_the_wire() -> None:
+    stats = StatsCollector()
+    one_byte = rtp(1, 0, 7, extensions=[(1, b"0"), (3, b"abc")], csrcs=1, padding=4)
+    two_byte = rtp(1, 0, 8, extensions=[(20, b"long")])  # id > 14: the 0x1000 profile
+    stats.observe("sent", "rtp", one_byte, 0.0)
+    stats.observe("sent", "rtp", two_byte, 0.0)
+    reports = stats.snapshot(0.1)
+    first = report(reports, "outbound-rtp", 7)
+    assert first["bytesSent"] == 100
+    assert first["headerBytesSent"] == len(one_byte) - 100
+    assert stats.extensions_seen() == {"sent": {7: [1, 3], 8: [20]}, "received": {}}
+    [e7, e8] = stats.final_events()
+    assert set(e7) == EVENT_FIELDS[events.EXTENSIONS_SEEN] and (e7["ssrc"], e7["ids"]) == (7, [1, 3])
+    assert e8["ids"] == [20]
+
+
+def test_rtx_folds_into_the_stream_it_repairs() -> None:
+    media = MediaMap(clock_rates={97: 90000, 98: 90000}, kinds={97: "video", 98: "video"},
+                     rtx_apt={98: 97}, rtx_ssrcs={222: 111})
+    stats = StatsCollector(media=media)
+    for seq in range(1, 6):
+        stats.observe("sent", "rtp", rtp(seq, 0, 111, pt=97), 0.0)
+    stats.observe("sent", "rtp", rtp(40, 0, 222, pt=98, payload=struct.pack("!H", 3) + b"x" * 100), 0.1)
+    stats.observe("sent", "rtp", rtp(3, 0, 333, pt=97), 0.1)  # another stream, no RTX yet
+    stats.observe("sent", "rtp", rtp(3, 0, 333, pt=97), 0.2)  # the same packet again
+    reports = stats.snapshot(1.0)
+    video = report(reports, "outbound-rtp", 111)
+    assert (video["packetsSent"], video["retransmittedPacketsSent"], video["rtxSsrc"]) == (6, 1, 222)
+    assert video["bytesSent"] == 600 and video["retransmittedBytesSent"] == 100
+    assert not [r for r in reports if r.get("ssrc") == 222]
+    assert report(reports, "outbound-rtp", 333)["retransmittedPacketsSent"] == 1
+    assert stats.packets_sent() == 8
+
+
+def test_round_trip_time_from_our_sr_and_their_report_block() -> None:
+    stats = StatsCollector(media=MediaMap(clock_rates={111: 48000}, kinds={111: "audio"}))
+    stats.observe("sent", "rtp", rtp(1, 0, 111), 0.5)
+    ntp = (3_900_000_000 << 32) | 0x80000000
+    sr = RtcpSrPacket(ssrc=111, sender_info=RtcpSenderInfo(ntp_timestamp=ntp, rtp_timestamp=0,
+                                                           packet_count=1, octet_count=100))
+    stats.observe("sent", "rtcp", bytes(sr), 1.0)
+    block = RtcpReceiverInfo(ssrc=111, fraction_lost=64, packets_lost=3, highest_sequence=1,
+                             jitter=480, lsr=(ntp >> 16) & 0xFFFFFFFF, dlsr=65536 // 4)
+    stats.observe("received", "rtcp", bytes(RtcpRrPacket(ssrc=999, reports=[block])), 1.4)
+    remote = report(stats.snapshot(2.0), "remote-inbound-rtp", 111)
+    assert remote["roundTripTime"] == pytest.approx(0.15)  # 1.4 - 1.0 - 0.25
+    assert remote["fractionLost"] == 0.25 and remote["packetsLost"] == 3
+    assert remote["jitter"] == pytest.approx(0.01) and remote["localId"] == "outbound-rtp-111"
+    assert (remote["roundTripTimeMeasurements"], remote["reportsReceived"]) == (1, 1)
+    unknown = RtcpReceiverInfo(ssrc=111, fraction_lost=0, packets_lost=0, highest_sequence=2,
+                               jitter=0, lsr=12345, dlsr=1)  # an SR we never sent: no RTT
+    stats.observe("received", "rtcp", bytes(RtcpRrPacket(ssrc=999, reports=[unknown])), 3.0)
+    remote = report(stats.snapshot(3.0), "remote-inbound-rtp", 111)
+    assert remote["roundTripTimeMeasurements"] == 1 and remote["reportsReceived"] == 2
+
+
+def test_remote_outbound_from_the_peers_sender_report() -> None:
+    stats = StatsCollector()
+    stats.observe("received", "rtp", rtp(1, 0, 555), 0.1)
+    ntp = (2208988800 + 1_700_000_000) << 32  # 2023-11-14T22:13:20Z
+    sr = RtcpSrPacket(ssrc=555, sender_info=RtcpSenderInfo(ntp_timestamp=ntp, rtp_timestamp=0,
+                                                           packet_count=42, octet_count=4200))
+    stats.observe("received", "rtcp", bytes(sr), 0.5)
+    remote = report(stats.snapshot(1.0), "remote-outbound-rtp", 555)
+    assert (remote["packetsSent"], remote["bytesSent"], remote["reportsSent"]) == (42, 4200, 1)
+    assert remote["remoteTimestamp"] == pytest.approx(1_700_000_000_000)
+    assert report(stats.snapshot(1.0), "inbound-rtp", 555)["remoteId"] == remote["id"]
+
+
+def test_feedback_counters_rtcp_counts_and_events() -> None:
+    sink: list[dict[str, Any]] = []
+    stats = StatsCollector(sink=sink.append)
+    stats.observe("sent", "rtp", rtp(1, 0, 111), 0.0)
+    stats.observe("received", "rtp", rtp(1, 0, 555), 0.0)
+    nack = RtcpRtpfbPacket(fmt=1, ssrc=111, media_ssrc=555)
+    nack.lost = [1, 2]
+    stats.observe("sent", "rtcp", bytes(nack), 0.1)
+    pli = bytes(RtcpPsfbPacket(fmt=1, ssrc=555, media_ssrc=111))
+    fir = struct.pack("!BBHLL", 0x84, 206, 4, 555, 0) + struct.pack("!LB3x", 111, 1)
+    twcc = struct.pack("!BBHLL", 0x8F, 205, 5, 555, 111) + struct.pack("!HHLH", 1, 1, 0, 0x2001) + b"\x00" * 2
+    stats.observe("received", "rtcp", pli + fir + twcc, 0.2)
+    stats.observe("received", "rtcp", pli + b"\x80\xc9\x00\x09", 0.3)  # cut short after a PLI
+    reports = stats.snapshot(1.0)
+    outbound, inbound = report(reports, "outbound-rtp", 111), report(reports, "inbound-rtp", 555)
+    assert (outbound["nackCount"], outbound["pliCount"], outbound["firCount"]) == (0, 2, 1)
+    assert (inbound["nackCount"], inbound["pliCount"], inbound["firCount"]) == (1, 0, 0)
+    assert stats.rtcp_counts() == {"sent": {"NACK": 1}, "received": {"PLI": 2, "FIR": 1, "TWCC": 1}}
+    assert stats.malformed == {"sent": 0, "received": 1}
+    assert [e["event"] for e in sink] == ["rtp_first"] * 2 + ["rtcp"] * 5
+    assert all(set(e) == EVENT_FIELDS[e["event"]] for e in sink)
+    assert sink[2]["lost"] == [1, 2] and sink[0]["payload_type"] == 111
+
+
+# -- the tap and the loss filter ----------------------------------------------------------------
+
+
+def test_loss_filter_is_seeded_and_selective() -> None:
+    def decisions(f: LossFilter) -> list[bool]:
+        return [f("sent", "rtp", b"") for _ in range(2000)]
+
+    assert decisions(LossFilter(10, seed=7)) == decisions(LossFilter(10, seed=7))
+    assert decisions(LossFilter(10, seed=7)) != decisions(LossFilter(10, seed=8))
+    ten = LossFilter(10, seed=1)
+    assert 100 < sum(decisions(ten)) < 300 and ten.dropped == sum(decisions(LossFilter(10, seed=1)))
+    assert not any(decisions(LossFilter(0))) and all(decisions(LossFilter(100)))
+    only_rtcp = LossFilter(100, kinds={"rtcp"}, directions={"received"})
+    assert not only_rtcp("sent", "rtcp", b"") and not only_rtcp("received", "rtp", b"")
+    assert only_rtcp("received", "rtcp", b"") and only_rtcp.seen == 1
+    with pytest.raises(ValueError, match="percent"):
+        LossFilter(150)
+
+
+async def test_tap_observes_drops_and_detaches_on_a_real_transport() -> None:
+    transport = RTCDtlsTransport(RTCIceTransport(RTCIceGatherer()), [RTCCertificate.generateCertificate()])
+    seen: list[tuple[str, str, int]] = []
+    sent: list[bytes] = []
+
+    async def outer_wrapper(data: bytes) -> None:  # e.g. the reference server's delay
+        sent.append(data)
+
+    transport._send_rtp = outer_wrapper  # type: ignore[method-assign]
+
+    def broken(direction: str, kind: str, data: bytes, t: float) -> None:
+        raise RuntimeError("observer bug")
+
+    tap = PacketTap.attach(transport, lambda: 1.0, broken)
+    assert PacketTap.attach(transport, lambda: 2.0, lambda d, k, data, t: seen.append((d, k, len(data)))) is tap
+    pli = bytes(RtcpPsfbPacket(fmt=1, ssrc=1, media_ssrc=2))
+    await transport._handle_rtcp_data(pli)  # the broken observer must not stop the packet
+    assert seen == [("received", "rtcp", 12)]
+    tap.drop = lambda direction, kind, data: True
+    await transport._handle_rtp_data(rtp(1, 0, 7), arrival_time_ms=0)
+    assert seen == [("received", "rtcp", 12)] and tap.dropped == {"sent": 0, "received": 1}
+    tap.drop = None
+    await transport._send_rtp(pli)  # sent through the tap into the wrapper underneath
+    assert seen[-1] == ("sent", "rtcp", 12) and sent == [pli]
+    tap.detach()
+    assert vars(transport)["_send_rtp"] is outer_wrapper and "_handle_rtp_data" not in vars(transport)
+    assert not hasattr(transport, "_rtcprobe_tap")
+
+
+# -- real sessions ------------------------------------------------------------------------------
+
+
+@dataclass
+class Peer:
+    pc: RTCPeerConnection
+    stats: StatsCollector
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def reports(self, type_: str, kind: str | None = None) -> list[dict[str, Any]]:
+        return [r for r in self.stats.snapshot(0.0)
+                if r["type"] == type_ and (kind is None or r.get("kind") == kind)]
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    """Wait for a condition of the session (not a timing assertion: the limit only ends a hang)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            pytest.fail(f"gave up waiting after {timeout:g} s for {what}")
+        await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def session(drop: Any = None) -> AsyncIterator[tuple[Peer, Peer]]:
+    """Peer A offers audio + video, B answers and sends both back; taps on both."""
+    clock = monotonic_clock()
+    a_pc, b_pc = (RTCPeerConnection(RTCConfiguration(iceServers=[])) for _ in range(2))
+    a, b = Peer(a_pc, StatsCollector(a_pc, clock)), Peer(b_pc, StatsCollector(b_pc, clock))
+    a.stats.sink, b.stats.sink = a.events.append, b.events.append
+    sinks = MediaBlackhole(), MediaBlackhole()
+    a_pc.addTransceiver(ToneSource(440), direction="sendrecv")
+    a_pc.addTransceiver(video_source(size=(320, 240), fps=15), direction="sendrecv")
+    a_pc.on("track", sinks[0].addTrack)
+
+    @b_pc.on("track")
+    def on_track(track: Any) -> None:
+        sinks[1].addTrack(track)
+        b_pc.addTrack(ToneSource(300) if track.kind == "audio" else video_source(size=(320, 240), fps=15))
+
+    await a_pc.setLocalDescription(await a_pc.createOffer())
+    a.stats.attach_peer_connection(drop=drop(a_pc) if drop else None)
+    await b_pc.setRemoteDescription(a_pc.localDescription)
+    b.stats.attach_peer_connection()
+    await b_pc.setLocalDescription(await b_pc.createAnswer())
+    await a_pc.setRemoteDescription(b_pc.localDescription)
+    await asyncio.gather(*(s.start() for s in sinks))
+    try:
+        yield a, b
+    finally:
+        await asyncio.gather(*(s.stop() for s in sinks), a_pc.close(), b_pc.close())
+
+
+def rtt_everywhere(*peers: Peer) -> bool:
+    """Both peers send both kinds and have a round-trip time from RTCP for each."""
+    for peer in peers:
+        remote = peer.reports("remote-inbound-rtp")
+        if len(remote) < 2 or not all(r.get("roundTripTime") for r in remote):
+            return False
+    return True
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def live() -> AsyncIterator[tuple[Peer, Peer]]:
+    async with session() as (a, b):
+        await until(lambda: rtt_everywhere(a, b), "RTCP round-trip times on both peers")
+        yield a, b
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="module")
+async def test_packets_flow_both_ways_and_match(live: tuple[Peer, Peer]) -> None:
+    for sender, receiver in (live, live[::-1]):
+        for kind in ("audio", "video"):
+            [out] = sender.reports("outbound-rtp", kind)
+            [inb] = receiver.reports("inbound-rtp", kind)
+            assert out["ssrc"] == inb["ssrc"] and out["mid"] == inb["mid"] is not None
+            assert out["packetsSent"] > 0 and inb["packetsReceived"] > 0 and out["bytesSent"] > 0
+            assert inb["jitter"] >= 0 and inb["codecId"] and out["transportId"] == "transport-0"
+        counts = sender.stats.rtcp_counts()
+        for direction in ("sent", "received"):
+            assert counts[direction]["SR"] > 0 and counts[direction]["RR"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="module")
+async def test_round_trip_time_present_and_positive(live: tuple[Peer, Peer]) -> None:
+    for peer in live:
+        for remote in peer.reports("remote-inbound-rtp"):
+            assert remote["roundTripTime"] > 0
+            assert remote["totalRoundTripTime"] >= remote["roundTripTime"]
+            assert 0 <= remote["fractionLost"] <= 1
+        assert all(r["packetsSent"] > 0 for r in peer.reports("remote-outbound-rtp"))
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="module")
+async def test_extension_ids_on_the_wire_are_the_negotiated_ones(live: tuple[Peer, Peer]) -> None:
+    answer = parse_description(live[1].pc.localDescription.sdp)
+    ids = {m.kind: {e.name: e.id for e in m.extensions} for m in answer.media}
+    expected = {"audio": sorted([ids["audio"]["mid"], ids["audio"]["audio-level"]]),
+                "video": sorted([ids["video"]["mid"], ids["video"]["abs-send-time"]])}
+    for peer in live:
+        seen = peer.stats.extensions_seen()
+        for direction, kind_of_ssrc in (("sent", "outbound-rtp"), ("received", "inbound-rtp")):
+            for stream in peer.reports(kind_of_ssrc):
+                assert seen[direction][stream["ssrc"]] == expected[stream["kind"]]
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="module")
+async def test_first_rtp_events_per_stream(live: tuple[Peer, Peer]) -> None:
+    offer = parse_description(live[0].pc.localDescription.sdp)
+    first_pt = {m.kind: m.codecs[0].payload_type for m in offer.media}
+    for peer in live:
+        firsts = [e for e in peer.events if e["event"] == events.RTP_FIRST]
+        assert all(set(e) == EVENT_FIELDS[events.RTP_FIRST] for e in firsts)
+        media_firsts = {(e["direction"], e["kind"]): e for e in firsts if e["payload_type"] == first_pt[e["kind"]]}
+        assert set(media_firsts) == {(d, k) for d in ("sent", "received") for k in ("audio", "video")}
+        assert {e["mid"] for e in media_firsts.values()} == {"0", "1"}
+        assert len({(e["direction"], e["ssrc"]) for e in firsts}) == len(firsts)
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="module")
+async def test_transport_and_selected_pair(live: tuple[Peer, Peer]) -> None:
+    a = live[0]
+    await a.stats.measure_ice_rtt()
+    reports = a.stats.snapshot(1.0)
+    transport = report(reports, "transport")
+    assert transport["dtlsState"] == "connected" and transport["tlsVersion"] == "FEFD"
+    assert transport["srtpCipher"] and transport["dtlsCipher"].startswith("TLS_")
+    pair = next(r for r in reports if r["id"] == transport["selectedCandidatePairId"])
+    assert pair["type"] == "candidate-pair" and pair["nominated"] and pair["state"] == "succeeded"
+    assert pair["currentRoundTripTime"] > 0 and pair["bytesSent"] > 0
+    local = next(r for r in reports if r["id"] == pair["localCandidateId"])
+    assert local["type"] == "local-candidate" and local["candidateType"] == "host"
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="module")
+async def test_pli_and_fir_are_counted_on_both_sides(live: tuple[Peer, Peer]) -> None:
+    a, b = live
+    [video] = b.reports("inbound-rtp", "video")
+    [b_transport] = peer_connection_transports(b.pc)
+    fir = struct.pack("!BBHLL", 0x84, 206, 4, 1, 0) + struct.pack("!LB3x", video["ssrc"], 1)
+    await b_transport._send_rtp(bytes(RtcpPsfbPacket(fmt=1, ssrc=1, media_ssrc=video["ssrc"])) + fir)
+    await until(lambda: a.reports("outbound-rtp", "video")[0]["firCount"] >= 1, "the FIR to arrive")
+    [sent] = a.reports("outbound-rtp", "video")
+    [received] = b.reports("inbound-rtp", "video")
+    assert sent["pliCount"] >= 1 and received["pliCount"] >= 1 and received["firCount"] >= 1
+    assert a.stats.rtcp_counts()["received"]["FIR"] == b.stats.rtcp_counts()["sent"]["FIR"] == 1
+
+
+class DropSomeVideo:
+    """Drops every 5th video packet A sends, once (retransmissions travel on the RTX SSRC)."""
+
+    def __init__(self, pc: RTCPeerConnection) -> None:
+        media = MediaMap.from_peer_connection(pc)
+        self.ssrcs = {s for s, k in media.ssrc_kinds.items() if k == "video" and s not in media.rtx_ssrcs}
+        self.dropped: set[int] = set()
+
+    def __call__(self, direction: str, kind: str, data: bytes) -> bool:
+        seq, ssrc = struct.unpack_from("!H4xL", data, 2) if kind == "rtp" else (0, 0)
+        if ssrc in self.ssrcs and seq % 5 == 0 and seq not in self.dropped:
+            self.dropped.add(seq)
+            return True
+        return False
+
+
+@pytest.mark.slow
+async def test_dropped_packets_are_nacked_and_retransmitted() -> None:
+    drops: list[DropSomeVideo] = []
+
+    def make(pc: RTCPeerConnection) -> DropSomeVideo:
+        drops.append(DropSomeVideo(pc))
+        return drops[0]
+
+    async with session(drop=make) as (a, b):
+        def recovered() -> bool:
+            sent = a.reports("outbound-rtp", "video")
+            received = b.reports("inbound-rtp", "video")
+            return bool(sent and received and sent[0]["retransmittedPacketsSent"]
+                        and received[0].get("retransmittedPacketsReceived"))
+
+        await until(recovered, "a NACK and a retransmission")
+        [sent], [received] = a.reports("outbound-rtp", "video"), b.reports("inbound-rtp", "video")
+        assert sent["nackCount"] >= 1 and received["nackCount"] >= 1 and sent["rtxSsrc"]
+        nacks = [e for e in b.events if e["event"] == events.RTCP and e["packet_type"] == "NACK"]
+        assert nacks and all(e["direction"] == "sent" for e in nacks)
+        asked = {seq for e in nacks for seq in e["lost"]}
+        assert asked and asked <= drops[0].dropped
+        assert b.stats.rtcp_counts()["sent"]["NACK"] == len(nacks)
+        assert "TWCC" not in b.stats.rtcp_counts()["sent"]
