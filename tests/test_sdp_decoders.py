@@ -2,7 +2,12 @@
 
 import pytest
 
-from rtcprobe.sdp import compute_priority, decode_h264_profile_level_id, decode_priority, parse_candidate
+from rtcprobe.sdp import (
+    compute_priority,
+    decode_h264_profile_level_id,
+    decode_priority,
+    parse_candidate,
+)
 from rtcprobe.sdp.codecs import decode_opus, parse_fmtp
 from rtcprobe.sdp.errors import CandidateError
 from rtcprobe.sdp.extensions import extension_name

@@ -31,6 +31,7 @@ from rtcprobe.server import (
     ServerConfig,
     add_serve_arguments,
     config_from_args,
+    peer,
     run_server,
     serve_forever,
 )
@@ -123,6 +124,19 @@ def test_rewrite_touches_only_candidate_lines() -> None:
     assert lines[7].endswith(" 1 udp 2130706431 192.0.2.7 3478 typ host ufrag abcd")
     assert lines[:7] == sdp.split("\r\n")[:7] and lines[12:] == sdp.split("\r\n")[9:]
     assert rewrite_candidates(sdp, ServerConfig()) == sdp
+
+
+async def test_a_chromium_offer_gets_the_studied_codec_profile(serve) -> None:
+    target = await serve(audio_codecs=["opus", "PCMU", "PCMA"], video_codecs=["H264"])
+    offer = (Path(__file__).parent / "data" / "chromium-offer.sdp").read_text()
+    signaler = make_signaler("whip", target.url("/whip"))
+    result = await signaler.exchange(offer)
+    audio, video, data = parse_description(result.answer_sdp).media
+    assert [c.name for c in audio.codecs] == ["opus", "PCMU", "PCMA"]
+    assert {c.name for c in video.codecs} == {"H264"}
+    assert data.kind == "application"
+    await signaler.teardown()
+    assert target.sessions == {}
 
 
 # -- codecs and directions -----------------------------------------------------------------------
@@ -301,6 +315,22 @@ async def test_shutdown_closes_every_session() -> None:
     await signaler.close()
     await runner.cleanup()
     assert sessions == {} and live.pc.connectionState == "closed"
+
+
+async def test_sessions_that_never_connect_are_closed(serve, monkeypatch) -> None:
+    monkeypatch.setattr(peer, "CONNECT_DEADLINE", 0.2)
+    target = await serve()
+    signaler = make_signaler("whip", target.url("/whip"))
+    await signaler.exchange(await offer_sdp())  # its peer connection is already closed
+    [abandoned] = target.sessions.values()
+
+    async def gone() -> None:
+        while target.sessions:
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(gone(), WAIT)
+    assert abandoned.pc.connectionState == "closed"
+    await signaler.close()
 
 
 async def test_serve_forever_runs_until_cancelled() -> None:

@@ -89,6 +89,6 @@ def test_cli_reproduces_the_tables() -> None:
     assert [(r["field"], r["a"], r["b"]) for r in rows] == CANDIDATE_TABLE
     out = subprocess.run([sys.executable, "-m", "rtcprobe.cli", "analyze", str(CAPTURES / "openai-ga-2025-09.json")],
                          capture_output=True, text=True, check=True)
-    for aspect, summary in PROFILE_TABLE:
+    for aspect, _summary in PROFILE_TABLE:
         assert aspect in out.stdout
     assert "WHIP-like, but not spec WHIP" in out.stdout

@@ -61,7 +61,8 @@ def _peerconnection(d: SessionDescription) -> ProfileRow:
     else:
         summary = f"a single PeerConnection without BUNDLE ({len(live)} transports)"
     return ProfileRow("PeerConnection", summary, {
-        "bundle_groups": groups, "mids": mids, "rtcp_mux": all(m.rtcp_mux for m in live) if live else None,
+        "bundle_groups": groups, "mids": mids,
+        "rtcp_mux": all(m.rtcp_mux for m in live if m.kind in ("audio", "video")) if live else None,
         "rejected_mids": [m.mid for m in d.media if m.rejected]})
 
 

@@ -25,6 +25,7 @@ from ..sdp import parse_description
 from ..signaling import SignalingError, guess_protocol, make_signaler
 from . import media
 from .diagnose import diagnose_ice, ice_pairs
+from .loopback import is_loopback_url, loopback_candidates_only, restrict_to_loopback
 from .options import ProbeOptions
 from .stats import StatsCollector
 
@@ -88,6 +89,8 @@ class ProbeSession:
         self._channel_open = asyncio.Event()
         self._remote_candidates: list = []
         register_secret(options.token)
+        if is_loopback_url(options.target):
+            restrict_to_loopback()
 
     # -- recording helpers ------------------------------------------------------------------
     @property
@@ -183,7 +186,8 @@ class ProbeSession:
         self._record(ev.SDP, role="remote", type="answer", sdp=result.answer_sdp)
         self._record_candidates("remote", result.answer_sdp)
         try:
-            await pc.setRemoteDescription(RTCSessionDescription(result.answer_sdp, "answer"))
+            answer = loopback_candidates_only(result.answer_sdp)
+            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
         except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and others for bad answers
             raise ProbeFailure("http", f"signaling: the answer could not be applied: {exc}") from None
 

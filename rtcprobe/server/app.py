@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 from aiohttp import web
 from aiortc import RTCIceCandidate
 
+from ..probe.loopback import is_loopback, restrict_to_loopback
 from ..redact import register_secret
 from ..sdp import parse_candidate
 from .config import ServerConfig
@@ -308,7 +309,12 @@ def create_app(config: ServerConfig) -> web.Application:
 
 
 async def run_server(config: ServerConfig) -> tuple[web.AppRunner, str]:
-    """Start the target; returns the runner (await runner.cleanup() to stop) and its base URL."""
+    """Start the target; returns the runner (await runner.cleanup() to stop) and its base URL.
+
+    On a loopback address, ICE gathers loopback candidates only (rtcprobe.probe.loopback), as
+    the probe does for a loopback target: otherwise the two would meet on no common address."""
+    if is_loopback(config.host):
+        restrict_to_loopback()
     runner = web.AppRunner(create_app(config), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)

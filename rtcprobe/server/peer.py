@@ -35,6 +35,10 @@ from .realtime import EVENTS_CHANNEL, RealtimeEvents, SpeechDetector
 
 logger = logging.getLogger(__name__)
 
+#: A session that has not connected by then is closed: its client is gone or cannot reach us,
+#: and an offer without end-of-candidates would otherwise keep ICE waiting forever.
+CONNECT_DEADLINE = 30.0
+
 #: Offer direction -> what this answerer does with the m-line (RFC 3264 §6.1).
 ANSWER_DIRECTION = {"sendrecv": "sendrecv", "sendonly": "recvonly", "recvonly": "sendonly",
                     "inactive": "inactive"}
@@ -61,11 +65,14 @@ class EchoSession:
     _blackhole: MediaBlackhole = field(default_factory=MediaBlackhole)
     _tracks: list[MediaStreamTrack] = field(default_factory=list)
     _closed: bool = False
+    _watchdog: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._watchdog is not None and self._watchdog is not asyncio.current_task():
+            self._watchdog.cancel()
         for track in self._tracks:
             track.stop()
         with contextlib.suppress(Exception):
@@ -159,12 +166,23 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
         await pc.close()
         raise OfferError(f"cannot answer the offer: {exc}") from None
     await session._blackhole.start()
+    session._watchdog = asyncio.ensure_future(_close_unless_connected(session, on_closed))
     session.loss = impair_peer_connection(pc, delay_ms=config.delay_ms,
                                           loss_percent=config.loss_percent, seed=config.seed)
     session.answer_sdp = rewrite_candidates(pc.localDescription.sdp, config)
     logger.info("session %s: answered an offer on %s (%d m-lines)", session.id, endpoint,
                 len(offer.media))
     return session
+
+
+async def _close_unless_connected(session: EchoSession,
+                                  on_closed: Callable[[EchoSession], None] | None) -> None:
+    await asyncio.sleep(CONNECT_DEADLINE)
+    if session.pc.connectionState != "connected":
+        logger.info("session %s: not connected after %g s, closing", session.id, CONNECT_DEADLINE)
+        await session.close()
+        if on_closed is not None:
+            on_closed(session)
 
 
 def _echo(channel: RTCDataChannel, message: str | bytes) -> None:
