@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import contextlib
 
-from . import EXIT_OK
+from . import EXIT_OK, UsageError
 
 ENDPOINTS = (("WHIP", "/whip"), ("OpenAI realtime calls (GA)", "/v1/realtime/calls"),
              ("OpenAI realtime (beta)", "/v1/realtime"), ("SDP POST", "/offer"))
@@ -31,8 +31,12 @@ async def _serve(config: object) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ..server import config_from_args
 
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(config_from_args(args)))
+        asyncio.run(_serve(config))
     return EXIT_OK
 
 
