@@ -23,7 +23,8 @@ SECRET_KEYS = frozenset(
 _SECRET_PATTERNS = (
     re.compile(r"\b(sk|ek|rk)-[A-Za-z0-9_\-]{8,}"),  # OpenAI API keys, client secrets
     re.compile(r"\bek_[A-Za-z0-9_\-]{8,}"),  # OpenAI ephemeral keys
-    re.compile(r"(?i)\bBearer\s+[A-Za-z0-9._~+/=\-]+"),
+    # A token68 after "Bearer", but not an auth-param such as WWW-Authenticate's `Bearer realm="x"`.
+    re.compile(r"(?i)\bBearer\s+(?![A-Za-z0-9_\-]+=\")[A-Za-z0-9._~+/=\-]{8,}"),
     re.compile(r"(?i)\bBasic\s+[A-Za-z0-9+/=]+"),
 )
 

@@ -25,6 +25,7 @@ from test_signaling import (
     reference_targets,
 )
 
+from rtcprobe.errors import InputError
 from rtcprobe.probe.media import AudioSource
 from rtcprobe.sdp import parse_candidate, parse_description
 from rtcprobe.server import (
@@ -279,6 +280,29 @@ async def test_calls_accepts_a_bare_offer_and_rejects_broken_forms(serve) -> Non
             assert response.status == 415
 
 
+async def test_cors_preflight_and_exposed_headers_when_asked(serve) -> None:
+    page = {"Origin": "http://localhost:1234"}
+    preflight = {**page, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization, content-type"}
+    for cors in (False, True):
+        target = await serve(cors=cors)
+        async with aiohttp.ClientSession() as http:
+            async with http.options(target.url("/whip"), headers=preflight) as response:
+                assert (response.status == 204) is cors
+                if cors:
+                    assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+                    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+            async with http.post(target.url("/whip"), data=await offer_sdp(),
+                                 headers={**page, "Content-Type": "application/sdp"}) as response:
+                assert response.status == 201
+                allowed = response.headers.get("Access-Control-Allow-Origin")
+                assert allowed == ("http://localhost:1234" if cors else None)
+                if cors:
+                    assert "Location" in response.headers["Access-Control-Expose-Headers"]
+            async with http.delete(target.url(response.headers["Location"])) as response:
+                assert response.status == 200
+
+
 async def test_whip_patch_trickle_etag_and_restart(serve) -> None:
     target = await serve(token=TOKEN)
     signaler = make_signaler("whip", target.url("/whip"), token=TOKEN)
@@ -368,6 +392,11 @@ def test_serve_flags_map_onto_the_config(monkeypatch) -> None:
     assert (config.loss_percent, config.seed, config.http_status, config.token) == (5, 3, 503, TOKEN)
     defaults = config_from_args(parser.parse_args([]))
     assert defaults == ServerConfig(port=8080)
+    with pytest.raises(InputError, match="loss percent: expected 0..100"):
+        config_from_args(parser.parse_args(["--loss-percent", "120"]))
+    monkeypatch.delenv("RTCPROBE_TEST_TOKEN")
+    with pytest.raises(InputError, match="RTCPROBE_TEST_TOKEN is not set"):
+        config_from_args(args)
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -105,7 +105,6 @@ async def test_wrong_token_is_refused(target: Target, target_page: BrowserPage) 
 
 
 
-@pytest.mark.xfail(strict=True, reason="the reference target sends no CORS headers yet")
 async def test_page_on_another_origin_can_post_offers(page: BrowserPage, target: Target) -> None:
     """A web app on its own origin (localhost:A) calling the target (127.0.0.1:B), as browsers
     holding a client secret call the realtime API: needs CORS, including the preflight."""

@@ -442,7 +442,7 @@ async def test_connection_refused_is_an_http_error() -> None:
     with pytest.raises(SignalingError) as caught:
         await signaler.exchange(await offer_sdp())
     assert caught.value.kind == "http"
-    assert caught.value.message.startswith(f"POST {url} failed: cannot connect (")
+    assert caught.value.message == f"POST {url} failed: cannot connect (connection refused)"
     assert caught.value.exchange.status is None
     await signaler.close()
 

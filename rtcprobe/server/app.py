@@ -273,6 +273,12 @@ def _ice_candidate(line: str, mid: str | None) -> RTCIceCandidate:
     )
 
 
+#: What a page on another origin needs to send and to read (WHIP, realtime, trickle).
+CORS_ALLOW_HEADERS = "Authorization, Content-Type, If-Match, OpenAI-Beta"
+CORS_EXPOSE_HEADERS = "Location, ETag, Link"
+CORS_METHODS = "POST, DELETE, PATCH, OPTIONS"
+
+
 @web.middleware
 async def _log_requests(request: web.Request, handler: Any) -> web.StreamResponse:
     response = await handler(request)
@@ -280,11 +286,34 @@ async def _log_requests(request: web.Request, handler: Any) -> web.StreamRespons
     return response
 
 
+@web.middleware
+async def _cors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """CORS (when configured): preflights answered here, every answer readable by the page."""
+    if not request.app[CONFIG].cors:
+        return await handler(request)
+    origin = request.headers.get("Origin", "*")
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        response: web.StreamResponse = web.Response(status=204, headers={
+            "Access-Control-Allow-Methods": CORS_METHODS,
+            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+            "Access-Control-Max-Age": "600",
+        })
+    else:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            response = exc
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
+    response.headers["Vary"] = "Origin"
+    return response
+
+
 def create_app(config: ServerConfig) -> web.Application:
     """The aiohttp application of the reference target."""
     register_secret(config.token)
     register_secret(config.ice_credential)
-    app = web.Application(middlewares=[_log_requests])
+    app = web.Application(middlewares=[_log_requests, _cors])
     app[CONFIG] = config
     app[SESSIONS] = {}
     target = Target(app)

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field, fields
 
 from aiortc import RTCRtpSender
 
+from ..errors import InputError
+
+SOURCE = "rtcprobe serve"
 #: Default HTTP port of `rtcprobe serve` (the dataclass default 0 picks a free port, for tests).
 DEFAULT_PORT = 8080
 
@@ -46,6 +49,7 @@ class ServerConfig:
     garbage_body: bool = False  # answer 201 with an HTML page instead of SDP
 
     absolute_location: bool = False  # Location headers as absolute URLs (default: paths)
+    cors: bool = True  # answer preflights and let pages on any origin read answers and headers
     # WHIP ICE servers, sent as `Link: <url>; rel="ice-server"` (RFC 9725 §4.6); TURN URLs get
     # the username and credential.
     ice_servers: list[str] = field(default_factory=list)
@@ -118,36 +122,46 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                        help="answer only with these audio codecs, e.g. opus,PCMU")
     media.add_argument("--video-codecs", type=_codec_list, default=[], metavar="LIST",
                        help="answer only with these video codecs, e.g. H264 (add rtx to keep RTX)")
-    media.add_argument("--delay-ms", type=float, default=0.0, help="delay outbound RTP/RTCP by MS")
-    media.add_argument("--loss-percent", type=float, default=0.0, help="drop this share of outbound RTP")
+    media.add_argument("--delay-ms", type=float, default=0.0, metavar="MS",
+                       help="delay outbound RTP/RTCP by MS")
+    media.add_argument("--loss-percent", type=float, default=0.0, metavar="PERCENT",
+                       help="drop this share of outbound RTP, seeded")
     media.add_argument("--seed", type=int, default=0, help="seed of the loss pattern (default 0)")
     media.add_argument("--no-vad", dest="vad", action="store_false",
                        help="do not send speech_started/stopped events on oai-events")
     faults = parser.add_argument_group("HTTP faults")
     faults.add_argument("--http-status", type=int, metavar="CODE", help="answer every offer with CODE")
-    faults.add_argument("--http-delay-ms", type=float, default=0.0, help="wait MS before answering")
+    faults.add_argument("--http-delay-ms", type=float, default=0.0, metavar="MS",
+                        help="wait MS before answering")
     faults.add_argument("--garbage-body", action="store_true", help="answer with HTML instead of SDP")
     faults.add_argument("--require-beta-header", action="store_true",
                         help="refuse /v1/realtime offers without the OpenAI-Beta header")
     http = parser.add_argument_group("HTTP shape")
     http.add_argument("--absolute-location", action="store_true",
                       help="send Location as an absolute URL (default: a path)")
+    http.add_argument("--no-cors", dest="cors", action="store_false",
+                      help="send no CORS headers (by default pages on any origin may call the target)")
     http.add_argument("--ice-server", dest="ice_servers", action="append", default=[], metavar="URL",
                       help="advertise a STUN/TURN server in a WHIP Link header (repeatable)")
-    http.add_argument("--ice-username", help="username for TURN servers in Link headers")
-    http.add_argument("--ice-credential", help="credential for TURN servers in Link headers")
+    http.add_argument("--ice-username", metavar="NAME", help="username for TURN servers in Link headers")
+    http.add_argument("--ice-credential", metavar="SECRET",
+                      help="credential for TURN servers in Link headers")
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
-    """ServerConfig from parsed `serve` flags; ValueError (one line) when a value is unusable."""
+    """ServerConfig from parsed `serve` flags; InputError (a ValueError, one line, which the CLI
+    prints without a traceback) when a value is unusable."""
     names = {f.name for f in fields(ServerConfig)}
     values = {k: v for k, v in vars(args).items() if k in names}
     token_env = getattr(args, "token_env", None)
     if token_env and not values.get("token"):
         values["token"] = os.environ.get(token_env)
         if not values["token"]:
-            raise ValueError(f"--token-env: environment variable {token_env} is not set")
+            raise InputError(f"--token-env: environment variable {token_env} is not set", SOURCE)
     for port in ("advertise_udp_port", "advertise_tcp_port"):
         if values.get(port) == 0:
             values[port] = None
-    return ServerConfig(**values)
+    try:
+        return ServerConfig(**values)
+    except ValueError as exc:
+        raise InputError(str(exc), SOURCE) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -379,7 +380,9 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 def _client_error_reason(exc: aiohttp.ClientError) -> str:
     if isinstance(exc, aiohttp.ClientConnectorError):
-        cause = exc.os_error.strerror or str(exc.os_error)
+        error = exc.os_error
+        # asyncio words it "Connect call failed (...)"; the errno says why
+        cause = os.strerror(error.errno) if error.errno else error.strerror or str(error)
         return f"cannot connect ({cause.lower()})"
     return redact_text(str(exc) or type(exc).__name__)
 
