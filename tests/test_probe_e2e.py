@@ -146,3 +146,10 @@ async def test_no_token_is_401(serve, tmp_path: Path) -> None:
     base = await serve(token="right-token")
     capture = await probe(tmp_path, base + "/v1/realtime/calls", token="wrong-token")
     assert capture.reason == "http" and "401" in capture.diagnosis
+
+
+async def test_silent_peer_is_a_media_failure(serve, tmp_path: Path) -> None:
+    base = await serve(loss_percent=100)
+    capture = await probe(tmp_path, base + "/whip", timeouts=PhaseTimeouts(media=1.5))
+    assert capture.reason == "media" and "no RTP received" in capture.diagnosis
+    assert capture.state_reached("connection", "connected") is not None  # it got that far, and says so

@@ -18,7 +18,7 @@ from typing import Any
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaBlackhole
 
-from ..capture import CaptureWriter
+from ..capture import CaptureWriter, truncate_message
 from ..capture import events as ev
 from ..redact import register_secret
 from ..sdp import parse_description
@@ -28,6 +28,7 @@ from .diagnose import diagnose_ice, ice_pairs
 from .loopback import is_loopback_url, loopback_candidates_only, restrict_to_loopback
 from .options import ProbeOptions
 from .stats import StatsCollector
+from .taps import peer_connection_transports
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class ProbeSession:
         self._signaler: Any = None
         self._collector: StatsCollector | None = None
         self._blackhole = MediaBlackhole()
+        self._ice_connected = asyncio.Event()
         self._connected = asyncio.Event()
         self._failed = asyncio.Event()
         self._first_rtp = asyncio.Event()
@@ -255,6 +257,10 @@ class ProbeSession:
                         self._failed.set()
                 elif machine == "ice_connection":
                     self.status.ice_state = state
+                    if state in ("connected", "completed"):
+                        self._ice_connected.set()
+                    elif state == "failed":
+                        self._failed.set()
                     if state == "checking":
                         self._watch_dtls(pc)
                 self._publish()
@@ -266,8 +272,6 @@ class ProbeSession:
         pc.on("connectionstatechange", watch("connection", "connectionState"))
 
     def _watch_dtls(self, pc: RTCPeerConnection) -> None:
-        from .taps import peer_connection_transports
-
         for transport in peer_connection_transports(pc):
             if getattr(transport, "_rtcprobe_watched", False):
                 continue
@@ -290,35 +294,36 @@ class ProbeSession:
 
     # -- phases ----------------------------------------------------------------------------
     def _ice_connection(self) -> Any:
-        from .taps import peer_connection_transports
-
         for transport in peer_connection_transports(self._pc):  # type: ignore[arg-type]
             return transport.transport._connection
         return None
 
+    async def _until(self, event: asyncio.Event, timeout: float) -> bool:
+        """Wait for `event` unless the connection fails first or `timeout` passes; True if it came."""
+        waits = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(self._failed.wait())}
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in waits:
+            waiting.cancel()
+        return event.is_set()
+
     async def _await_connected(self) -> None:
+        """ICE within its timeout, then DTLS within its own; each failure is classified apart."""
         pc, timeouts = self._pc, self.options.timeouts
         assert pc is not None
-        self._phase("connecting")
-        waiter = asyncio.ensure_future(self._connected.wait())
-        failer = asyncio.ensure_future(self._failed.wait())
-        done, _ = await asyncio.wait({waiter, failer}, timeout=timeouts.ice + timeouts.dtls,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        waiter.cancel()
-        failer.cancel()
+        self._phase("ICE")
+        ice_ok = await self._until(self._ice_connected, timeouts.ice)
         connection = self._ice_connection()
         self._record(ev.ICE_PAIRS, pairs=ice_pairs(connection))
-        if self._connected.is_set():
-            return
-        ice_ok = pc.iceConnectionState in ("connected", "completed")
         if not ice_ok:
-            reason = "ice" if done else "ice"
             diagnosis = diagnose_ice(connection, self._remote_candidates)
-            if not done:
-                diagnosis = f"no ICE connectivity within {timeouts.ice + timeouts.dtls:g} s; " + diagnosis.removeprefix("ICE failed")
-            raise ProbeFailure(reason, diagnosis)
-        dtls_states = [t.state for t in _dtls_transports(pc)]
-        raise ProbeFailure("dtls", f"ICE connected but the DTLS handshake did not complete (DTLS state {', '.join(dtls_states)})")
+            if not self._failed.is_set():
+                diagnosis = f"no ICE connectivity within {timeouts.ice:g} s; " + diagnosis.removeprefix("ICE failed")
+            raise ProbeFailure("ice", diagnosis)
+        self._phase("DTLS")
+        if not await self._until(self._connected, timeouts.dtls):
+            dtls_states = ", ".join(t.state for t in peer_connection_transports(pc))
+            raise ProbeFailure("dtls", f"ICE connected but the DTLS handshake did not complete within "
+                                       f"{timeouts.dtls:g} s (DTLS state {dtls_states})")
 
     async def _await_media(self, channel: Any) -> None:
         timeouts = self.options.timeouts
@@ -413,15 +418,8 @@ class ProbeSession:
                 await self._pc.close()
 
 
-def _dtls_transports(pc: RTCPeerConnection) -> list[Any]:
-    from .taps import peer_connection_transports
-
-    return peer_connection_transports(pc)
-
-
 def _message_fields(data: Any) -> dict[str, Any]:
-    from ..capture import truncate_message
-
+    """`dc_message` fields; a JSON message also gets its `type`, as realtime events carry one."""
     fields = truncate_message(data)
     if not fields["binary"]:
         with contextlib.suppress(ValueError, TypeError, AttributeError):
