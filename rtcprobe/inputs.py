@@ -6,8 +6,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from .errors import read_text_file
 from .negotiation import Negotiation
 from .sdp import SdpError, parse_description
+from .sdp.parse import SDP_FILE_CONTENT
 
 
 def _capture(path: Path) -> list[Negotiation]:
@@ -18,19 +20,6 @@ def _capture(path: Path) -> list[Negotiation]:
 
 #: Readers by file suffix (captures; browser dumps and HAR join here). Each returns Negotiations.
 READERS: dict[str, Callable[[Path], list[Negotiation]]] = {".jsonl": _capture}
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SdpError("no such file", str(path)) from None
-    except IsADirectoryError:
-        raise SdpError("is a directory, expected a file", str(path)) from None
-    except UnicodeDecodeError:
-        raise SdpError("not a text file (expected SDP, JSON or candidate lines)", str(path)) from None
-    except OSError as exc:
-        raise SdpError(f"cannot read: {exc.strerror}", str(path)) from None
 
 
 def _snapshot(obj: dict, source: str) -> Negotiation:
@@ -56,7 +45,7 @@ def load_negotiations(path: str | Path) -> list[Negotiation]:
     for suffix, reader in READERS.items():
         if p.name.endswith(suffix):
             return reader(p)
-    text = _read_text(p)
+    text = read_text_file(p, SDP_FILE_CONTENT)
     stripped = text.lstrip("\ufeff").strip()
     if stripped.startswith("{"):
         try:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from rtcprobe.errors import InputError
 from rtcprobe.inputs import load_negotiation
 from rtcprobe.sdp import SdpError, load_description, parse_description
 
@@ -91,9 +92,9 @@ def test_bad_input_names_file_and_line(text: str, line: int, fragment: str) -> N
 
 
 def test_missing_and_binary_files(tmp_path: Path) -> None:
-    with pytest.raises(SdpError, match="no such file"):
+    with pytest.raises(InputError, match="no such file"):
         load_negotiation(tmp_path / "missing.sdp")
     binary = tmp_path / "x.bin"
     binary.write_bytes(b"\xff\xfe\x00\x81")
-    with pytest.raises(SdpError, match="not a text file"):
+    with pytest.raises(InputError, match="not a text file"):
         load_negotiation(binary)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, read_text_file
 from . import events as ev
 from .model import Capture
 
@@ -13,12 +13,7 @@ from .model import Capture
 def load(path: str | Path) -> Capture:
     """Read `captures/NAME.jsonl` into a Capture; raise InputError only if it is not a capture at all."""
     p = Path(path)
-    try:
-        raw = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", str(p)) from None
-    except (UnicodeDecodeError, IsADirectoryError):
-        raise InputError("not a capture file (expected JSON Lines)", str(p)) from None
+    raw = read_text_file(p, "a capture in JSON Lines")
     lines = raw.split("\n")
     header: dict | None = None
     events: list[dict] = []

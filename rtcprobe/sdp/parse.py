@@ -8,6 +8,7 @@ from typing import Any
 
 import sdp_transform
 
+from ..errors import read_text_file
 from .candidate import Candidate, parse_candidate
 from .codecs import Codec, parse_fmtp
 from .errors import CandidateError, SdpError
@@ -29,6 +30,7 @@ KNOWN_ATTRIBUTES = frozenset(
     ["rtpmap", "fmtp", "rtcp-fb", "extmap", "extmap-allow-mixed", "mid", "msid", "msid-semantic", "group", "ssrc", "ssrc-group", "rid", "simulcast", "sctp-port", "sctpmap", "max-message-size", "setup", "fingerprint", "ice-ufrag", "ice-pwd", "ice-options", "ice-lite", "ice-mismatch", "candidate", "end-of-candidates", "remote-candidates", "sendrecv", "sendonly", "recvonly", "inactive", "rtcp", "rtcp-mux", "rtcp-mux-only", "rtcp-rsize", "ptime", "maxptime", "crypto", "framerate", "bundle-only", "tls-id", "identity", "label", "content", "imageattr", "connection", "orient", "quality", "tool", "type", "charset", "sdplang", "lang", "keywds", "cat"]
 )
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+SDP_FILE_CONTENT = "SDP, JSON or candidate lines"
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -262,13 +264,4 @@ def _parse_json(text: str, source: str) -> SessionDescription:
 
 def load_description(path: str | Path) -> SessionDescription:
     """Read one description from a file; errors name the file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SdpError("no such file", str(p)) from None
-    except UnicodeDecodeError:
-        raise SdpError("not a text file (expected SDP, JSON or candidate lines)", str(p)) from None
-    except OSError as exc:
-        raise SdpError(f"cannot read: {exc.strerror}", str(p)) from None
-    return parse_description(text, str(p))
+    return parse_description(read_text_file(path, SDP_FILE_CONTENT), str(path))
