@@ -153,3 +153,10 @@ async def test_silent_peer_is_a_media_failure(serve, tmp_path: Path) -> None:
     capture = await probe(tmp_path, base + "/whip", timeouts=PhaseTimeouts(media=1.5))
     assert capture.reason == "media" and "no RTP received" in capture.diagnosis
     assert capture.state_reached("connection", "connected") is not None  # it got that far, and says so
+
+
+async def test_wrong_fingerprint_is_a_dtls_failure(serve, tmp_path: Path) -> None:
+    base = await serve(bad_fingerprint=True)
+    capture = await probe(tmp_path, base + "/whip", timeouts=PhaseTimeouts(dtls=5))
+    assert capture.reason == "dtls", capture.diagnosis
+    assert "DTLS" in capture.diagnosis and capture.state_reached("ice_connection", "completed") is not None

@@ -91,3 +91,14 @@ def _rewrite_section(lines: list[str], config: ServerConfig) -> list[str]:
 
 def _component_2(candidate: Candidate) -> Candidate:
     return replace(candidate, component=2)
+
+
+def corrupt_fingerprints(sdp: str) -> str:
+    """Flip every hex digit of the answer's DTLS fingerprints, so the peer's DTLS check must fail."""
+    flipped = []
+    for line in sdp.splitlines(keepends=True):
+        if line.startswith("a=fingerprint:"):
+            name, _, rest = line.partition(" ")
+            line = name + " " + "".join(f"{15 - int(c, 16):X}" if c in "0123456789ABCDEFabcdef" else c for c in rest)
+        flipped.append(line)
+    return "".join(flipped)

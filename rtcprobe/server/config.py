@@ -48,6 +48,7 @@ class ServerConfig:
     http_delay_ms: float = 0.0  # wait before answering
     garbage_body: bool = False  # answer 201 with an HTML page instead of SDP
 
+    bad_fingerprint: bool = False  # answer with wrong DTLS fingerprints: ICE connects, DTLS fails
     absolute_location: bool = False  # Location headers as absolute URLs (default: paths)
     cors: bool = True  # answer preflights and let pages on any origin read answers and headers
     # WHIP ICE servers, sent as `Link: <url>; rel="ice-server"` (RFC 9725 §4.6); TURN URLs get
@@ -134,6 +135,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--http-delay-ms", type=float, default=0.0, metavar="MS",
                         help="wait MS before answering")
     faults.add_argument("--garbage-body", action="store_true", help="answer with HTML instead of SDP")
+    faults.add_argument("--bad-fingerprint", action="store_true",
+                        help="answer with wrong DTLS fingerprints (ICE connects, DTLS fails)")
     faults.add_argument("--require-beta-header", action="store_true",
                         help="refuse /v1/realtime offers without the OpenAI-Beta header")
     http = parser.add_argument_group("HTTP shape")

@@ -28,7 +28,7 @@ from aiortc.contrib.media import MediaBlackhole, MediaRelay
 
 from ..probe.taps import LossFilter
 from ..sdp import parse_description
-from .candidates import rewrite_candidates
+from .candidates import corrupt_fingerprints, rewrite_candidates
 from .config import ServerConfig
 from .impair import impair_peer_connection
 from .realtime import EVENTS_CHANNEL, RealtimeEvents, SpeechDetector
@@ -170,6 +170,8 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
     session.loss = impair_peer_connection(pc, delay_ms=config.delay_ms,
                                           loss_percent=config.loss_percent, seed=config.seed)
     session.answer_sdp = rewrite_candidates(pc.localDescription.sdp, config)
+    if config.bad_fingerprint:
+        session.answer_sdp = corrupt_fingerprints(session.answer_sdp)
     logger.info("session %s: answered an offer on %s (%d m-lines)", session.id, endpoint,
                 len(offer.media))
     return session
