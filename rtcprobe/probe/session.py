@@ -322,6 +322,10 @@ class ProbeSession:
         self._phase("DTLS")
         if not await self._until(self._connected, timeouts.dtls):
             dtls_states = ", ".join(t.state for t in peer_connection_transports(pc))
+            if self._failed.is_set():
+                raise ProbeFailure("dtls", f"ICE connected but the DTLS handshake failed (DTLS state {dtls_states}):"
+                                           " the peer's certificate does not match the answer's fingerprint, or the"
+                                           " peer aborted the handshake")
             raise ProbeFailure("dtls", f"ICE connected but the DTLS handshake did not complete within "
                                        f"{timeouts.dtls:g} s (DTLS state {dtls_states})")
 
