@@ -48,6 +48,7 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--allow-loopback-in-peer-connection",  # gather 127.0.0.1 so sessions with local targets stay on loopback
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
@@ -85,8 +86,10 @@ def mount_harness(app: web.Application, prefix: str = "/rtcprobe-harness") -> st
 class Chromium:
     """One headless Chromium with a fresh profile, on its own thread and event loop."""
 
-    def __init__(self, *, launch_timeout: float = LAUNCH_TIMEOUT) -> None:
+    def __init__(self, *, launch_timeout: float = LAUNCH_TIMEOUT, context_options: dict[str, Any] | None = None) -> None:
         self.launch_timeout = launch_timeout
+        # extra Playwright context options, e.g. record_har_path (the HAR is written by close())
+        self.context_options = dict(context_options or {})
         self.base_url = ""  # http://localhost:PORT/ once started
         self.version = ""  # e.g. "156.0.8078.79" once started
         self._loop = asyncio.new_event_loop()
@@ -219,6 +222,7 @@ class Chromium:
             handle_sigint=False,
             handle_sigterm=False,
             handle_sighup=False,
+            **self.context_options,
         )
         self.version = self._context.browser.version if self._context.browser else ""
 

@@ -95,6 +95,10 @@ async def test_other_interfaces_connect_with_media(
         assert session.location is not None and session.location.startswith("/v1/realtime/calls/rtc_")
     (pair,) = [p for p in stats_of_type(session.stats, "candidate-pair") if p.get("nominated")]
     assert pair["state"] == "succeeded"
+    by_id = {s["id"]: s for s in session.stats}
+    # The session stays on loopback (rtcprobe.probe.loopback): both ends of the pair are loopback.
+    ends = {by_id[pair["localCandidateId"]]["address"], by_id[pair["remoteCandidateId"]]["address"]}
+    assert ends <= {"127.0.0.1", "::1"}, ends
     stats = await wait_for_media(target_page, ("audio",))
     assert stats_of_type(stats, "inbound-rtp", "audio")[0]["packetsReceived"] > 0
 

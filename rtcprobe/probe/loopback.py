@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import aioice.ice
 
-_original_get_host_addresses = aioice.ice.get_host_addresses
 _restricted = False
+_original_request_received = aioice.ice.Connection.request_received
 
 
 def is_loopback(host: str | None) -> bool:
@@ -36,10 +36,20 @@ def _loopback_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
     return (["127.0.0.1"] if use_ipv4 else []) + (["::1"] if use_ipv6 else [])
 
 
+def _loopback_checks_only(self: aioice.ice.Connection, message: object, addr: tuple[str, int],
+                          protocol: object) -> None:
+    """Answer connectivity checks from loopback sources only: a browser also probes from its LAN
+    address, and a reply (or a peer-reflexive candidate learned from it) would leave loopback."""
+    if is_loopback(addr[0]):
+        _original_request_received(self, message, addr, protocol)
+
+
 def restrict_to_loopback() -> None:
-    """From now on, this process gathers loopback host candidates only (idempotent)."""
+    """From now on, this process gathers loopback host candidates only and answers only loopback
+    checks (idempotent; process-wide, since both peers of a local session share the process)."""
     global _restricted
     aioice.ice.get_host_addresses = _loopback_addresses
+    aioice.ice.Connection.request_received = _loopback_checks_only
     _restricted = True
 
 

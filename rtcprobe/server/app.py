@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 from aiohttp import web
 from aiortc import RTCIceCandidate
 
-from ..probe.loopback import is_loopback, restrict_to_loopback
+from ..probe.loopback import is_loopback, loopback_candidates_only, restrict_to_loopback
 from ..redact import register_secret
 from ..sdp import parse_candidate
 from .config import ServerConfig
@@ -236,7 +236,7 @@ class Target:
         if_match = request.headers.get("If-Match")
         if if_match not in (None, "*", session.etag):
             return _error(412, "If-Match does not match the session's ETag", "precondition_failed")
-        lines = (await request.text()).splitlines()
+        lines = loopback_candidates_only(await request.text()).splitlines()
         remote = session.pc.remoteDescription
         ufrags = [line.split(":", 1)[1].strip() for line in lines if line.startswith("a=ice-ufrag:")]
         if remote is not None and ufrags and f"a=ice-ufrag:{ufrags[0]}" not in remote.sdp:
@@ -310,7 +310,12 @@ async def _cors(request: web.Request, handler: Any) -> web.StreamResponse:
 
 
 def create_app(config: ServerConfig) -> web.Application:
-    """The aiohttp application of the reference target."""
+    """The aiohttp application of the reference target.
+
+    On a loopback address, ICE gathers loopback candidates only (rtcprobe.probe.loopback), as
+    the probe does for a loopback target, so local sessions never leave the loopback interface."""
+    if is_loopback(config.host):
+        restrict_to_loopback()
     register_secret(config.token)
     register_secret(config.ice_credential)
     app = web.Application(middlewares=[_log_requests, _cors])
@@ -338,12 +343,7 @@ def create_app(config: ServerConfig) -> web.Application:
 
 
 async def run_server(config: ServerConfig) -> tuple[web.AppRunner, str]:
-    """Start the target; returns the runner (await runner.cleanup() to stop) and its base URL.
-
-    On a loopback address, ICE gathers loopback candidates only (rtcprobe.probe.loopback), as
-    the probe does for a loopback target: otherwise the two would meet on no common address."""
-    if is_loopback(config.host):
-        restrict_to_loopback()
+    """Start the target; returns the runner (await runner.cleanup() to stop) and its base URL."""
     runner = web.AppRunner(create_app(config), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)

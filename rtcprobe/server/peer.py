@@ -26,6 +26,7 @@ from aiortc import (
 )
 from aiortc.contrib.media import MediaBlackhole, MediaRelay
 
+from ..probe.loopback import loopback_candidates_only
 from ..probe.taps import LossFilter
 from ..sdp import parse_description
 from .candidates import corrupt_fingerprints, rewrite_candidates
@@ -154,7 +155,7 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
                 on_closed(session)
 
     try:
-        remote = _strip_candidates(offer_sdp) if config.only_advertised else offer_sdp
+        remote = _strip_candidates(offer_sdp) if config.only_advertised else loopback_candidates_only(offer_sdp)
         await pc.setRemoteDescription(RTCSessionDescription(remote, "offer"))
         for transceiver, direction in directions.items():
             if direction == "sendonly":  # the client only receives: give it something to receive
