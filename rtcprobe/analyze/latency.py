@@ -30,7 +30,11 @@ class ConnectBreakdown:
     phases: list[Phase]
     total: float | None  # capture start -> last phase that ended (media or channel)
     failed_phase: str | None = None
-    response_latencies: list[float] = field(default_factory=list)
+    responses: list[ResponseTiming] = field(default_factory=list)
+
+    @property
+    def response_latencies(self) -> list[float]:
+        return [r.latency for r in self.responses]
 
     def phase(self, name: str) -> Phase | None:
         return next((p for p in self.phases if p.name == name), None)
@@ -67,21 +71,63 @@ def connect_breakdown(capture: Capture) -> ConnectBreakdown:
     failed = next((p.name for p in phases if p.end is None), None)
     if failed is None and not capture.ok and capture.end:
         failed = {"http": "http", "ice": "ice", "dtls": "dtls", "media": "first media"}.get(capture.reason)
-    return ConnectBreakdown(phases, max(ends) if ends else None, failed, response_latencies(capture))
+    return ConnectBreakdown(phases, max(ends) if ends else None, failed, response_timings(capture))
+
+
+#: How a realtime-API event answers a client event: `session.update` -> `session.updated`,
+#: `conversation.item.create` -> `conversation.item.added` (GA) or `.created` (beta), ...
+_ANSWER_VERBS = {"create": ("created", "added"), "update": ("updated",), "commit": ("committed",),
+                 "clear": ("cleared",), "delete": ("deleted",), "truncate": ("truncated",)}
+
+
+@dataclass(frozen=True)
+class ResponseTiming:
+    """One request on a data channel and the message that answered it."""
+
+    request: str  # the JSON `type`, or "message"
+    response: str
+    sent_at: float
+    latency: float
+
+
+def _json_type(event: dict) -> str | None:
+    return event.get("json_type")
+
+
+def _answers(sent: dict, received: dict) -> bool:
+    if not received.get("truncated") and received.get("data") == sent.get("data"):
+        return True  # an echo
+    request, response = _json_type(sent), _json_type(received)
+    if not request or not response or "." not in request or "." not in response:
+        return False
+    if response == "error":
+        return True
+    (req_ns, verb), (resp_ns, resp_verb) = request.rsplit(".", 1), response.rsplit(".", 1)
+    return req_ns == resp_ns and resp_verb in _ANSWER_VERBS.get(verb, (verb + "d", verb + "ed"))
+
+
+def response_timings(capture: Capture) -> list[ResponseTiming]:
+    """Each message we sent on a data channel, timed to the first later message that answers it.
+
+    Answers are echoes (the reference target) or realtime-API events of the same namespace in the
+    past tense, so unsolicited events (`session.created`, speech detection) are never counted.
+    """
+    messages = capture.of(ev.DC_MESSAGE)
+    used: set[int] = set()
+    out = []
+    for i, sent in enumerate(messages):
+        if sent.get("direction") != "sent":
+            continue
+        for j in range(i + 1, len(messages)):
+            received = messages[j]
+            if j not in used and received.get("direction") == "received" and _answers(sent, received):
+                used.add(j)
+                out.append(ResponseTiming(_json_type(sent) or "message", _json_type(received) or "message",
+                                          sent["t"], received["t"] - sent["t"]))
+                break
+    return out
 
 
 def response_latencies(capture: Capture) -> list[float]:
-    """Seconds from each message we sent on a data channel to the next message that came back.
-
-    For a realtime voice agent this is the request → first event latency; for the reference
-    target's echo it is the data-channel round trip.
-    """
-    out = []
-    pending: float | None = None
-    for e in capture.of(ev.DC_MESSAGE):
-        if e.get("direction") == "sent":
-            pending = e["t"] if pending is None else pending
-        elif pending is not None:
-            out.append(e["t"] - pending)
-            pending = None
-    return out
+    """Seconds from each data-channel request to its answer (see `response_timings`)."""
+    return [r.latency for r in response_timings(capture)]

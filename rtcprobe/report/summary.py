@@ -30,10 +30,13 @@ def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: Connect
         table.add_row(phase.name, _ms(phase.start), _ms(phase.duration) if phase.end is not None else "[red]never[/red]")
     table.add_row("[bold]to media[/bold]", "", _ms(breakdown.total))
     console.print(table)
-    if breakdown.response_latencies:
-        values = sorted(breakdown.response_latencies)
-        console.print(f"data-channel response latency: median {_ms(values[len(values) // 2])}, "
-                      f"n={len(values)}, max {_ms(values[-1])}")
+    if breakdown.responses:
+        responses = Table(title="Data-channel responses", title_justify="left")
+        for name in ("sent at", "request", "answered by", "latency"):
+            responses.add_column(name, justify="right" if name in ("sent at", "latency") else "left")
+        for r in breakdown.responses[:20]:
+            responses.add_row(_ms(r.sent_at), r.request, r.response, f"{r.latency * 1000:.1f} ms")
+        console.print(responses)
     if profile is not None:
         render_profile(profile, console)
     rtcp = Table(title="RTCP packets", title_justify="left")
