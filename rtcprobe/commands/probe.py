@@ -20,7 +20,8 @@ from ..analyze.latency import connect_breakdown
 from ..analyze.profile import profile
 from ..capture import load
 from ..probe.options import PhaseTimeouts, ProbeOptions
-from ..probe.session import ProbeResult, ProbeSession, ProbeStatus
+from ..probe.session import ProbeSession
+from ..probe.status import ProbeResult, ProbeStatus
 from ..report import jsonout
 from ..report.summary import render_summary
 from ..signaling import guess_protocol

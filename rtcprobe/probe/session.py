@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
@@ -28,47 +27,10 @@ from .diagnose import diagnose_ice, ice_pairs
 from .loopback import is_loopback_url, loopback_candidates_only, restrict_to_loopback
 from .options import ProbeOptions
 from .stats import StatsCollector
+from .status import ProbeFailure, ProbeResult, ProbeStatus
 from .taps import peer_connection_transports
 
 logger = logging.getLogger(__name__)
-
-
-class ProbeFailure(Exception):
-    """A phase failed: `reason` is one of capture.events.END_REASONS."""
-
-    def __init__(self, reason: str, diagnosis: str) -> None:
-        super().__init__(diagnosis)
-        self.reason = reason
-        self.diagnosis = diagnosis
-
-
-@dataclass
-class ProbeStatus:
-    """What a live view shows; updated by the session, read by the view."""
-
-    phase: str = "starting"
-    elapsed: float = 0.0
-    connection_state: str = "new"
-    ice_state: str = "new"
-    packets_sent: int = 0
-    packets_received: int = 0
-    round_trip_time: float | None = None
-    messages_received: int = 0
-    reason: str | None = None
-    diagnosis: str = ""
-
-
-@dataclass
-class ProbeResult:
-    path: str
-    reason: str
-    diagnosis: str
-    duration: float
-    status: ProbeStatus = field(default_factory=ProbeStatus)
-
-    @property
-    def ok(self) -> bool:
-        return self.reason == "completed"
 
 
 class ProbeSession:
