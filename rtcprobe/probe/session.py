@@ -20,7 +20,7 @@ from aiortc.contrib.media import MediaBlackhole
 from ..capture import CaptureWriter, truncate_message
 from ..capture import events as ev
 from ..redact import register_secret
-from ..sdp import parse_description
+from ..sdp import SdpError, parse_description
 from ..signaling import SignalingError, guess_protocol, make_signaler
 from . import media
 from .diagnose import diagnose_ice, ice_pairs
@@ -148,12 +148,13 @@ class ProbeSession:
             self._record(ev.ICE_SERVERS, source="whip-link", urls=[s.urls for s in result.ice_servers], applied=False,
                          note="aiortc gathers before the offer is sent, so servers learned from the answer cannot be used")
         self._record(ev.SDP, role="remote", type="answer", sdp=result.answer_sdp)
-        self._record_candidates("remote", result.answer_sdp)
-        try:
+        try:  # applied before its candidates are parsed and recorded, so that ICE starts at once
             answer = loopback_candidates_only(result.answer_sdp)
             await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
         except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and others for bad answers
             raise ProbeFailure("http", f"signaling: the answer could not be applied: {exc}") from None
+        finally:
+            self._record_candidates("remote", result.answer_sdp)
 
         await self._await_connected()
         await self._await_media(channel)
@@ -244,7 +245,11 @@ class ProbeSession:
                 self._record(ev.STATE, machine="dtls", state=transport.state)
 
     def _record_candidates(self, side: str, sdp: str) -> None:
-        description = parse_description(sdp, f"{side} description")
+        try:
+            description = parse_description(sdp, f"{side} description")
+        except SdpError as exc:  # the capture keeps the text; the failure is aiortc's to report
+            self._record(ev.ERROR, phase="signaling", message=f"unparseable {side} description: {exc}")
+            return
         for section in description.media:
             for candidate in section.candidates:
                 self._record(ev.CANDIDATE, side=side, candidate=candidate.to_sdp(), mid=section.mid,
