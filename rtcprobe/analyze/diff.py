@@ -228,7 +228,25 @@ def diff_descriptions(a: SessionDescription, b: SessionDescription, label_a: str
     ca, cb = candidate_set(a), candidate_set(b)
     out.compare("candidates", "candidates", "addresses", ca.addresses, cb.addresses, volatile=True)
     out.compare("candidates", "candidates", "address families", ca.families, cb.families)
-    return DiffResult(label_a, label_b, candidate_table(ca, cb), out.changes, out.volatile)
+    sections = len(b.media)
+    return DiffResult(label_a, label_b, candidate_table(ca, cb), _merge_repeats(out.changes, sections),
+                      _merge_repeats(out.volatile, sections))
+
+
+def _merge_repeats(changes: list[Change], sections: int) -> list[Change]:
+    """With BUNDLE the same difference shows on every m-line: say it once, naming where."""
+    merged: dict[tuple[str, str, str, str], list[Change]] = {}
+    for change in changes:
+        text = change.summary.removeprefix(f"{change.where}: ")
+        merged.setdefault((change.area, text, repr(change.a), repr(change.b)), []).append(change)
+    out = []
+    for (area, text, _, _), group in merged.items():
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        where = "every m-line" if len(group) == sections > 1 else ", ".join(c.where for c in group)
+        out.append(Change(area, where, f"{where}: {text}", group[0].a, group[0].b))
+    return out
 
 
 def diff(a: Negotiation, b: Negotiation, side: str = "primary", labels: tuple[str, str] | None = None) -> DiffResult:
