@@ -7,7 +7,16 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import EXIT_BAD_INPUT, EXIT_INTERRUPTED, UsageError, inspect, probe, serve
+from .commands import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    UsageError,
+    importer,
+    inspect,
+    probe,
+    report,
+    serve,
+)
 from .errors import InputError
 
 
@@ -15,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rtcprobe", description="WebRTC protocol diagnostics and SDP/ICE analysis.")
     parser.add_argument("--version", action="version", version=f"rtcprobe {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (inspect, probe, serve):
+    for module in (inspect, probe, serve, importer, report):
         module.register(sub)
     return parser
 

@@ -12,14 +12,20 @@ from .sdp import SdpError, parse_description
 from .sdp.parse import SDP_FILE_CONTENT
 
 
-def _capture(path: Path) -> list[Negotiation]:
+def _capture(path: Path, pc: str | None = None) -> list[Negotiation]:
+    """A capture holds one session: `pc` (for browser dumps) does not apply."""
     from .capture import load
 
     return [load(path).negotiation]
 
 
-#: Readers by file suffix (captures; browser dumps and HAR join here). Each returns Negotiations.
-READERS: dict[str, Callable[[Path], list[Negotiation]]] = {".jsonl": _capture}
+#: A reader takes the path and an optional session id (`--pc`: one PeerConnection of a dump).
+Reader = Callable[[Path, str | None], list[Negotiation]]
+#: Readers by file suffix (captures, `.har`). Each returns Negotiations.
+READERS: dict[str, Reader] = {".jsonl": _capture}
+#: Readers by content, for formats whose suffix says little (browser dumps are .txt, .gz or .json):
+#: each sniffer gets the path and returns a reader, or None. rtcprobe.importers registers here.
+SNIFFERS: list[Callable[[Path], Reader | None]] = []
 
 
 def _snapshot(obj: dict, source: str) -> Negotiation:
@@ -39,12 +45,17 @@ def _snapshot(obj: dict, source: str) -> Negotiation:
     return Negotiation(source, sides.get("offer"), sides.get("answer"), http, obj.get("protocol"))
 
 
-def load_negotiations(path: str | Path) -> list[Negotiation]:
-    """Everything in a file: a bare SDP, a {type,sdp} JSON, a snapshot, candidate lines, or a registered format."""
+def load_negotiations(path: str | Path, pc: str | None = None) -> list[Negotiation]:
+    """Everything in a file: a bare SDP, a {type,sdp} JSON, a snapshot, candidate lines, or a registered
+    format (`pc` picks one session of a browser dump or HAR)."""
     p = Path(path)
     for suffix, reader in READERS.items():
         if p.name.endswith(suffix):
-            return reader(p)
+            return reader(p, pc)
+    for sniff in SNIFFERS:
+        found = sniff(p)
+        if found is not None:
+            return found(p, pc)
     text = read_text_file(p, SDP_FILE_CONTENT)
     stripped = text.lstrip("\ufeff").strip()
     if stripped.startswith("{"):
@@ -66,3 +77,6 @@ def load_negotiation(path: str | Path) -> Negotiation:
     if not found:
         raise SdpError("holds no session to analyze", str(path))
     return found[0]
+
+
+from . import importers as _importers  # noqa: E402,F401 - registers browser dumps and HAR (by content)

@@ -153,12 +153,14 @@ class Chromium:
         """Open ``path`` (relative to `base_url`, or an absolute URL) in a new tab."""
         url = path if "://" in path else self.base_url + path
         console: list[str] = []
+        requests: list[str] = []  # every URL the tab fetched, navigation included
 
         async def open_tab() -> PlaywrightPage:
             assert self._context is not None
             page = await self._context.new_page()
             page.on("console", lambda msg: console.append(f"console.{msg.type}: {msg.text}"))
             page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+            page.on("request", lambda request: requests.append(request.url))
             try:
                 response = await page.goto(url, wait_until="load")
                 if response is None or not response.ok:
@@ -174,7 +176,7 @@ class Chromium:
             raise
         except Exception as exc:  # Playwright's Error, e.g. a 404 without a body became a download
             raise BrowserError(f"GET {url}: {_first_line(exc)}") from None
-        return BrowserPage(self, page, url, console)
+        return BrowserPage(self, page, url, console, requests)
 
     @contextlib.asynccontextmanager
     async def open_page(self, path: str = HARNESS_PAGE) -> AsyncIterator[BrowserPage]:
@@ -247,6 +249,7 @@ class BrowserPage:
     page: PlaywrightPage = field(repr=False)
     url: str
     console: list[str] = field(default_factory=list, repr=False)
+    requests: list[str] = field(default_factory=list, repr=False)
 
     async def evaluate(self, expression: str, arg: Any = None, *, timeout: float = CALL_TIMEOUT) -> Any:
         try:
@@ -255,6 +258,11 @@ class BrowserPage:
             raise BrowserError(f"{exc}{self._console_tail()}") from None
         except Exception as exc:  # Playwright's Error: the page threw
             raise BrowserError(f"{_first_line(exc)}{self._console_tail()}") from None
+
+    async def screenshot(self, path: str | Path, *, full_page: bool = True) -> Path:
+        """Save a PNG of the tab (the whole page by default)."""
+        await self.chromium.call(lambda: self.page.screenshot(path=str(path), full_page=full_page))
+        return Path(path)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -401,3 +409,61 @@ async def browser_session(
         answer=response["body"],
         stats=await get_stats(page),
     )
+
+
+# -- chrome://webrtc-internals: the dumps a user would download --
+
+WEBRTC_INTERNALS = "chrome://webrtc-internals/"
+#: The page's download buttons (Chromium `dump_creator.js`): the legacy JSON dump and RTCStatsDump.
+DUMP_BUTTONS = {"internals": "dump-click-target", "rtcstats": "dump-click-target-rtcstats"}
+
+
+async def open_webrtc_internals(chromium: Chromium, stats_interval_ms: int | None = None,
+                                keep_removed: bool = False) -> BrowserPage:
+    """A tab on chrome://webrtc-internals (it polls getStats() of every PeerConnection of the
+    browser; ``?statsInterval=`` takes 100 ms and up, default 1000; ``?keepRemovedConnections``
+    keeps closed PeerConnections in the dump)."""
+    query = "&".join(([f"statsInterval={stats_interval_ms}"] if stats_interval_ms else [])
+                     + (["keepRemovedConnections"] if keep_removed else []))
+    return await chromium.new_page(WEBRTC_INTERNALS + (f"?{query}" if query else ""))
+
+
+async def show(page: BrowserPage) -> None:
+    """Bring a tab to the front: background tabs run their timers at most once a second."""
+    await page.chromium.call(page.page.bring_to_front)
+
+
+async def wait_internals_stats(internals: BrowserPage, after_ms: float, timeout: float = CALL_TIMEOUT) -> None:
+    """Wait until webrtc-internals holds a stats sample taken after ``after_ms`` (epoch ms, the
+    getStats() clock) for each PeerConnection that is not closed (closed ones are not polled)."""
+    await internals.evaluate(
+        """([after, ms]) => new Promise((resolve, reject) => {
+             const started = Date.now();
+             const newest = (record) => Math.max(0, ...Object.entries(record.toJSON().stats)
+               .filter(([key]) => key.endsWith('-timestamp'))
+               .map(([, series]) => Math.max(0, ...JSON.parse(series.toJSON().values || '[]'))));
+             const check = () => {
+               const records = Object.values(window.peerConnectionDataStore || {});
+               const open = records.filter((r) => !r.toJSON().updateLog.some((u) => u.type === 'close'));
+               if (open.length && open.every((r) => newest(r) > after)) return resolve();
+               if (Date.now() - started > ms) return reject(new Error('webrtc-internals has no stats after ' + after));
+               setTimeout(check, 50);
+             };
+             check();
+           })""",
+        [after_ms, timeout * 1000], timeout=timeout + 5,
+    )
+
+
+async def download_webrtc_internals(internals: BrowserPage, which: str = "internals") -> tuple[str, bytes]:
+    """Click one of the page's download buttons; (suggested file name, file content)."""
+    button = DUMP_BUTTONS[which]
+
+    async def download() -> tuple[str, bytes]:
+        async with internals.page.expect_download() as info:
+            await internals.page.evaluate(f"() => document.getElementById('{button}').click()")
+        done = await info.value
+        path = await done.path()
+        return done.suggested_filename, Path(path).read_bytes()
+
+    return await internals.chromium.call(download)

@@ -1,7 +1,8 @@
 """Capture files: the append-only record of one session."""
 
+from .collection import CaptureSet, load_many
 from .model import Capture
 from .reader import load
 from .writer import CaptureWriter, truncate_message
 
-__all__ = ["Capture", "CaptureWriter", "load", "truncate_message"]
+__all__ = ["Capture", "CaptureSet", "CaptureWriter", "load", "load_many", "truncate_message"]

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..negotiation import Negotiation
 from ..sdp import Candidate, SdpError, SessionDescription, parse_candidate, parse_description
 from . import events as ev
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass
@@ -136,6 +139,54 @@ class Capture:
                 except ValueError as exc:
                     self.problems.append(f"{self.path}: bad {side} candidate at t={e.get('t')}: {exc}")
         return out
+
+    # -- views: pandas frames (rtcprobe.frames documents the columns) and notebook display ---------
+    def candidates(self) -> pd.DataFrame:
+        """Local and remote candidates, priority decoded, the selected pair flagged."""
+        from .. import frames
+
+        return frames.candidates(self)
+
+    def timeline(self) -> pd.DataFrame:
+        """One row per event."""
+        from .. import frames
+
+        return frames.timeline(self)
+
+    def stats(self) -> pd.DataFrame:
+        """Long format: time, stats type, id/SSRC, kind, metric, value."""
+        from .. import frames
+
+        return frames.stats(self)
+
+    def stats_wide(self, type: str | None = None) -> pd.DataFrame:  # noqa: A002 - the W3C name
+        """One row per sample and stats object; `type` picks one W3C type, e.g. "outbound-rtp"."""
+        from .. import frames
+
+        return frames.stats_wide(self, type)
+
+    def rtcp(self) -> pd.DataFrame:
+        """One row per RTCP packet, both directions."""
+        from .. import frames
+
+        return frames.rtcp(self)
+
+    def datachannel(self) -> pd.DataFrame:
+        """Data-channel messages both ways, with sizes and JSON `type`."""
+        from .. import frames
+
+        return frames.datachannel(self)
+
+    def latency(self) -> pd.DataFrame:
+        """Connect-time phases and response latencies."""
+        from .. import frames
+
+        return frames.latency(self)
+
+    def _repr_html_(self) -> str:
+        from ..report.html import capture_summary_html
+
+        return capture_summary_html(self)
 
     def __repr__(self) -> str:
         return (f"<Capture {self.id} protocol={self.protocol} reason={self.reason} "

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import secrets
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,10 +41,24 @@ async def run_demo(duration: float, output_dir: Path, live: bool) -> tuple[objec
     return result, options.output
 
 
+#: Where `rtcprobe demo` writes its report (relative to the working directory, like captures/).
+DEMO_REPORT = Path("reports") / "demo.html"
+
+
+def write_demo_report(capture: Path, output: Path = DEMO_REPORT) -> Path:
+    """The demo capture's HTML report; the demo's last step."""
+    from ..report.html import write_report
+
+    return Path(write_report([capture], output, title=f"rtcprobe demo: {capture.name}").path)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .probe import _exit_status, summarise
 
     out = console()
-    result, _ = asyncio.run(run_demo(args.duration, Path("captures"), live=not args.no_live and not args.json))
+    result, capture = asyncio.run(run_demo(args.duration, Path("captures"), live=not args.no_live and not args.json))
     summarise(result, out, as_json=args.json)  # type: ignore[arg-type]
+    report = write_demo_report(capture)
+    # stdout carries only the JSON document under --json; the report's path goes to stderr there
+    print(f"report: {report}", file=sys.stderr if args.json else sys.stdout)
     return _exit_status(result)  # type: ignore[arg-type]

@@ -31,7 +31,7 @@ def _analysis_document(negotiation: Negotiation) -> dict:
 def cmd_analyze(args: argparse.Namespace) -> int:
     documents = []
     out = console()
-    for negotiation in load_negotiations(args.file):
+    for negotiation in load_negotiations(args.file, pc=args.pc):
         if args.side != "primary":
             chosen = negotiation.side(args.side)
             if chosen is None:
@@ -50,8 +50,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    a = load_negotiations(args.a)[0]
-    b = load_negotiations(args.b)[0]
+    a, b = (_one(load_negotiations(path, pc=args.pc), path) for path in (args.a, args.b))
     labels = tuple(args.labels.split(",", 1)) if args.labels else None
     if labels is not None and len(labels) != 2:
         raise UsageError("--labels takes two names separated by a comma, e.g. --labels November,New")
@@ -67,12 +66,21 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_CHANGES if args.exit_code and result.semantic_change else EXIT_OK
 
 
+def _one(found: list[Negotiation], path: str) -> Negotiation:
+    """A diff compares two sessions: a dump or HAR holding several needs --pc."""
+    if len(found) > 1:
+        names = ", ".join(n.label or n.source for n in found)
+        raise UsageError(f"{path}: holds {len(found)} sessions ({names}): choose one with --pc ID")
+    return found[0]
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="profile a session: SDP, JSON {type,sdp}, snapshot, capture or candidate lines")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--side", choices=("primary", "offer", "answer"), default="primary",
                    help="which description to profile (default: the answer when there is one)")
+    p.add_argument("--pc", metavar="ID", help="one PeerConnection of a browser dump (exchange number of a HAR)")
     p.set_defaults(handler=cmd_analyze)
 
     p = sub.add_parser("diff", help="what changed between two sessions")
@@ -82,5 +90,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exit-code", action="store_true", help="exit 1 when there are semantic changes")
     p.add_argument("--side", choices=("primary", "offer", "answer"), default="primary")
     p.add_argument("--labels", help="column names for A and B, comma-separated")
+    p.add_argument("--pc", metavar="ID", help="the PeerConnection to compare when A or B is a browser dump")
     p.add_argument("--hide-volatile", action="store_true", help="do not list volatile differences")
     p.set_defaults(handler=cmd_diff)

@@ -1,5 +1,5 @@
-"""What every importer shares: reading (gzip-aware), one recorder per imported session, and the
-two sinks it writes to — a capture file through CaptureWriter, or a Capture in memory.
+"""What every importer shares: one recorder per imported session, and the two sinks it writes
+to — a capture file through CaptureWriter, or a Capture in memory.
 
 Importers never build capture events themselves: they call a `Recorder`, which turns browser
 facts (epoch milliseconds, descriptions, candidates, states, stats) into the events of
@@ -10,10 +10,7 @@ recorder feeds both sinks, so a file written by `rtcprobe import` and a dump han
 
 from __future__ import annotations
 
-import gzip
-import re
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,145 +18,8 @@ from typing import Any, Protocol
 
 from ..capture import Capture, CaptureWriter
 from ..capture import events as ev
-from ..errors import InputError
 from ..redact import redact
 from ..sdp import CandidateError, SdpError, parse_candidate, parse_description
-
-GZIP_MAGIC = b"\x1f\x8b"
-#: Files above this size show a progress bar while they are imported.
-PROGRESS_BYTES = 4 * 1024 * 1024
-READ_CHUNK = 8 * 1024 * 1024
-
-
-class Progress(Protocol):
-    """Where long imports report how far they got (a rich bar in the CLI, nothing in the library)."""
-
-    def stage(self, description: str, total: float | None = None) -> None: ...
-
-    def advance(self, amount: float = 1) -> None: ...
-
-
-class NoProgress:
-    def stage(self, description: str, total: float | None = None) -> None:
-        pass
-
-    def advance(self, amount: float = 1) -> None:
-        pass
-
-
-# -- reading -------------------------------------------------------------------------------
-
-
-def _open_binary(path: Path) -> Any:
-    try:
-        raw = path.open("rb")
-    except FileNotFoundError:
-        raise InputError("no such file", str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a file", str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", str(path)) from None
-    if raw.read(2) == GZIP_MAGIC:
-        raw.seek(0)
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    raw.seek(0)
-    return raw
-
-
-def head(path: Path, size: int = 4096) -> bytes:
-    """The first bytes of a file, gunzipped when it is gzip (dumps are often saved as .gz)."""
-    with _open_binary(path) as f:
-        try:
-            return f.read(size)
-        except (OSError, EOFError, zlib.error):
-            return b""
-
-
-def read_text(path: Path, what: str, progress: Progress | None = None) -> str:
-    """The whole file as text (gunzipped), in chunks so that a progress bar can follow."""
-    progress = progress or NoProgress()
-    size = path.stat().st_size if path.exists() else None
-    parts: list[str] = []
-    with _open_binary(path) as f:
-        progress.stage(f"reading {path.name}", size)
-        raw = getattr(f, "fileobj", None) or f
-        decoder = _utf8_decoder()
-        before = 0
-        try:
-            while chunk := f.read(READ_CHUNK):
-                parts.append(decoder.decode(chunk))
-                now = raw.tell()
-                progress.advance(now - before)
-                before = now
-            parts.append(decoder.decode(b"", final=True))
-        except UnicodeDecodeError:
-            raise InputError(f"not a text file (expected {what})", str(path)) from None
-        except (EOFError, zlib.error, gzip.BadGzipFile):
-            pass  # a gzip stream cut short: keep what came out; the parser says where it ends
-    text = "".join(parts)
-    parts.clear()
-    return text
-
-
-def _utf8_decoder() -> Any:
-    import codecs
-
-    return codecs.getincrementaldecoder("utf-8-sig")()
-
-
-def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text) of a JSON Lines file, gunzipped; a stream cut short just ends."""
-    with _open_binary(path) as f:
-        number = 0
-        try:
-            for number, line in enumerate(f, start=1):  # noqa: B007 - used after the loop
-                yield number, line.decode("utf-8", errors="replace")
-        except (EOFError, zlib.error, gzip.BadGzipFile):
-            return
-
-
-# -- time ----------------------------------------------------------------------------------
-
-#: Old dumps write `updateLog[].time` with the browser's toLocaleString(); these are the common ones.
-_LOCAL_FORMATS = ("%m/%d/%Y, %I:%M:%S %p", "%d/%m/%Y, %H:%M:%S", "%d.%m.%Y, %H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                  "%Y/%m/%d %H:%M:%S", "%m/%d/%Y, %H:%M:%S")
-
-
-def epoch_ms(value: Any) -> float | None:
-    """Milliseconds since the epoch from a number (ms), an ISO date or a toLocaleString() date.
-
-    Local-time strings carry no zone; they are read as UTC (the caller says so in a warning).
-    """
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        parsed = None
-        cleaned = re.sub(r"\s+", " ", text.replace("\u202f", " "))
-        for fmt in _LOCAL_FORMATS:
-            try:
-                parsed = datetime.strptime(cleaned, fmt)
-                break
-            except ValueError:
-                continue
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp() * 1000.0
-
-
-# -- sessions, sinks, recorder --------------------------------------------------------------
 
 
 @dataclass
@@ -254,7 +114,7 @@ class Recorder:
         self.sink = sink
         self.problems: list[str] = []
         self.last_ms = info.start_ms
-        self._candidates: set[tuple[str, str]] = set()
+        self._candidates: set[tuple[str, str, str | None]] = set()
         self._states: dict[str, str] = {}
         self.reached: set[tuple[str, str]] = set()
         self.errors: list[str] = []
@@ -297,7 +157,7 @@ class Recorder:
                 text = parse_candidate(text, mid=mid).to_sdp()
             except CandidateError as exc:
                 self.problems.append(f"{self.info.id}: {side} candidate kept as written ({exc})")
-        key = (side, text if text else f"end-of-candidates {mid}")
+        key = (side, text or "end-of-candidates", mid)  # BUNDLE repeats a candidate in every m-line
         if key in self._candidates:
             return
         self._candidates.add(key)
@@ -340,8 +200,9 @@ class Recorder:
         if failed and not connected:
             return "ice", f"{source}: ICE failed ({last})"
         if connected:
-            extra = f"; later {last}" if last else ""
-            return "completed", f"{source}: connected{extra}"
+            later = [f"{m} {s}" for m, s in self._states.items()
+                     if m in ("connection", "ice_connection") and s not in ("connected", "completed")]
+            return "completed", f"{source}: connected" + (f", then {', '.join(later)}" if later else "")
         if self.errors:
             return "error", f"{source}: {self.errors[0]}"
         if not self.answer_applied:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import NoProgress, Progress, epoch_ms
+from .files import NoProgress, Progress, epoch_ms
 
 #: W3C RTCStatsType values (and obsolete ones Chromium shipped); anything else is legacy goog stats.
 W3C_TYPES = frozenset({
@@ -102,6 +102,8 @@ class ReportSeries:
 class SeriesProblems:
     legacy: int = 0
     computed: int = 0
+    cut: int = 0
+    stamped: int = 0
     capped: bool = False
     no_timestamps: int = 0
     unreadable: list[str] = field(default_factory=list)
@@ -112,9 +114,12 @@ class SeriesProblems:
             out.append(f"{where}: {len(self.unreadable) - 5} more unreadable stats series skipped")
         if self.legacy:
             out.append(f"{where}: {self.legacy} legacy (goog*/Conn-) stats series skipped")
-        if self.no_timestamps:
-            out.append(f"{where}: {self.no_timestamps} stats objects have no -timestamp series (dump older "
-                       "than Chrome M117): sample times assumed 1 s apart from startTime")
+        if self.no_timestamps and not self.stamped:
+            out.append(f"{where}: stats objects have no -timestamp series (dump older than Chrome M117): "
+                       "sample times assumed 1 s apart from startTime")
+        elif self.no_timestamps or self.cut:
+            out.append(f"{where}: {self.no_timestamps + self.cut} stats series or objects are incomplete "
+                       "(the dump is cut short): dropped or timed from startTime")
         if self.capped:
             out.append(f"{where}: stats series hold their last {SERIES_CAP} samples only (webrtc-internals' cap):"
                        " earlier stats are not in the dump")
@@ -126,15 +131,19 @@ def build_reports(stats: dict[str, Any], problems: SeriesProblems,
     """Parse every series of one PeerConnection, emptying `stats` as it goes (to free the text)."""
     progress = progress or NoProgress()
     grouped: dict[str, dict[str, dict[str, Any]]] = {}
-    for key in list(stats):
+    for done, key in enumerate(list(stats), start=1):
         entry = stats.pop(key)
-        progress.advance(1)
+        if not done % 1024:
+            progress.advance(1024)
         if not isinstance(entry, dict) or entry.get("statsType") not in W3C_TYPES:
             problems.legacy += 1
             continue
         stats_id, metric = split_key(key)
         if metric.startswith("["):
             problems.computed += 1  # webrtc-internals' own rates ([bytesSent_in_bits/s]); not W3C
+            continue
+        if "values" not in entry:
+            problems.cut += 1  # the last series of a dump cut short
             continue
         text = entry.get("values")
         try:
@@ -144,7 +153,7 @@ def build_reports(stats: dict[str, Any], problems: SeriesProblems,
         except (ValueError, TypeError):
             problems.unreadable.append(key)
             continue
-        entry["values"] = values
+        entry["values"] = _array(values, metric)  # parsed once; the text goes with `entry`'s old value
         grouped.setdefault(stats_id, {})[metric] = entry
     return [r for r in (_report(i, metrics, problems) for i, metrics in grouped.items()) if r is not None]
 
@@ -155,8 +164,11 @@ def _report(stats_id: str, metrics: dict[str, dict[str, Any]], problems: SeriesP
     stamps = metrics.pop("timestamp", None)
     metrics.pop("type", None)
     metrics.pop("id", None)
-    if stamps is not None and stamps["values"]:
-        report.times = np.asarray([epoch_ms(v) or np.nan for v in stamps["values"]], dtype=float)
+    if stamps is not None and len(stamps["values"]):
+        problems.stamped += 1
+        raw = stamps["values"]
+        report.times = (raw.astype(float) if raw.dtype.kind in "iuf"
+                        else np.asarray([_ms(v) for v in raw.tolist()], dtype=float))
     else:
         longest = max(metrics.values(), key=lambda e: len(e["values"]), default=None)
         start = epoch_ms(longest.get("startTime")) if longest else None
@@ -168,13 +180,17 @@ def _report(stats_id: str, metrics: dict[str, dict[str, Any]], problems: SeriesP
     problems.capped |= n >= SERIES_CAP
     for metric, entry in metrics.items():
         values = entry["values"]
-        if not values:
+        if not len(values):
             continue
         if len(values) > n:
             values = values[-n:]
-        report.columns[metric] = Column(_array(values, metric), _offset(report.times, entry, len(values),
-                                                                        stamps is not None))
+        report.columns[metric] = Column(values, _offset(report.times, entry, len(values), stamps is not None))
     return report
+
+
+def _ms(value: Any) -> float:
+    ms = epoch_ms(value)
+    return np.nan if ms is None else ms
 
 
 def _offset(times: np.ndarray, entry: dict[str, Any], count: int, stamped: bool) -> int:

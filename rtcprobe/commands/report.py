@@ -1,0 +1,60 @@
+"""`rtcprobe report CAPTURE... -o reports/NAME.html`: one self-contained HTML file to share."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from ..capture.collection import expand
+from . import EXIT_OK, UsageError, warn
+
+
+def default_output(captures: list[Path]) -> Path:
+    """reports/<capture>.html for one capture, reports/<first>-and-<n>-more.html for several."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", captures[0].name.removesuffix(".jsonl"))
+    name = stem if len(captures) == 1 else f"{stem}-and-{len(captures) - 1}-more"
+    return Path("reports") / f"{name}.html"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ..report.html import write_report
+
+    paths = expand(args.captures)
+    output = Path(args.output) if args.output else default_output(paths)
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"-o {output}: the report is HTML; name it NAME.html")
+    show_progress = len(paths) > 1 and sys.stderr.isatty() and not args.json
+    if show_progress:
+        with Progress(TextColumn("report"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                      transient=True) as progress:
+            task = progress.add_task("", total=len(paths))
+            info = write_report(paths, output, anonymize_addresses=args.anonymize, title=args.title,
+                                on_progress=lambda done, name: progress.update(task, completed=done, description=name))
+    else:
+        info = write_report(paths, output, anonymize_addresses=args.anonymize, title=args.title)
+    warn(info.warnings)
+    if args.json:
+        print(json.dumps({"report": info.path, "captures": info.captures, "failed": info.failed, "bytes": info.bytes,
+                          "anonymized": info.anonymized, "addresses_replaced": info.addresses_replaced}, indent=2))
+    else:
+        failed = f", {len(info.failed)} failed" if info.failed else ""
+        anonymized = f", {info.addresses_replaced} address(es) anonymised" if info.anonymized else ""
+        print(f"report written to {info.path} ({len(info.captures)} capture(s){failed}{anonymized}, "
+              f"{info.bytes / 1024:.0f} KiB)")
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="write a self-contained HTML report of one or more captures")
+    p.add_argument("captures", nargs="+", metavar="CAPTURE", help="capture files (captures/*.jsonl); globs allowed")
+    p.add_argument("-o", "--output", help="HTML file (default reports/<first capture>.html)")
+    p.add_argument("--anonymize", action="store_true",
+                   help="replace IP addresses with documentation addresses, consistently across the report")
+    p.add_argument("--title", help="heading of the report")
+    p.add_argument("--json", action="store_true", help="print what was written as one JSON document")
+    p.set_defaults(handler=cmd_report)

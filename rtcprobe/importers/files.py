@@ -1,0 +1,231 @@
+"""Reading browser records: gzip-aware, in chunks for a progress bar, JSON that survives being
+cut short, and the date formats dumps use."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+#: Files above this size show a progress bar while they are imported.
+PROGRESS_BYTES = 4 * 1024 * 1024
+READ_CHUNK = 8 * 1024 * 1024
+
+
+class Progress(Protocol):
+    """Where long imports report how far they got (a rich bar in the CLI, nothing in the library)."""
+
+    def stage(self, description: str, total: float | None = None) -> None: ...
+
+    def advance(self, amount: float = 1) -> None: ...
+
+
+class NoProgress:
+    def stage(self, description: str, total: float | None = None) -> None:
+        pass
+
+    def advance(self, amount: float = 1) -> None:
+        pass
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def _open_binary(path: Path) -> Any:
+    try:
+        raw = path.open("rb")
+    except FileNotFoundError:
+        raise InputError("no such file", str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a file", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", str(path)) from None
+    if raw.read(2) == GZIP_MAGIC:
+        raw.seek(0)
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    raw.seek(0)
+    return raw
+
+
+def head(path: Path, size: int = 4096) -> bytes:
+    """The first bytes of a file, gunzipped when it is gzip (dumps are often saved as .gz)."""
+    with _open_binary(path) as f:
+        try:
+            return f.read(size)
+        except (OSError, EOFError, zlib.error):
+            return b""
+
+
+def read_text(path: Path, what: str, progress: Progress | None = None) -> str:
+    """The whole file as text (gunzipped), in chunks so that a progress bar can follow."""
+    progress = progress or NoProgress()
+    size = path.stat().st_size if path.exists() else None
+    parts: list[str] = []
+    with _open_binary(path) as f:
+        progress.stage(f"reading {path.name}", size)
+        raw = getattr(f, "fileobj", None) or f
+        decoder = _utf8_decoder()
+        before = 0
+        try:
+            while chunk := f.read(READ_CHUNK):
+                parts.append(decoder.decode(chunk))
+                now = raw.tell()
+                progress.advance(now - before)
+                before = now
+            parts.append(decoder.decode(b"", final=True))
+        except UnicodeDecodeError:
+            raise InputError(f"not a text file (expected {what})", str(path)) from None
+        except (EOFError, zlib.error, gzip.BadGzipFile):
+            pass  # a gzip stream cut short: keep what came out; the parser says where it ends
+    text = "".join(parts)
+    parts.clear()
+    return text
+
+
+def _utf8_decoder() -> Any:
+    return codecs.getincrementaldecoder("utf-8-sig")()
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str, int]]:
+    """(line number, text, bytes of the file read so far) of a JSON Lines file, gunzipped.
+
+    A gzip stream cut short just ends; the caller sees its last line incomplete."""
+    with _open_binary(path) as f:
+        raw = getattr(f, "fileobj", None) or f
+        try:
+            for number, line in enumerate(f, start=1):
+                yield number, line.decode("utf-8", errors="replace"), raw.tell()
+        except (EOFError, zlib.error, gzip.BadGzipFile):
+            return
+
+
+# -- a file cut short still gives what it holds ----------------------------------------------
+
+_decoder = json.JSONDecoder()
+_SPACE = re.compile(r"\s*")
+
+
+def _skip(text: str, pos: int) -> int:
+    return _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+
+
+def _salvage_value(text: str, pos: int) -> tuple[Any, int, bool]:
+    """A JSON value at `pos`: whole when it parses; an object or array that is cut keeps its
+    complete members (recursively). Returns (value or None, where parsing stopped, complete)."""
+    try:
+        value, end = _decoder.raw_decode(text, pos)
+        return value, end, True
+    except json.JSONDecodeError:
+        pass
+    opener = text[pos:pos + 1]
+    if opener not in ("{", "["):
+        return None, pos, False
+    container: Any = {} if opener == "{" else []
+    closer = "}" if opener == "{" else "]"
+    pos += 1
+    while True:
+        pos = _skip(text, pos)
+        if pos >= len(text):
+            return container, pos, False
+        if text[pos] == closer:
+            return container, pos + 1, True
+        if text[pos] == ",":
+            pos += 1
+            continue
+        key = None
+        if opener == "{":
+            try:
+                key, pos = _decoder.raw_decode(text, pos)
+            except json.JSONDecodeError:
+                return container, pos, False
+            pos = _skip(text, pos)
+            if text[pos:pos + 1] != ":":
+                return container, pos, False
+            pos = _skip(text, pos + 1)
+        value, pos, complete = _salvage_value(text, pos)
+        if value is not None or complete:
+            if opener == "{":
+                container[key] = value
+            else:
+                container.append(value)
+        if not complete:
+            return container, pos, False
+
+
+def salvage(text: str) -> tuple[Any, int]:
+    """What a JSON document cut short (or broken) still holds, and where it stops being JSON."""
+    value, stopped, _ = _salvage_value(text, _skip(text, 0))
+    return value, stopped
+
+
+def parse_json(text: str, path: Path, what: str) -> tuple[Any, list[str]]:
+    """Parse once; on failure keep the complete parts and say where the file stops being JSON."""
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as exc:
+        value, stopped = salvage(text)
+        line = text.count("\n", 0, stopped) + 1
+        cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip()) - 1
+        why = "the file ends early (truncated)" if cut else f"invalid JSON ({exc.msg})"
+        if value is None:
+            raise InputError(f"not {what}: {why}", str(path), line) from None
+        return value, [f"{path}:{line}: {why}: kept the complete parts before it"]
+
+
+# -- time ----------------------------------------------------------------------------------
+
+#: Old dumps write `updateLog[].time` with the browser's toLocaleString(); these are the common ones.
+_LOCAL_FORMATS = ("%m/%d/%Y, %I:%M:%S %p", "%d/%m/%Y, %H:%M:%S", "%d.%m.%Y, %H:%M:%S", "%Y-%m-%d %H:%M:%S",
+                  "%Y/%m/%d %H:%M:%S", "%m/%d/%Y, %H:%M:%S")
+
+
+def epoch_ms(value: Any) -> float | None:
+    """Milliseconds since the epoch from a number (ms), an ISO date or a toLocaleString() date.
+
+    Local-time strings carry no zone; they are read as UTC (the caller says so in a warning).
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+        cleaned = re.sub(r"\s+", " ", text.replace("\u202f", " "))
+        for fmt in _LOCAL_FORMATS:
+            try:
+                parsed = datetime.strptime(cleaned, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp() * 1000.0
+
+
+_ICE_URL = re.compile(r"\b(?:stuns?|turns?):[^\s\"',\]\}]+")
+
+
+def ice_server_urls(configuration: Any) -> list[str]:
+    """STUN/TURN URLs of an RTCConfiguration (dict or Chromium's text); credentials never kept."""
+    text = configuration if isinstance(configuration, str) else json.dumps(configuration, default=str)
+    return list(dict.fromkeys(_ICE_URL.findall(text)))

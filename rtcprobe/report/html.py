@@ -1,0 +1,207 @@
+"""The self-contained HTML report: `rtcprobe report CAPTURE... -o reports/NAME.html`.
+
+One file, readable offline and as a mail attachment: inline CSS, plots as PNG data URIs, no script,
+and a Content-Security-Policy that forbids scripts and network fetches (see `html_base`). Captures
+are loaded, rendered and dropped one at a time, so a report over many captures holds one capture's
+events in memory at once plus the rendered sections.
+
+Views render and compute nothing: every number comes from an analyzer in `rtcprobe.analyze`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .. import __version__
+from ..analyze.connection import selected_pair, session_candidates
+from ..analyze.feedback import FeedbackCounts, feedback_counts
+from ..analyze.latency import ConnectBreakdown, connect_breakdown, response_timings
+from ..analyze.messages import channel_events, datachannel_messages
+from ..analyze.profile import Profile, profile
+from ..analyze.streams import pair_rtt, stream_series
+from ..analyze.wire import extension_usage
+from ..anonymize import AddressMap, anonymize
+from ..capture import Capture, load
+from . import html_capture as sessions
+from . import html_media as media
+from . import html_multi as multi
+from .html_base import PAGE_TAIL, Markup, esc, join, page_head, section, table, tag
+
+Source = str | Path | Capture
+
+
+@dataclass
+class ReportInfo:
+    """What `write_report` wrote (for the CLI's message and `--json`)."""
+
+    path: str
+    captures: list[str]
+    failed: list[str]
+    bytes: int
+    anonymized: bool
+    addresses_replaced: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _profile(capture: Capture) -> Profile | None:
+    negotiation = capture.negotiation
+    if negotiation.offer is None and negotiation.answer is None:
+        return None
+    return profile(negotiation)
+
+
+def _anonymized(capture: Capture, addresses: AddressMap) -> Capture:
+    return Capture(capture.path, anonymize(capture.header, addresses), anonymize(capture.events, addresses),
+                   capture.cut, anonymize(capture.problems, addresses))
+
+
+def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Digest]:
+    """Every section of one capture, the failure first when it failed; and its digest."""
+    breakdown = connect_breakdown(capture)
+    feedback = feedback_counts(capture)
+    parts = []
+    if not capture.ok:
+        parts.append(sessions.failure(capture, breakdown, anchor))
+    toc = join(tag("a", name, href=f"#{anchor}{target}") for name, target in (
+        ("profile", "profile"), ("connect", "connect"), ("streams", "streams"), ("RTCP", "rtcp"),
+        ("candidates", "candidates"), ("extensions", "extensions"), ("data channels", "datachannel"),
+        ("signaling", "signaling"), ("SDP", "sdp"), ("timeline", "timeline")))
+    parts += [
+        sessions.overview(capture), tag("nav", toc, class_="toc"),
+        sessions.profile_section(_profile(capture), anchor, capture.answer or capture.offer),
+        sessions.connect_section(capture, breakdown, anchor),
+        media.streams_section(stream_series(capture), pair_rtt(capture), anchor),
+        media.feedback_section(feedback, anchor),
+        media.candidates_section(session_candidates(capture), selected_pair(capture), capture, anchor),
+        media.extensions_section(extension_usage(capture), anchor),
+        media.datachannel_section(datachannel_messages(capture), channel_events(capture), response_timings(capture),
+                                  capture.duration, anchor),
+        sessions.http_section(capture, anchor),
+        sessions.sdp_section(capture, anchor),
+        sessions.timeline_section(capture, anchor),
+    ]
+    return join(parts), _digest(capture, anchor, breakdown, feedback)
+
+
+def _digest(capture: Capture, anchor: str = "", breakdown: ConnectBreakdown | None = None,
+            feedback: FeedbackCounts | None = None) -> multi.Digest:
+    return multi.Digest(capture.id, anchor, capture.protocol, capture.reason, capture.diagnosis, capture.duration,
+                        capture.negotiation, breakdown or connect_breakdown(capture), feedback or feedback_counts(capture))
+
+
+def _load(source: Source) -> Capture:
+    return source if isinstance(source, Capture) else load(source)
+
+
+def _sections(sources: Iterable[Source], addresses: AddressMap | None, info: ReportInfo | None,
+              on_progress: Callable[[int, str], None] | None) -> Iterator[tuple[multi.Digest, list[Markup]]]:
+    """Each capture's rendered sections, loaded, rendered and dropped one at a time."""
+    listed = list(sources)
+    single = len(listed) == 1
+    for index, source in enumerate(listed):
+        capture = _load(source)
+        if addresses is not None:
+            capture = _anonymized(capture, addresses)
+        body, digest = capture_body(capture, "" if single else f"c{index + 1}-")
+        if info is not None:
+            info.warnings.extend(capture.problems)
+        del capture
+        if single:
+            chunks = [Markup('<div id="capture">'), body, Markup("</div>")]
+        else:
+            summary = f"{digest.id} — {digest.reason}" + ("" if digest.ok else f": {digest.diagnosis}")
+            chunks = [Markup(f'<section id="{esc(digest.anchor)}capture" class="capture">'),
+                      Markup(f"<details{' open' if index == 0 or not digest.ok else ''}><summary>{esc(summary)}</summary>"),
+                      body, Markup("</details></section>")]
+        if on_progress is not None:
+            on_progress(index + 1, digest.id)
+        yield digest, chunks
+
+
+def _front(digests: list[multi.Digest], title: str | None, addresses: AddressMap | None,
+           info: ReportInfo | None) -> list[Markup]:
+    """Everything before the captures' sections: heading, and for several captures the overview,
+    the latency distributions and the diffs (which need every capture's digest)."""
+    if not digests:
+        raise ValueError("a report needs at least one capture")
+    single = len(digests) == 1
+    heading = title or (f"rtcprobe report: {digests[0].id}" if single else f"rtcprobe report: {len(digests)} captures")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = f"Generated {stamp} by rtcprobe {__version__}" + (
+        "; IP addresses anonymised (loopback kept)" if addresses is not None else "")
+    chunks = [page_head(heading), tag("h1", heading), tag("p", meta, class_="meta")]
+    if not single:
+        chunks += [multi.failures(digests), section("captures", "Captures", multi.overview(digests)),
+                   multi.distributions(digests), multi.diffs(digests)]
+    if info is not None:
+        info.captures = [d.id for d in digests]
+        info.failed = [d.id for d in digests if not d.ok]
+        info.addresses_replaced = len(addresses.mapping) if addresses is not None else 0
+    return chunks
+
+
+def render_report(sources: Iterable[Source], *, anonymize_addresses: bool = False, title: str | None = None,
+                  on_progress: Callable[[int, str], None] | None = None) -> str:
+    """The report as one string: one capture's sections, or for several an overview, latency
+    distributions and diffs, then each capture. `anonymize_addresses` maps every IP address
+    consistently across the whole report."""
+    addresses = AddressMap() if anonymize_addresses else None
+    digests: list[multi.Digest] = []
+    bodies: list[Markup] = []
+    for digest, chunks in _sections(sources, addresses, None, on_progress):
+        digests.append(digest)
+        bodies += chunks
+    return "".join(_front(digests, title, addresses, None) + bodies + [PAGE_TAIL])
+
+
+def write_report(sources: Sequence[Source], output: str | Path, *, anonymize_addresses: bool = False,
+                 title: str | None = None, on_progress: Callable[[int, str], None] | None = None) -> ReportInfo:
+    """Render and write the report (parent directories created); returns what was written.
+
+    Captures' sections are spooled to a temporary file as they are rendered, so memory stays flat
+    however many captures the report covers; the front (which needs all of them) is written first."""
+    out = Path(output)
+    info = ReportInfo(str(out), [], [], 0, anonymize_addresses)
+    addresses = AddressMap() if anonymize_addresses else None
+    with tempfile.TemporaryFile("w+", encoding="ascii", newline="") as spool:  # esc() made every chunk ASCII
+        digests = []
+        for digest, chunks in _sections(sources, addresses, info, on_progress):
+            digests.append(digest)
+            spool.writelines(chunks)
+        front = _front(digests, title, addresses, info)
+        spool.seek(0)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="ascii", newline="") as file:
+            for chunk in front:
+                info.bytes += file.write(chunk)
+            while block := spool.read(1 << 20):
+                info.bytes += file.write(block)
+            info.bytes += file.write(PAGE_TAIL)
+    return info
+
+
+def capture_summary_html(capture: Capture) -> str:
+    """`Capture._repr_html_`: the failure (if any), the profile table and the connect breakdown."""
+    breakdown = connect_breakdown(capture)
+    state = tag("span", capture.reason, class_="good" if capture.ok else "bad")
+    parts = [tag("h4", join([f"Capture {capture.id} — {capture.protocol or '?'}, {capture.duration:.1f} s, end: ",
+                             state]))]
+    if not capture.ok:
+        parts.append(tag("p", join([tag("strong", "Failed: "), capture.diagnosis]), style="color:#b42318"))
+    found = _profile(capture)
+    if found is not None:
+        parts.append(join([tag("strong", "Profile"),
+                           table(["aspect", "what was found"], [[r.aspect, r.summary] for r in found.rows])]))
+    parts.append(join([tag("strong", "Connect time"), sessions.connect_table(breakdown),
+                       sessions.response_summary(breakdown.response_latencies)]))
+    return str(tag("div", join(parts), class_="rtcprobe-capture"))
+
+
+def collection_html(captures: Sequence[Capture]) -> str:
+    """`CaptureSet._repr_html_`: one row per capture."""
+    digests = [_digest(c) for c in captures]
+    return str(tag("div", join([tag("h4", f"{len(digests)} captures"), multi.overview(digests)])))

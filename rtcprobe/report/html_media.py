@@ -1,0 +1,149 @@
+"""Sections of one capture's report about what flowed: streams over time, RTCP feedback, candidates
+and the selected pair, header extensions negotiated versus seen, and data-channel traffic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analyze.connection import SelectedPair, SessionCandidate
+from ..analyze.feedback import FeedbackCounts
+from ..analyze.latency import ResponseTiming
+from ..analyze.messages import ChannelEvent, Message
+from ..analyze.streams import StreamSeries
+from ..analyze.wire import ExtensionUsage
+from ..capture import Capture
+from ..capture import events as ev
+from . import plots
+from .html_base import Cell, Markup, image, join, ms, number, section, table, tag
+from .html_capture import ice_pairs_table
+
+#: Data-channel messages listed in the table; the plot shows all of them.
+MESSAGE_LIMIT = 300
+#: Characters of a message payload shown in its table row.
+PAYLOAD_EXCERPT = 160
+
+
+def streams_section(series: list[StreamSeries], pair_rtt: list[tuple[float, float]], anchor: str) -> Markup:
+    figure = plots.streams(series, pair_rtt)
+    if figure is None:
+        return section(f"{anchor}streams", "Streams over time",
+                       tag("p", "No stats samples: the session never had media to measure.", class_="muted"))
+    rows = []
+    for s in series:
+        last = s.points[-1] if s.points else None
+        rates = [p.bitrate_bps for p in s.points if p.bitrate_bps is not None]
+        rows.append([s.direction, s.kind, s.mid, Cell(s.ssrc, "num"),
+                     Cell(number(last.packets if last else None), "num"),
+                     Cell(number(sum(rates) / len(rates) / 1000 if rates else None, " kbit/s", 1), "num"),
+                     Cell(ms(last.round_trip_time if last else None), "num"),
+                     Cell(ms(last.jitter if last else None), "num"),
+                     Cell(number(last.packets_lost if last else None), "num")])
+    return section(
+        f"{anchor}streams", "Streams over time",
+        tag("p", "Sent streams: RTT, jitter and loss as the far end reported them (RTCP receiver reports). "
+                 "Received streams: measured here. Solid lines are sent, dashed received.", class_="muted"),
+        image(figure, "RTT, jitter, loss and bitrate per stream"),
+        table(["direction", "kind", "mid", "SSRC", "packets", "mean bitrate", "last RTT", "last jitter",
+               "packets lost"], rows),
+    )
+
+
+def feedback_section(counts: FeedbackCounts, anchor: str) -> Markup:
+    rows = [[name, Cell(sent, "num"), Cell(received, "num")] for name, sent, received in counts.rows()]
+    classes = ["changed" if name in ("NACK", "PLI", "FIR") and (sent or received) else None
+               for name, sent, received in counts.rows()]
+    nacked = counts.nack_lost_sequence_numbers
+    note = (tag("p", f"NACKs asked for {nacked.get('sent', 0)} sequence number(s) (sent) and "
+                     f"{nacked.get('received', 0)} (received).") if nacked else "")
+    return section(f"{anchor}rtcp", "RTCP feedback",
+                   tag("p", "Counted from every decrypted RTCP packet, both ways (TWCC = transport-cc).",
+                       class_="muted"),
+                   table(["packet", "sent", "received"], rows, row_classes=classes), note)
+
+
+def candidates_section(candidates: list[SessionCandidate], pair: SelectedPair | None, capture: Capture,
+                       anchor: str) -> Markup:
+    parts: list[Any] = []
+    if pair is not None:
+        parts.append(tag("p", join(["Selected pair: ", tag("strong", f"{pair.local} → {pair.remote}"),
+                                    f" (from {pair.source}" + (", RTT " if pair.round_trip_time is not None else ""),
+                                    ms(pair.round_trip_time) if pair.round_trip_time is not None else "", ")."])))
+    else:
+        parts.append(tag("p", "ICE selected no pair.", class_="bad"))
+    rows, classes = [], []
+    for c in candidates:
+        r = c.row
+        rows.append([c.side, ",".join(c.mids) or None, r.component, f"{r.transport.upper()} {r.tcptype or ''}".strip(),
+                     Cell(r.address + (" (mDNS)" if r.mdns else ""), "wrap"), Cell(r.port, "num"), r.type, Cell(r.priority, "num"),
+                     f"{r.type_preference} / {r.local_preference} / {r.priority_component}", r.address_family,
+                     ("✔ selected" if c.selected else "") + (" (learned in checks)" if c.source == "checks" else ""),
+                     Cell(r.priority_note or None, "wrap")])
+        classes.append("selected" if c.selected else None)
+    if rows:
+        parts.append(table(["side", "mids", "comp", "transport", "address", "port", "type", "priority",
+                            "type / local pref / comp", "family", "pair", "note"], rows, row_classes=classes,
+                           class_="candidates"))
+    else:
+        parts.append(tag("p", "No candidates were recorded.", class_="muted"))
+    checks = next((e.get("pairs") for e in reversed(capture.of(ev.ICE_PAIRS))), None)
+    if checks:
+        parts += [tag("h3", "ICE check list"), ice_pairs_table(checks)]
+    return section(f"{anchor}candidates", "ICE candidates", *parts)
+
+
+def extensions_section(usage: list[ExtensionUsage], anchor: str) -> Markup:
+    if not usage:
+        return section(f"{anchor}extensions", "RTP header extensions",
+                       tag("p", "No RTP m-lines, no header extensions.", class_="muted"))
+
+    def yes(flag: bool) -> Cell:
+        return Cell("yes" if flag else "no", "good" if flag else "muted")
+
+    rows, classes = [], []
+    for u in usage:
+        rows.append([u.mid, u.kind, Cell(u.id, "num"), u.name, Cell(u.uri, "wrap"), yes(u.negotiated), yes(u.sent), yes(u.received)])
+        classes.append("changed" if u.negotiated != (u.sent or u.received) else None)
+    return section(f"{anchor}extensions", "RTP header extensions",
+                   tag("p", "Negotiated in the answer versus present in RTP packets on the wire. Highlighted rows "
+                            "differ: negotiated but never used, or used without being negotiated.", class_="muted"),
+                   table(["mid", "kind", "id", "name", "URI", "negotiated", "seen sent", "seen received"], rows,
+                         row_classes=classes))
+
+
+def _excerpt(m: Message) -> str:
+    text = m.data if not m.binary else f"(binary, hex) {m.data}"
+    cut = len(text) > PAYLOAD_EXCERPT or m.truncated
+    return text[:PAYLOAD_EXCERPT] + (" …" if cut else "")
+
+
+def datachannel_section(messages: list[Message], channels: list[ChannelEvent], responses: list[ResponseTiming],
+                        duration: float, anchor: str) -> Markup:
+    if not messages and not channels:
+        return section(f"{anchor}datachannel", "Data channels", tag("p", "No data channel was opened.", class_="muted"))
+    parts: list[Any] = []
+    figure = plots.datachannel_timing(messages, channels, duration)
+    if figure is not None:
+        parts.append(image(figure, "data-channel message timing"))
+    if channels:
+        parts.append(table(["t", "label", "event", "id", "protocol"],
+                           [[Cell(ms(c.t), "num"), c.label, c.action, c.id, c.protocol or None] for c in channels]))
+    sent = [m for m in messages if m.direction == "sent"]
+    received = [m for m in messages if m.direction == "received"]
+    parts.append(tag("p", f"{len(sent)} message(s) sent ({sum(m.size for m in sent):,} bytes), {len(received)} "
+                          f"received ({sum(m.size for m in received):,} bytes)."))
+    if responses:
+        parts += [tag("h3", "Requests and their answers"),
+                  table(["sent at", "request", "answer", "latency"],
+                        [[Cell(ms(r.sent_at), "num"), r.request, r.response, Cell(ms(r.latency), "num")]
+                         for r in responses[:MESSAGE_LIMIT]])]
+    shown = messages[:MESSAGE_LIMIT]
+    if shown:
+        parts.append(tag("h3", "Messages"))
+        parts.append(table(["t", "label", "direction", "size", "type", "payload (excerpt)"],
+                           [[Cell(ms(m.t), "num"), m.label, m.direction, Cell(number(m.size, " B"), "num"), m.type,
+                             tag("code", _excerpt(m))] for m in shown]))
+    if len(messages) > len(shown):
+        parts.append(tag("p", f"{len(messages) - len(shown)} more messages not listed (use Capture.datachannel()).",
+                         class_="muted"))
+    return section(f"{anchor}datachannel", "Data channels", *parts)
+

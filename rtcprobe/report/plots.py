@@ -1,0 +1,167 @@
+"""Matplotlib figures of analyzer results, as PNG data URIs for the self-contained report.
+
+Figures are drawn with the Agg canvas directly (``Figure`` + ``FigureCanvasAgg``), never through
+pyplot: no global backend switch, so importing this in a notebook leaves the user's inline plots
+alone, and nothing is kept in pyplot's figure registry between reports.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..analyze.latency import ConnectBreakdown
+from ..analyze.messages import ChannelEvent, Message
+from ..analyze.streams import StreamSeries
+
+DPI = 100
+#: Phases in waterfall order, with their colours.
+PHASE_COLOURS = {"http": "#4e79a7", "ice": "#f28e2b", "dtls": "#59a14f", "first media": "#76b7b2",
+                 "data channel": "#b07aa1"}
+FAILED = "#d62728"
+
+
+def to_data_uri(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure)
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _figure(width: float, height: float, constrained: bool = True) -> Figure:
+    return Figure(figsize=(width, height), layout="constrained" if constrained else None)
+
+
+def waterfall(breakdown: ConnectBreakdown, duration: float) -> str:
+    """Connect phases as bars on the capture clock (ms); a phase that never ended runs to the end, red."""
+    phases = breakdown.phases
+    figure = _figure(8, 0.6 + 0.45 * max(len(phases), 1))
+    ax = figure.add_subplot()
+    # The axis ends where set-up ended; only a phase that never finished stretches it to the capture's end.
+    ends = [p.end if p.end is not None else max(duration, p.start or 0.0) for p in phases]
+    horizon = max(ends + [0.001]) * 1000
+    for row, phase in enumerate(phases):
+        start = (phase.start or 0.0) * 1000
+        if phase.end is None:
+            ax.barh(row, max(horizon - start, horizon * 0.01), left=start, color="none", edgecolor=FAILED,
+                    hatch="//", height=0.6)
+            ax.text(start, row, "  never finished", va="center", ha="left", color=FAILED, fontsize=9)
+        else:
+            width = max((phase.end - (phase.start or 0.0)) * 1000, horizon * 0.002)
+            ax.barh(row, width, left=start, color=PHASE_COLOURS.get(phase.name, "#9c755f"), height=0.6)
+            ax.text(start + width, row, f"  {(phase.duration or 0) * 1000:.1f} ms", va="center", ha="left", fontsize=9)
+    ax.set_yticks(range(len(phases)), [p.name for p in phases])
+    ax.invert_yaxis()
+    ax.set_xlabel("ms since the capture started")
+    ax.set_xlim(0, horizon * 1.18 or 1)
+    ax.grid(axis="x", alpha=0.3)
+    if not phases:
+        ax.text(0.5, 0.5, "no phase started", transform=ax.transAxes, ha="center", va="center")
+    return to_data_uri(figure)
+
+
+def streams(series: Sequence[StreamSeries], pair_rtt: Sequence[tuple[float, float]]) -> str | None:
+    """RTT, jitter, loss and bitrate over time, one line per RTP stream; None without samples."""
+    if not any(s.points for s in series):
+        return None
+    # Fixed margins: the panels' labels are known, and constrained layout would double the drawing time.
+    figure = _figure(9, 8, constrained=False)
+    figure.subplots_adjust(left=0.09, right=0.98, top=0.98, bottom=0.13, hspace=0.12)
+    axes = figure.subplots(4, 1, sharex=True)
+    panels = (("round-trip time (ms)", lambda p: p.round_trip_time, 1000.0),
+              ("jitter (ms)", lambda p: p.jitter, 1000.0),
+              ("loss (%)", lambda p: p.loss_fraction, 100.0),
+              ("bitrate (kbit/s)", lambda p: p.bitrate_bps, 0.001))
+    for ax, (label, get, scale) in zip(axes, panels, strict=True):
+        for number, s in enumerate(series):
+            points = [(p.t, get(p)) for p in s.points if get(p) is not None]
+            if points:  # one colour per stream in every panel
+                ax.plot([t for t, _ in points], [v * scale for _, v in points], marker="o", markersize=3,
+                        linewidth=1.2, label=s.label, color=f"C{number % 10}",
+                        linestyle="-" if s.direction == "sent" else "--")
+        ax.set_ylabel(label, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.set_ylim(bottom=0)
+    if pair_rtt:
+        axes[0].plot([t for t, _ in pair_rtt], [v * 1000 for _, v in pair_rtt], color="black", linewidth=1,
+                     linestyle=":", label="ICE candidate pair")
+    handles, labels = [], []
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            if text not in labels:
+                handles.append(handle)
+                labels.append(text)
+    figure.legend(handles, labels, loc="lower center", ncols=min(len(labels), 3), fontsize=8, frameon=False)
+    axes[-1].set_xlabel("seconds since the capture started")
+    return to_data_uri(figure)
+
+
+def datachannel_timing(messages: Sequence[Message], channels: Sequence[ChannelEvent], duration: float) -> str | None:
+    """Each message as a mark on its channel's sent/received lane; opens and closes as lines."""
+    if not messages and not channels:
+        return None
+    lanes = list(dict.fromkeys(f"{m.label} {m.direction}" for m in messages)) or [c.label for c in channels[:1]]
+    figure = _figure(9, 0.9 + 0.45 * len(lanes))
+    ax = figure.add_subplot()
+    for lane, name in enumerate(lanes):
+        hits = [m for m in messages if f"{m.label} {m.direction}" == name]
+        ax.scatter([m.t for m in hits], [lane] * len(hits), s=[12 + min(m.size, 4000) / 40 for m in hits],
+                   marker="|" if "sent" in name else "o", alpha=0.7)
+    for c in channels:
+        ax.axvline(c.t, color="#59a14f" if c.action == "open" else "#9c755f", linewidth=1, linestyle="--")
+        ax.text(c.t, -0.6, f" {c.label} {c.action}", fontsize=8, rotation=0, va="bottom")
+    ax.set_yticks(range(len(lanes)), lanes)
+    ax.set_ylim(-0.8, len(lanes) - 0.4)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max([duration] + [m.t for m in messages] + [c.t for c in channels]) * 1.02 or 1)
+    ax.set_xlabel("seconds since the capture started (mark size grows with message size)")
+    ax.grid(axis="x", alpha=0.3)
+    return to_data_uri(figure)
+
+
+def _strip(ax: Axes, groups: Sequence[Sequence[float]], names: Sequence[str]) -> None:
+    """Box plot with every measurement as a point beside it (deterministic spread, no randomness)."""
+    present = [(n, [v * 1000 for v in g]) for n, g in zip(names, groups, strict=True) if g]
+    if not present:
+        ax.text(0.5, 0.5, "no measurements", transform=ax.transAxes, ha="center", va="center")
+        return
+    positions = list(range(1, len(present) + 1))
+    ax.boxplot([g for _, g in present], positions=positions, widths=0.5, showfliers=False)
+    for x, (_, values) in zip(positions, present, strict=True):
+        count = len(values)
+        offsets = [(-0.18 + 0.36 * i / (count - 1)) if count > 1 else 0.0 for i in range(count)]
+        ax.scatter([x + o for o in offsets], values, s=10, alpha=0.6, color="#4e79a7", zorder=3)
+    tilt = len(present) > 4
+    ax.set_xticks(positions, [n for n, _ in present], rotation=30 if tilt else 0, ha="right" if tilt else "center",
+                  fontsize=8)
+    values = [v for _, g in present for v in g if v > 0]
+    if values and max(values) / max(min(values), 1e-6) > 100:
+        ax.set_yscale("log")
+    ax.grid(axis="y", alpha=0.3)
+
+
+def latency_distributions(labels: Sequence[str], breakdowns: Sequence[ConnectBreakdown],
+                          max_per_capture: int = 30) -> str:
+    """Connect phases across captures, and response latencies per capture (pooled past `max_per_capture`)."""
+    figure = _figure(10, 7.5)
+    top, bottom = figure.subplots(2, 1)
+    names = list(PHASE_COLOURS) + ["to media"]
+    groups = [[p.duration for b in breakdowns for p in b.phases if p.name == n and p.duration is not None]
+              for n in PHASE_COLOURS]
+    groups.append([b.total for b in breakdowns if b.total is not None and b.failed_phase is None])
+    _strip(top, groups, names)
+    top.set_title(f"connect phases across {len(breakdowns)} capture(s)", fontsize=10)
+    top.set_ylabel("ms")
+    if len(breakdowns) <= max_per_capture:
+        _strip(bottom, [b.response_latencies for b in breakdowns], list(labels))
+        bottom.set_title("data-channel response latency per capture", fontsize=10)
+    else:
+        _strip(bottom, [[v for b in breakdowns for v in b.response_latencies]], [f"all {len(breakdowns)} captures"])
+        bottom.set_title("data-channel response latency, all captures pooled", fontsize=10)
+    bottom.set_ylabel("ms")
+    return to_data_uri(figure)
