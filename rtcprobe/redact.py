@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -33,12 +34,17 @@ _known_secrets: set[str] = set()
 
 def register_secret(value: str | None) -> None:
     """Remember a literal secret (a token given on the command line) so it is scrubbed everywhere."""
-    if value and len(value) >= 4:
+    if value and len(value) >= 4 and value not in _known_secrets:
         _known_secrets.add(value)
+        redact_text.cache_clear()  # a string scrubbed before may hold the new secret
 
 
+@functools.lru_cache(maxsize=65536)
 def redact_text(text: str) -> str:
-    """Scrub known secrets and secret-shaped values from free text."""
+    """Scrub known secrets and secret-shaped values from free text.
+
+    Cached: captures and imports repeat the same ids and values many times over.
+    """
     for secret in _known_secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)

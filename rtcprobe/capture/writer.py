@@ -29,20 +29,26 @@ def truncate_message(data: str | bytes, limit: int = MESSAGE_LIMIT) -> dict[str,
     return {"size": size, "binary": binary, "data": text, "truncated": (len(data) > limit)}
 
 
+def capture_header(*, target: str, protocol: str, options: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The header line of a capture; `extra` may override the start (an import's wall clock) or add an id."""
+    now = datetime.now(UTC)
+    return {
+        "event": events.HEADER, "t": 0.0, "schema": events.SCHEMA, "rtcprobe": __version__,
+        "aiortc": aiortc.__version__, "target": redact_url(target), "protocol": protocol,
+        "options": options, "started_at": now.isoformat(), "started_at_epoch": now.timestamp(), **extra,
+    }
+
+
 class CaptureWriter:
     """Writes the header at open, then one redacted event per `write` call."""
 
-    def __init__(self, path: str | Path, *, target: str, protocol: str, options: dict[str, Any]) -> None:
+    def __init__(self, path: str | Path, *, target: str, protocol: str, options: dict[str, Any],
+                 **header_extra: Any) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._start = time.monotonic()
         self._file: TextIO | None = self.path.open("w", encoding="utf-8")
-        now = datetime.now(UTC)
-        self.header = {
-            "event": events.HEADER, "t": 0.0, "schema": events.SCHEMA, "rtcprobe": __version__,
-            "aiortc": aiortc.__version__, "target": redact_url(target), "protocol": protocol,
-            "options": options, "started_at": now.isoformat(), "started_at_epoch": now.timestamp(),
-        }
+        self.header = capture_header(target=target, protocol=protocol, options=options, **header_extra)
         self._emit(self.header)
 
     @property

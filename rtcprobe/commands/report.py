@@ -8,6 +8,7 @@ import re
 import sys
 from pathlib import Path
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from ..capture.collection import expand
@@ -31,7 +32,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     show_progress = len(paths) > 1 and sys.stderr.isatty() and not args.json
     if show_progress:
         with Progress(TextColumn("report"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                      transient=True) as progress:
+                      console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("", total=len(paths))
             info = write_report(paths, output, anonymize_addresses=args.anonymize, title=args.title,
                                 on_progress=lambda done, name: progress.update(task, completed=done, description=name))

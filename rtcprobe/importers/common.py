@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..capture import Capture, CaptureWriter
+from ..capture import Capture, CaptureWriter, capture_header
 from ..capture import events as ev
 from ..redact import redact
 from ..sdp import CandidateError, SdpError, parse_candidate, parse_description
@@ -63,13 +63,8 @@ class FileSink(CaptureWriter):
     wall clock and identity instead of the moment of the import."""
 
     def __init__(self, path: Path, info: SessionInfo) -> None:
-        self._overrides = info.header_overrides()
-        super().__init__(path, target=info.target, protocol=info.header_protocol, options=info.options)
-
-    def _emit(self, record: dict[str, Any]) -> None:
-        if record.get("event") == ev.HEADER:
-            record.update(self._overrides)
-        super()._emit(record)
+        super().__init__(path, target=info.target, protocol=info.header_protocol, options=info.options,
+                         **info.header_overrides())
 
 
 class MemorySink:
@@ -77,10 +72,8 @@ class MemorySink:
 
     def __init__(self, info: SessionInfo) -> None:
         self.info = info
-        self.header = redact({
-            "event": ev.HEADER, "t": 0.0, "schema": ev.SCHEMA, "target": info.target,
-            "protocol": info.header_protocol, "options": info.options, **info.header_overrides(),
-        })
+        self.header = redact(capture_header(target=info.target, protocol=info.header_protocol,
+                                            options=info.options, **info.header_overrides()))
         self.events: list[dict[str, Any]] = []
 
     def write(self, event: str, t: float | None = None, **fields: Any) -> dict[str, Any]:
