@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,19 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check rtcprobe tests bench
 
+# Every benchmark, as the README quotes them (about 8 minutes on 2 cores).
 bench: $(STAMP)
 	$(PY) bench/sdp_throughput.py
+	$(PY) bench/connect_setup.py
+	$(PY) bench/report_scaling.py
+	$(PY) bench/import_scaling.py
+
+# The same scripts at small sizes, to check they still run (about a minute).
+bench-quick: $(STAMP)
+	$(PY) bench/sdp_throughput.py --seconds 1
+	$(PY) bench/connect_setup.py --runs 3 --warmup 1 --duration 1
+	$(PY) bench/report_scaling.py --counts 1,3 --seconds 10
+	$(PY) bench/import_scaling.py --sizes 10
 
 clean:
 	rm -rf $(VENV) .pytest_cache

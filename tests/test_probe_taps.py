@@ -174,9 +174,12 @@ def test_feedback_counters_rtcp_counts_and_events() -> None:
 # -- the tap and the loss filter ----------------------------------------------------------------
 
 
+AUDIO, VIDEO, SR = bytes([0x80, 111]) + bytes(10), bytes([0x80, 96]) + bytes(10), bytes([0x80, 200, 0, 6])
+
+
 def test_loss_filter_is_seeded_and_selective() -> None:
     def decisions(f: LossFilter) -> list[bool]:
-        return [f("sent", "rtp", b"") for _ in range(2000)]
+        return [f("sent", "rtp", AUDIO) for _ in range(2000)]
 
     assert decisions(LossFilter(10, seed=7)) == decisions(LossFilter(10, seed=7))
     assert decisions(LossFilter(10, seed=7)) != decisions(LossFilter(10, seed=8))
@@ -184,10 +187,22 @@ def test_loss_filter_is_seeded_and_selective() -> None:
     assert 100 < sum(decisions(ten)) < 300 and ten.dropped == sum(decisions(LossFilter(10, seed=1)))
     assert not any(decisions(LossFilter(0))) and all(decisions(LossFilter(100)))
     only_rtcp = LossFilter(100, kinds={"rtcp"}, directions={"received"})
-    assert not only_rtcp("sent", "rtcp", b"") and not only_rtcp("received", "rtp", b"")
-    assert only_rtcp("received", "rtcp", b"") and only_rtcp.seen == 1
+    assert not only_rtcp("sent", "rtcp", SR) and not only_rtcp("received", "rtp", AUDIO)
+    assert only_rtcp("received", "rtcp", SR) and only_rtcp.seen == 1
     with pytest.raises(ValueError, match="percent"):
         LossFilter(150)
+
+
+def test_loss_of_a_stream_does_not_depend_on_interleaving() -> None:
+    alone = LossFilter(20, seed=3)
+    video_alone = [alone("sent", "rtp", VIDEO) for _ in range(500)]
+    mixed = LossFilter(20, seed=3)
+    video_mixed = []
+    for i in range(500):
+        for _ in range(i % 3):  # a varying number of audio packets between video packets
+            mixed("sent", "rtp", AUDIO)
+        video_mixed.append(mixed("sent", "rtp", VIDEO))
+    assert video_alone == video_mixed and any(video_alone)
 
 
 async def test_tap_observes_drops_and_detaches_on_a_real_transport() -> None:

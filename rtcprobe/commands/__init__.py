@@ -1,6 +1,7 @@
 """Subcommands of `rtcprobe`: each module has `register(subparsers)` and small handlers."""
 
 import sys
+from datetime import UTC, datetime
 
 from rich.console import Console
 
@@ -21,3 +22,9 @@ def warn(messages: list[str]) -> None:
     """One line each on stderr, never wrapped, so scripts can grep them."""
     for message in messages:
         print(f"rtcprobe: warning: {message}", file=sys.stderr)
+
+
+def timestamped(prefix: str, suffix: str = ".jsonl") -> str:
+    """`PREFIX-20261125T063935.123Z.jsonl`: milliseconds, so two runs in one second never collide."""
+    now = datetime.now(UTC)
+    return f"{prefix}-{now:%Y%m%dT%H%M%S}.{now.microsecond // 1000:03d}Z{suffix}"

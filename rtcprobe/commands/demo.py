@@ -7,11 +7,10 @@ import asyncio
 import json
 import secrets
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ..probe.options import ProbeOptions
-from . import console
+from . import console, timestamped
 
 #: Realtime-API-shaped messages the demo sends once `oai-events` is open.
 DEMO_MESSAGES = (
@@ -29,9 +28,8 @@ async def run_demo(duration: float, output_dir: Path, live: bool) -> tuple[objec
     token = f"demo-{secrets.token_hex(8)}"  # shows the secret handling end to end; never written
     runner, base_url = await run_server(ServerConfig(host="127.0.0.1", port=0, token=token))
     try:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         options = ProbeOptions(
-            target=f"{base_url}/v1/realtime/calls", output=output_dir / f"demo-{stamp}.jsonl", protocol="openai",
+            target=f"{base_url}/v1/realtime/calls", output=output_dir / timestamped("demo"), protocol="openai",
             token=token, audio="tone", video=True, video_size=(640, 360), fps=10, duration=duration,
             send=[json.dumps(m) for m in DEMO_MESSAGES],
         )

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,7 +24,7 @@ from ..probe.status import ProbeResult, ProbeStatus
 from ..report import jsonout
 from ..report.summary import render_summary
 from ..signaling import guess_protocol
-from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SESSION_FAILED, UsageError, console
+from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SESSION_FAILED, UsageError, console, timestamped
 
 PROTOCOL_CHOICES = ("whip", "openai", "openai-beta", "sdp-post")
 
@@ -57,8 +56,7 @@ def _timeouts(values: list[str]) -> PhaseTimeouts:
 
 def _default_output(target: str) -> Path:
     host = urlsplit(target).hostname or "target"
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Path("captures") / f"{re.sub(r'[^A-Za-z0-9.-]', '_', host)}-{stamp}.jsonl"
+    return Path("captures") / timestamped(re.sub(r"[^A-Za-z0-9.-]", "_", host))
 
 
 def _token_from_env(name: str | None, protocol: str) -> str | None:

@@ -170,8 +170,9 @@ def attach_peer_connection(pc: RTCPeerConnection, clock: Clock, *observers: Obse
 
 class LossFilter:
     """Seeded random loss, for `PacketTap(drop=...)`: drops `percent` % of the packets of the
-    chosen kinds and directions. The same seed and the same packet order give the same drops, so
-    a lossy test or a reference-server session with loss is repeatable."""
+    chosen kinds and directions. Each RTP payload type (and each RTCP packet type) draws from its
+    own generator, seeded from `seed` and that type, so a stream's drops depend only on its own
+    packets, not on how audio and video happen to interleave: lossy sessions are repeatable."""
 
     def __init__(self, percent: float, seed: int = 0, *,
                  kinds: Collection[str] = (RTP, RTCP),
@@ -184,14 +185,18 @@ class LossFilter:
         self.directions = frozenset(directions)
         self.dropped = 0
         self.seen = 0
-        self._rng = random.Random(seed)
+        self._generators: dict[tuple[str, int], random.Random] = {}
         self._threshold = percent / 100
 
     def __call__(self, direction: str, kind: str, data: bytes) -> bool:
         if kind not in self.kinds or direction not in self.directions:
             return False
         self.seen += 1
-        if self._rng.random() < self._threshold:
+        key = (kind, data[1] & 0x7F if kind == RTP else data[1])
+        generator = self._generators.get(key)
+        if generator is None:
+            generator = self._generators[key] = random.Random(f"{self.seed}:{key[0]}:{key[1]}")
+        if generator.random() < self._threshold:
             self.dropped += 1
             return True
         return False
