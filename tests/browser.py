@@ -78,9 +78,28 @@ class BrowserError(RuntimeError):
 def mount_harness(app: web.Application, prefix: str = "/rtcprobe-harness") -> str:
     """Serve the harness page from ``app`` under ``prefix``; returns the page's path.
 
-    For targets without CORS: a page on the target's own origin may POST offers to it."""
+    A page on the target's own origin may POST offers to it whether or not it sends CORS headers."""
     app.router.add_static(prefix or "/", DATA_DIR)
     return f"{prefix}/{HARNESS_PAGE}"
+
+
+@dataclass
+class ServedTarget:
+    base_url: str  # http://localhost:PORT, the origin of the harness page too
+    page_path: str
+
+
+@contextlib.asynccontextmanager
+async def serve_target(app: web.Application) -> AsyncIterator[ServedTarget]:
+    """Run ``app`` (e.g. the reference target) on 127.0.0.1 with the harness page mounted on it."""
+    page_path = mount_harness(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield ServedTarget(f"http://localhost:{runner.addresses[0][1]}", page_path)
+    finally:
+        await runner.cleanup()
 
 
 class Chromium:

@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 from browser import (
     BrowserPage,
     Chromium,
+    ServedTarget,
     browser_session,
     create_answer,
     download_webrtc_internals,
     get_stats,
-    mount_harness,
     open_webrtc_internals,
+    serve_target,
     show,
     stats_of_type,
     wait_connected,
@@ -44,23 +43,10 @@ TOKEN = "sk-test-import-0123456789"
 COUNTERS = {"outbound-rtp": ("packetsSent", "bytesSent"), "inbound-rtp": ("packetsReceived", "bytesReceived")}
 
 
-@dataclass
-class Target:
-    base_url: str
-    page_path: str
-
-
 @pytest.fixture
-async def target() -> AsyncIterator[Target]:
-    app = create_app(ServerConfig(token=TOKEN))
-    page_path = mount_harness(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield Target(f"http://localhost:{runner.addresses[0][1]}", page_path)
-    finally:
-        await runner.cleanup()
+async def target() -> AsyncIterator[ServedTarget]:
+    async with serve_target(create_app(ServerConfig(token=TOKEN))) as served:
+        yield served
 
 
 @pytest.fixture
@@ -113,7 +99,7 @@ def at(capture: Capture, report_id: str, name: str, epoch_ms: float) -> tuple[An
 
 
 async def test_webrtc_internals_dumps_of_a_whip_session(
-    chromium: Chromium, target: Target, internals: BrowserPage, tmp_path: Path
+    chromium: Chromium, target: ServedTarget, internals: BrowserPage, tmp_path: Path
 ) -> None:
     async with chromium.open_page(target.base_url + target.page_path) as page:
         session = await browser_session(page, target.base_url + "/whip", "whip", token=TOKEN)
@@ -146,7 +132,7 @@ async def test_webrtc_internals_dumps_of_a_whip_session(
 
 
 async def test_chromium_answering_records_its_answer_as_local(
-    chromium: Chromium, target: Target, internals: BrowserPage, tmp_path: Path
+    chromium: Chromium, target: ServedTarget, internals: BrowserPage, tmp_path: Path
 ) -> None:
     """When the browser answers, its *local* description is the answer: the import must put the
     aiortc offer on the remote side and still know which one is the offer."""

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from browser import Chromium, browser_session, mount_harness
+from browser import Chromium, browser_session, serve_target
 
 from rtcprobe.cli import main
 from rtcprobe.errors import InputError
@@ -28,22 +27,16 @@ TOKEN = "sk-test-har-token-0123456789abcdef"
 @pytest.mark.browser
 @pytest.mark.slow
 async def test_har_of_a_realtime_calls_exchange(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    app = create_app(ServerConfig(token=TOKEN))
-    page_path = mount_harness(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
     har = tmp_path / "session.har"
     browser = Chromium(context_options={"record_har_path": str(har), "record_har_content": "embed"})
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        base = f"http://localhost:{runner.addresses[0][1]}"
-        await asyncio.to_thread(browser.start)
-        async with browser.open_page(base + page_path) as page:
-            session = await browser_session(page, base + "/v1/realtime/calls", "openai", token=TOKEN,
-                                            session={"type": "realtime", "model": "gpt-realtime"})
-    finally:
-        await asyncio.to_thread(browser.close)  # Playwright writes the HAR when the context closes
-        await runner.cleanup()
+    async with serve_target(create_app(ServerConfig(token=TOKEN))) as target:
+        try:
+            await asyncio.to_thread(browser.start)
+            async with browser.open_page(target.base_url + target.page_path) as page:
+                session = await browser_session(page, target.base_url + "/v1/realtime/calls", "openai",
+                                                token=TOKEN, session={"type": "realtime", "model": "gpt-realtime"})
+        finally:
+            await asyncio.to_thread(browser.close)  # Playwright writes the HAR when the context closes
     assert TOKEN in har.read_text()  # the HAR itself holds the secret
 
     (capture,) = load_captures(har)

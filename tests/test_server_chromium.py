@@ -2,24 +2,23 @@
 echoed both ways, data-channel messages echoed, for every signaling interface it speaks.
 
 Chromium's own getStats() is the yardstick. The harness page is served by the target's own
-aiohttp app (`mount_harness`), so that the page's fetch() is same-origin: the target sends no
-CORS headers, and a page on another origin could not read its answers.
+aiohttp app (`serve_target`), so that the page's fetch() is same-origin and works also with
+`--no-cors`.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
-from aiohttp import web
 from browser import (
     BrowserError,
     BrowserPage,
     Chromium,
+    ServedTarget,
     browser_session,
     datachannel_echo,
-    mount_harness,
+    serve_target,
     stats_of_type,
     wait_for_media,
 )
@@ -33,34 +32,20 @@ TOKEN = "sk-test-browser-0123456789"  # not a real key: the target only compares
 ENDPOINTS = {"whip": "/whip", "sdp-post": "/offer", "openai-beta": "/v1/realtime", "openai": "/v1/realtime/calls"}
 
 
-@dataclass
-class Target:
-    base_url: str  # http://localhost:PORT, the origin of the harness page too
-    page_path: str
-
-
 @pytest.fixture
-async def target() -> AsyncIterator[Target]:
+async def target() -> AsyncIterator[ServedTarget]:
     """The reference target (with a bearer token) on 127.0.0.1, plus the harness page."""
-    app = create_app(ServerConfig(token=TOKEN))
-    page_path = mount_harness(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        yield Target(f"http://localhost:{runner.addresses[0][1]}", page_path)
-    finally:
-        await runner.cleanup()
+    async with serve_target(create_app(ServerConfig(token=TOKEN))) as served:
+        yield served
 
 
 @pytest.fixture
-async def target_page(chromium: Chromium, target: Target) -> AsyncIterator[BrowserPage]:
+async def target_page(chromium: Chromium, target: ServedTarget) -> AsyncIterator[BrowserPage]:
     async with chromium.open_page(target.base_url + target.page_path) as page:
         yield page
 
 
-async def test_whip_session_echoes_media_and_data(target: Target, target_page: BrowserPage) -> None:
+async def test_whip_session_echoes_media_and_data(target: ServedTarget, target_page: BrowserPage) -> None:
     session = await browser_session(target_page, target.base_url + "/whip", "whip", token=TOKEN)
     assert session.status == 201
     assert session.location is not None and session.location.startswith("/whip/")
@@ -84,7 +69,7 @@ async def test_whip_session_echoes_media_and_data(target: Target, target_page: B
 
 @pytest.mark.parametrize("protocol", ["openai", "openai-beta", "sdp-post"])
 async def test_other_interfaces_connect_with_media(
-    protocol: str, target: Target, target_page: BrowserPage
+    protocol: str, target: ServedTarget, target_page: BrowserPage
 ) -> None:
     session = await browser_session(
         target_page, target.base_url + ENDPOINTS[protocol], protocol, token=TOKEN,
@@ -103,13 +88,13 @@ async def test_other_interfaces_connect_with_media(
     assert stats_of_type(stats, "inbound-rtp", "audio")[0]["packetsReceived"] > 0
 
 
-async def test_wrong_token_is_refused(target: Target, target_page: BrowserPage) -> None:
+async def test_wrong_token_is_refused(target: ServedTarget, target_page: BrowserPage) -> None:
     with pytest.raises(BrowserError, match="answered 401"):
         await browser_session(target_page, target.base_url + "/whip", "whip", token="wrong")
 
 
 
-async def test_page_on_another_origin_can_post_offers(page: BrowserPage, target: Target) -> None:
+async def test_page_on_another_origin_can_post_offers(page: BrowserPage, target: ServedTarget) -> None:
     """A web app on its own origin (localhost:A) calling the target (127.0.0.1:B), as browsers
     holding a client secret call the realtime API: needs CORS, including the preflight."""
     url = target.base_url.replace("localhost", "127.0.0.1") + "/whip"
