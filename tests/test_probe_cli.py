@@ -50,14 +50,16 @@ def test_secret_never_written(server: tuple[str, Path], tmp_path: Path) -> None:
     base, log = server
     secret = "sk-serve-secret-0123456789"
     output = tmp_path / "c.jsonl"
+    in_url = "pw-in-the-url-0123", "key-in-the-query-0123"  # userinfo and a query key, as users paste them
+    target = base.replace("://", f"://probe:{in_url[0]}@") + f"/v1/realtime/calls?api_key={in_url[1]}"
     proc = subprocess.run(
-        [*RTCPROBE, "capture", f"{base}/v1/realtime/calls", "-o", str(output), "--token", secret, "--duration", "1",
+        [*RTCPROBE, "capture", target, "-o", str(output), "--token", secret, "--duration", "1",
          "--no-live", "--send", '{"type": "response.create"}'],
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     written = output.read_bytes() + proc.stdout.encode() + proc.stderr.encode() + log.read_bytes()
-    assert secret.encode() not in written
+    assert all(s.encode() not in written for s in (secret, *in_url))
     assert b"[redacted]" in output.read_bytes()
     assert load(output).ok
 

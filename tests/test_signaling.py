@@ -395,6 +395,25 @@ async def test_wrong_token_is_401_and_never_recorded(serve) -> None:
     await signaler.close()
 
 
+async def test_credentials_in_the_url_become_basic_auth_and_are_never_recorded(serve) -> None:
+    """`https://user:pw@host/...` is what curl users paste: the password is sent as Basic auth
+    (here refused, the target wants a bearer token) and neither it nor the userinfo is recorded."""
+    target = await serve(token=TOKEN)
+    password = "pw-in-the-url-0123"
+    url = target.url("/whip").replace("://", f"://probe:{password}@")
+    signaler = make_signaler("whip", url)
+    with pytest.raises(SignalingError) as caught:
+        await signaler.exchange(await offer_sdp())
+    assert caught.value.exchange.status == 401 and "probe@" not in caught.value.message
+    assert leaks(password, caught.value.exchanges) == [] and password not in caught.value.message
+    await signaler.close()
+    # with a token too, the token is what is sent, and the session is made
+    signaler = make_signaler("whip", url, token=TOKEN)
+    result = await signaler.exchange(await offer_sdp())
+    assert result.exchanges[-1].status == 201 and leaks(password, signaler.exchanges) == []
+    await signaler.teardown()
+
+
 @pytest.mark.parametrize("protocol", list(PROTOCOLS))
 async def test_status_fault_is_an_http_error(serve, protocol: str) -> None:
     target = await serve(http_status=503)

@@ -4,6 +4,7 @@ one HTTP helper that times, redacts and follows redirects so that no adapter doe
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import time
@@ -11,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, ClassVar, Protocol, runtime_checkable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 from aiortc import RTCDataChannel, RTCIceServer
@@ -198,7 +199,7 @@ class HttpSignaler:
         max_redirects: int = 5,
     ) -> None:
         register_secret(token)
-        self.url = url
+        self.url, self.basic_auth = _split_credentials(url)
         self.token = token
         self.timeout = timeout
         self.clock = clock
@@ -245,6 +246,8 @@ class HttpSignaler:
         headers = dict(self.extra_headers)
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        elif self.basic_auth is not None:
+            headers["Authorization"] = self.basic_auth
         return headers
 
     def _client(self) -> aiohttp.ClientSession:
@@ -371,6 +374,20 @@ def _decode(raw: bytes, charset: str | None) -> str:
         return raw.decode(charset or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
         return raw.decode("utf-8", errors="replace")
+
+
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """``https://user:pw@host/x`` → the URL without them, and Basic credentials for
+    `auth_headers` (a token wins over them). They are secrets from here on."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    register_secret(password)
+    netloc = parts.netloc.rpartition("@")[2]
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    register_secret(basic)
+    return urlunsplit(parts._replace(netloc=netloc)), f"Basic {basic}"
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
