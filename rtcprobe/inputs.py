@@ -39,6 +39,8 @@ def _snapshot(obj: dict, source: str) -> Negotiation:
         if not isinstance(text, str):
             raise SdpError(f'"{side}" must be SDP text or {{"type","sdp"}}', source)
         sides[side] = parse_description(text, f"{source} ({side})", type=side)
+    if not sides:
+        raise SdpError('a snapshot needs an "offer" or an "answer" (SDP text or {"type","sdp"})', source)
     http = obj.get("http") or []
     if not isinstance(http, list) or not all(isinstance(h, dict) for h in http):
         raise SdpError('"http" must be a list of objects', source)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..negotiation import Negotiation
-from ..sdp import Codec, MediaSection, SessionDescription
+from ..sdp import Attribute, Codec, MediaSection, SessionDescription
 from .candidates import CandidateSet, candidate_set
 
 
@@ -120,14 +120,35 @@ def _identity(codec: Codec, section: MediaSection) -> str:
     return codec.identity
 
 
+def _keyed(section: MediaSection) -> dict[str, Codec]:
+    """Codecs by identity; a second codec with the same identity (an m-line may list one twice)
+    gets `#2`, so that neither hides the other."""
+    out: dict[str, Codec] = {}
+    for codec in section.codecs:
+        key = base = _identity(codec, section)
+        count = 1
+        while key in out:
+            count += 1
+            key = f"{base}#{count}"
+        out[key] = codec
+    return out
+
+
 def _label(identity: str) -> str:
-    return identity.split(";")[0] + (f" ({identity.split('profile-level-id=')[1].split(';')[0]})"
-                                     if "profile-level-id=" in identity else "")
+    """`h264/90000 (42e01f, packetization-mode=1)`, `rtx/90000 for vp9/90000 (profile-id=0)`."""
+    identity, _, nth = identity.partition("#")
+    name, *params = identity.split(";")
+    shown = [v if k == "profile-level-id" else f"{k}={v}" for k, _, v in (p.partition("=") for p in params)]
+    return name + (f" ({', '.join(shown)})" if shown else "") + (f" #{nth}" if nth else "")
+
+
+def _fmtp_value(param: str, value: str | None) -> str | None:
+    """fmtp values compared as the codec reads them: hex profile-level-id without case."""
+    return value.lower() if value is not None and param == "profile-level-id" else value
 
 
 def _diff_codecs(out: _Collector, where: str, ma: MediaSection, mb: MediaSection) -> None:
-    ca = {_identity(c, ma): c for c in ma.codecs}
-    cb = {_identity(c, mb): c for c in mb.codecs}
+    ca, cb = _keyed(ma), _keyed(mb)
     removed = [k for k in ca if k not in cb]
     added = [k for k in cb if k not in ca]
     if removed:
@@ -143,10 +164,13 @@ def _diff_codecs(out: _Collector, where: str, ma: MediaSection, mb: MediaSection
         a, b = ca[key], cb[key]
         name = _label(key)
         out.compare("codecs", where, f"payload type of {name}", a.payload_type, b.payload_type, volatile=True)
-        fa = {k: v for k, v in a.fmtp.items() if k != "apt" and k != ""}
-        fb = {k: v for k, v in b.fmtp.items() if k != "apt" and k != ""}
+        fa = {k: _fmtp_value(k, v) for k, v in a.fmtp.items() if k not in ("apt", "")}
+        fb = {k: _fmtp_value(k, v) for k, v in b.fmtp.items() if k not in ("apt", "")}
         for param in dict.fromkeys(list(fa) + list(fb)):
             out.compare("fmtp", where, f"{name} fmtp {param}", fa.get(param), fb.get(param))
+        if a.role == "red":  # 111/111 → 111/111/111: how many copies, not which payload type numbers
+            out.compare("fmtp", where, f"{name} redundancy", len(a.redundant_payload_types),
+                        len(b.redundant_payload_types))
         out.compare("rtcp-fb", where, f"{name} rtcp-fb", sorted(a.rtcp_fb), sorted(b.rtcp_fb))
 
 
@@ -191,9 +215,27 @@ def _diff_media(out: _Collector, ma: MediaSection, mb: MediaSection) -> None:
     out.compare("ssrc", where, "cnames", sorted({v.get("cname", "") for v in ma.ssrcs.values()}),
                 sorted({v.get("cname", "") for v in mb.ssrcs.values()}), volatile=True)
     out.compare("ssrc", where, "msid", ma.msid, mb.msid, volatile=True)
-    unknown_a = sorted(f"{a.name}:{a.value}" if a.value else a.name for a in ma.unknown_attributes)
-    unknown_b = sorted(f"{a.name}:{a.value}" if a.value else a.name for a in mb.unknown_attributes)
-    out.compare("attributes", where, "other attributes", unknown_a, unknown_b)
+    out.compare("media", where, "extmap-allow-mixed", ma.extmap_allow_mixed, mb.extmap_allow_mixed)
+    out.compare("media", where, "maxptime", ma.maxptime, mb.maxptime)
+    out.compare("srtp", where, "SDES crypto suites", _crypto_suites(ma), _crypto_suites(mb))
+    _diff_other_attributes(out, where, ma.unknown_attributes, mb.unknown_attributes)
+
+
+def _crypto_suites(section: MediaSection) -> list[str]:
+    """`a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY` → the suite; the key is a secret."""
+    return [(c.split() + ["", ""])[1] for c in section.crypto]
+
+
+def _diff_other_attributes(out: _Collector, where: str, a: list[Attribute], b: list[Attribute]) -> None:
+    """Attributes the model does not interpret, compared as written: what came and went."""
+    shown_a = [f"a={x.name}:{x.value}" if x.value else f"a={x.name}" for x in a]
+    shown_b = [f"a={x.name}:{x.value}" if x.value else f"a={x.name}" for x in b]
+    removed = [x for x in dict.fromkeys(shown_a) if x not in shown_b]
+    added = [x for x in dict.fromkeys(shown_b) if x not in shown_a]
+    if removed:
+        out.add("attributes", where, f"attributes removed: {', '.join(removed)}", removed, None)
+    if added:
+        out.add("attributes", where, f"attributes added: {', '.join(added)}", None, added)
 
 
 def _pair_media(a: SessionDescription, b: SessionDescription) -> list[tuple[MediaSection | None, MediaSection | None]]:
@@ -216,8 +258,10 @@ def diff_descriptions(a: SessionDescription, b: SessionDescription, label_a: str
                     b.origin and b.origin.session_version, volatile=True)
         out.compare("bundle", "session", "BUNDLE groups", [" ".join(g.mids) for g in a.bundle_groups],
                     [" ".join(g.mids) for g in b.bundle_groups])
+        out.compare("bundle", "session", "other groups", _other_groups(a), _other_groups(b))
         out.compare("ice", "session", "ice-lite", a.ice_lite, b.ice_lite)
         out.compare("session", "session", "msid-semantic", a.msid_semantic, b.msid_semantic, volatile=True)
+        _diff_other_attributes(out, "session", a.unknown_attributes, b.unknown_attributes)
         for ma, mb in _pair_media(a, b):
             if ma is None:
                 out.add("media", mb.label, "m-line added", None, mb.kind)  # type: ignore[union-attr]
@@ -228,9 +272,19 @@ def diff_descriptions(a: SessionDescription, b: SessionDescription, label_a: str
     ca, cb = candidate_set(a), candidate_set(b)
     out.compare("candidates", "candidates", "addresses", ca.addresses, cb.addresses, volatile=True)
     out.compare("candidates", "candidates", "address families", ca.families, cb.families)
+    out.compare("candidates", "candidates", "TCP candidate types (tcptype)", _tcptypes(ca), _tcptypes(cb))
     sections = len(b.media)
     return DiffResult(label_a, label_b, candidate_table(ca, cb), _merge_repeats(out.changes, sections),
                       _merge_repeats(out.volatile, sections))
+
+
+def _other_groups(d: SessionDescription) -> list[str]:
+    """`a=group:LS 0 1` and the like: lip sync and other semantics than BUNDLE."""
+    return [f"{g.semantics} {' '.join(g.mids)}" for g in d.groups if g.semantics.upper() != "BUNDLE"]
+
+
+def _tcptypes(cset: CandidateSet) -> list[str]:
+    return sorted({row.tcptype for row in cset.rows if row.tcptype})
 
 
 def _merge_repeats(changes: list[Change], sections: int) -> list[Change]:

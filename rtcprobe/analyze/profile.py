@@ -53,6 +53,8 @@ def _peerconnection(d: SessionDescription) -> ProfileRow:
     groups = [list(g.mids) for g in d.bundle_groups]
     if d.fragment:
         summary = "unknown (candidate lines only)"
+    elif not live:
+        summary = "no media sections" + (" (a BUNDLE group names mids that are not there)" if groups else "")
     elif len(groups) == 1 and set(mids) <= set(groups[0]):
         summary = "a single PeerConnection using BUNDLE"
     elif groups:
@@ -87,6 +89,19 @@ def _ice(d: SessionDescription) -> ProfileRow:
         "ice_lite": d.ice_lite, "ice_options": options, "end_of_candidates": cs.end_of_candidates})
 
 
+def _simulcast_layers(m: MediaSection) -> int:
+    """Layers sent: `a=simulcast:send q;h;f` (alternatives `q,h` count once), else send rids,
+    else the SSRCs of an `ssrc-group:SIM` (RFC 8853; Chromium's SDP munging form)."""
+    words = (m.simulcast or "").split()
+    for direction, streams in zip(words[::2], words[1::2], strict=False):
+        if direction == "send":
+            return len(streams.split(";"))
+    send_rids = [r for r in m.rids if r.direction == "send"]
+    if send_rids:
+        return len(send_rids)
+    return max((len(g.ssrcs) for g in m.ssrc_groups if g.semantics == "SIM"), default=len(m.rids))
+
+
 def _srtp(d: SessionDescription) -> ProfileRow:
     rtp = [m for m in _live(d) if "RTP" in m.protocol.upper()] or _live(d)
     fingerprints = sorted({f.algorithm for m in rtp for f in m.fingerprints})
@@ -97,6 +112,9 @@ def _srtp(d: SessionDescription) -> ProfileRow:
         summary = "SDES-SRTP (keys in the SDP, no DTLS)"
     elif rtp and all("SAVP" not in m.protocol.upper() for m in rtp):
         summary = "none: plain RTP"
+    elif rtp and any(m.fingerprints and "SAVP" in m.protocol.upper() for m in rtp):
+        plain = [str(m.label) for m in rtp if "SAVP" not in m.protocol.upper()]
+        summary = f"mixed: DTLS-SRTP, but plain RTP on {', '.join(plain)}" if plain else "unknown (no fingerprint)"
     else:
         summary = "unknown (no fingerprint)" if rtp else "no RTP media"
     return ProfileRow("SRTP encryption", summary, {
@@ -153,7 +171,7 @@ def _video(d: SessionDescription) -> ProfileRow:
     rtx = any(c.role == "rtx" for c in m.codecs)
     fec = sorted({c.display_name for c in m.codecs if c.role in ("fec", "red")})
     head = f"{names[0]} only" if len(names) == 1 else ", ".join(names) or "no codecs"
-    parts = [head, f"simulcast ({len(m.rids)} layers)" if simulcast else "no simulcast",
+    parts = [head, f"simulcast ({_simulcast_layers(m)} layers)" if simulcast else "no simulcast",
              "RTX" if rtx else "no RTX"] + fec
     summary = ", ".join(parts)
     profiles = list(dict.fromkeys(c.h264.profile for c in m.media_codecs if c.h264))

@@ -16,6 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from ..report import jsonout
 from . import EXIT_OK, console, warn
@@ -62,11 +63,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(jsonout.dumps([{"id": w.id, "pc": w.key, "path": str(w.path), "events": w.events,
                               "problems": w.problems} for w in written]))
         return EXIT_OK
-    table = Table(title=f"Imported {source.name}")
+    table = Table(title=Text(f"Imported {source.name}"))
     for column in ("session", "descriptions", "candidates", "states", "stats samples", "capture"):
         table.add_column(column)
     for w in written:
-        table.add_row(w.key, str(w.events.get("sdp", 0)), str(w.events.get("candidate", 0)),
+        table.add_row(Text(w.key), str(w.events.get("sdp", 0)), str(w.events.get("candidate", 0)),
                       str(w.events.get("state", 0)), str(w.events.get("stats", 0)), str(w.path))
     console().print(table)
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from ..analyze.candidates import candidate_set
 from ..analyze.diff import diff
@@ -36,7 +37,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             chosen = negotiation.side(args.side)
             if chosen is None:
                 raise UsageError(f"{negotiation.source}: has no {args.side}")
-            negotiation = Negotiation(negotiation.source, **{args.side: chosen}, http=negotiation.http)
+            negotiation = dataclasses.replace(negotiation, **{"offer": None, "answer": None, args.side: chosen})
         warn(negotiation.warnings)
         if args.json:
             documents.append(_analysis_document(negotiation))

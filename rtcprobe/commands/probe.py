@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from ..analyze.feedback import feedback_counts
 from ..analyze.latency import connect_breakdown
@@ -95,8 +96,8 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
 def _status_table(status: ProbeStatus, target: str) -> Table:
     table = Table.grid(padding=(0, 2))
     rtt = f"{status.round_trip_time * 1000:.1f} ms" if status.round_trip_time else "—"
-    table.add_row("[bold]target[/bold]", target)
-    table.add_row("[bold]phase[/bold]", f"{status.phase}  (connection {status.connection_state}, ICE {status.ice_state})")
+    table.add_row("[bold]target[/bold]", Text(target))
+    table.add_row("[bold]phase[/bold]", Text(f"{status.phase}  (connection {status.connection_state}, ICE {status.ice_state})"))
     table.add_row("[bold]elapsed[/bold]", f"{status.elapsed:.1f} s")
     table.add_row("[bold]RTP packets[/bold]", f"{status.packets_sent} sent, {status.packets_received} received")
     table.add_row("[bold]RTT[/bold]", rtt)

@@ -35,7 +35,7 @@ def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: Connect
         for name in ("sent at", "request", "answered by", "latency"):
             responses.add_column(name, justify="right" if name in ("sent at", "latency") else "left")
         for r in breakdown.responses[:20]:
-            responses.add_row(_ms(r.sent_at), r.request, r.response, f"{r.latency * 1000:.1f} ms")
+            responses.add_row(_ms(r.sent_at), Text(r.request), Text(r.response), f"{r.latency * 1000:.1f} ms")
         console.print(responses)
     if profile is not None:
         render_profile(profile, console)

@@ -14,7 +14,7 @@ from ..sdp import SessionDescription
 
 
 def render_profile(profile: Profile, console: Console) -> None:
-    table = Table(title=f"Profile of {profile.source} ({profile.described})", title_justify="left")
+    table = Table(title=Text(f"Profile of {profile.source} ({profile.described})"), title_justify="left")
     table.add_column("aspect", style="bold")
     table.add_column("what was found")
     for row in profile.rows:
@@ -40,16 +40,17 @@ def render_candidates(cset: CandidateSet, console: Console, title: str = "Candid
         if r.priority_note:
             marker = f" [{notes.setdefault(r.priority_note, len(notes) + 1)}]"
         table.add_row(
-            str(r.mid or "-"), str(r.component), f"{r.transport.upper()} {r.tcptype or ''}".strip(),
-            Text(address), str(r.port), r.type, str(r.priority), f"{r.type_preference}/{r.local_preference}{marker}",
+            Text(str(r.mid or "-")), str(r.component), Text(f"{r.transport.upper()} {r.tcptype or ''}".strip()),
+            Text(address), str(r.port), Text(r.type), str(r.priority),
+            Text(f"{r.type_preference}/{r.local_preference}{marker}"),
         )
     console.print(table)
     for note, number in notes.items():
         console.print(Text(f"[{number}] {note}", style="dim"))
-    console.print(
+    console.print(Text(
         f"{cset.count} candidates, {len(cset.addresses)} address(es), transports {', '.join(cset.transports)}, "
         f"end-of-candidates {'present' if cset.end_of_candidates else 'absent'}"
-    )
+    ))
 
 
 def render_unknown_attributes(description: SessionDescription, console: Console) -> None:
@@ -63,18 +64,18 @@ def render_unknown_attributes(description: SessionDescription, console: Console)
     table.add_column("where")
     table.add_column("attribute")
     for attr, where in lines:
-        table.add_row(str(attr.line), where, Text(f"a={attr.name}" + (f":{attr.value}" if attr.value is not None else "")))
+        table.add_row(str(attr.line), Text(where), Text(f"a={attr.name}" + (f":{attr.value}" if attr.value is not None else "")))
     console.print(table)
 
 
 def render_diff(result: DiffResult, console: Console, show_volatile: bool = True) -> None:
     table = Table(title="Candidate sets", title_justify="left")
     table.add_column("field", style="bold")
-    table.add_column(result.label_a, overflow="fold")
-    table.add_column(result.label_b, overflow="fold")
+    table.add_column(Text(result.label_a), overflow="fold")
+    table.add_column(Text(result.label_b), overflow="fold")
     for row in result.candidate_table:
         style = "yellow" if row.changed and not row.volatile else ("dim" if row.volatile else "")
-        table.add_row(row.field, Text(row.a, style=style), Text(row.b, style=style))
+        table.add_row(Text(row.field), Text(row.a, style=style), Text(row.b, style=style))
     console.print(table)
     if result.changes:
         changes = Table(title="Semantic changes", title_justify="left")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 #: Display names, so that "H264" and "opus" read as engineers write them.
@@ -15,6 +16,8 @@ CODEC_DISPLAY = {
 #: Codecs that carry no media of their own: retransmission, redundancy, FEC, comfort noise, DTMF.
 AUXILIARY_ROLES = {"rtx": "rtx", "red": "red", "ulpfec": "fec", "flexfec-03": "fec",
                    "flexfec": "fec", "cn": "cn", "telephone-event": "dtmf"}
+
+_HEX6 = re.compile(r"[0-9A-Fa-f]{6}")  # int(x, 16) alone would take "0x1f2a", "-42e01", "42_e01"
 
 # (profile_idc, mask, value of profile_iop under mask) -> profile name; from RFC 6184 table 5
 # as refined in libwebrtc's h264_profile_level_id.cc (first match wins).
@@ -48,12 +51,9 @@ class H264ProfileLevel:
 def decode_h264_profile_level_id(value: str) -> H264ProfileLevel | None:
     """`42e01f` -> constrained baseline, level 3.1. None when the hex is malformed."""
     text = value.strip()
-    if len(text) != 6:
+    if not _HEX6.fullmatch(text):
         return None
-    try:
-        raw = int(text, 16)
-    except ValueError:
-        return None
+    raw = int(text, 16)
     profile_idc, profile_iop, level_idc = raw >> 16, (raw >> 8) & 0xFF, raw & 0xFF
     profile = next(
         (name for idc, mask, want, name in _H264_PROFILES if idc == profile_idc and profile_iop & mask == want),
@@ -127,6 +127,16 @@ def parse_fmtp(config: str) -> dict[str, str]:
     return params
 
 
+#: The fmtp parameters that make a different codec of the same name (RFC 6184 §8.2.2, RFC 7798,
+#: the VP9 and AV1 RTP payload specs), with the value an absent parameter means ("" = no default).
+IDENTITY_PARAMETERS: dict[str, dict[str, str]] = {
+    "h264": {"profile-level-id": "42000a", "packetization-mode": "0"},
+    "h265": {"profile-id": "", "tier-flag": "", "level-id": ""},
+    "vp9": {"profile-id": ""},
+    "av1": {"profile": ""},
+}
+
+
 @dataclass
 class Codec:
     """One payload type of an m-line, with its fmtp, feedback and association."""
@@ -161,21 +171,20 @@ class Codec:
 
     @property
     def identity(self) -> str:
-        """What the codec *is*, independent of its payload type number (used to compare SDPs)."""
+        """What the codec *is*, independent of its payload type number (used to compare SDPs):
+        name, rate, channels and the fmtp parameters that make a different codec."""
         base = f"{self.name.lower()}/{self.clock_rate}" + (f"/{self.channels}" if self.channels else "")
-        if self.name.lower() == "h264":
-            plid = self.fmtp.get("profile-level-id", "").lower()
-            return f"{base};profile-level-id={plid};packetization-mode={self.fmtp.get('packetization-mode', '0')}"
-        if self.name.lower() == "vp9" and "profile-id" in self.fmtp:
-            return f"{base};profile-id={self.fmtp['profile-id']}"
-        if self.name.lower() == "av1" and "profile" in self.fmtp:
-            return f"{base};profile={self.fmtp['profile']}"
-        return base
+        defaults = IDENTITY_PARAMETERS.get(self.name.lower(), {})
+        params = [(key, self.fmtp.get(key, default).lower()) for key, default in defaults.items()
+                  if key in self.fmtp or default]
+        return base + "".join(f";{key}={value}" for key, value in params)
 
     @property
     def label(self) -> str:
-        """Short human label, e.g. `H.264 (42e01f constrained baseline 3.1)`."""
+        """Short human label, e.g. `H.264 (42e01f constrained baseline 3.1, packetization-mode=1)`."""
         h264 = self.h264
         if h264:
-            return f"{self.display_name} ({self.fmtp['profile-level-id']} {h264.profile} {h264.level})"
+            mode = self.fmtp.get("packetization-mode", "0")
+            return f"{self.display_name} ({self.fmtp['profile-level-id']} {h264.profile} {h264.level}, " \
+                   f"packetization-mode={mode})"
         return self.display_name

@@ -27,7 +27,7 @@ class RawLine:
     @property
     def attribute(self) -> tuple[str, str | None]:
         name, sep, value = self.value.partition(":")
-        return name.strip(), (value if sep else None)
+        return name.strip(), (value.rstrip() if sep else None)
 
 
 @dataclass

@@ -25,9 +25,15 @@ from .model import (
     SsrcGroup,
 )
 
-#: Attributes the model interprets; anything else is kept as an unknown attribute and shown.
-KNOWN_ATTRIBUTES = frozenset(
-    ["rtpmap", "fmtp", "rtcp-fb", "extmap", "extmap-allow-mixed", "mid", "msid", "msid-semantic", "group", "ssrc", "ssrc-group", "rid", "simulcast", "sctp-port", "sctpmap", "max-message-size", "setup", "fingerprint", "ice-ufrag", "ice-pwd", "ice-options", "ice-lite", "ice-mismatch", "candidate", "end-of-candidates", "remote-candidates", "sendrecv", "sendonly", "recvonly", "inactive", "rtcp", "rtcp-mux", "rtcp-mux-only", "rtcp-rsize", "ptime", "maxptime", "crypto", "framerate", "bundle-only", "tls-id", "identity", "label", "content", "imageattr", "connection", "orient", "quality", "tool", "type", "charset", "sdplang", "lang", "keywds", "cat"]
+#: Attributes the model interprets (each becomes a field); every other attribute, well-known
+#: (framerate, tls-id, label, rtcp-mux-only, ...) or not, is kept, shown and diffed as written.
+#: `rtcp` is here because its port and address say nothing once rtcp-mux is in use.
+INTERPRETED_ATTRIBUTES = frozenset(
+    ["rtpmap", "fmtp", "rtcp-fb", "extmap", "extmap-allow-mixed", "mid", "msid", "msid-semantic", "group",
+     "ssrc", "ssrc-group", "rid", "simulcast", "sctp-port", "sctpmap", "max-message-size", "setup",
+     "fingerprint", "ice-ufrag", "ice-pwd", "ice-options", "ice-lite", "candidate", "end-of-candidates",
+     "sendrecv", "sendonly", "recvonly", "inactive", "rtcp", "rtcp-mux", "rtcp-rsize", "ptime", "maxptime",
+     "crypto"]
 )
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 SDP_FILE_CONTENT = "SDP, JSON or candidate lines"
@@ -94,9 +100,14 @@ def _codecs(media: dict[str, Any]) -> list[Codec]:
     return codecs
 
 
-#: RFC 3551 static payload types that may appear without an rtpmap line.
-_STATIC = {0: ("PCMU", 8000, 1), 8: ("PCMA", 8000, 1), 9: ("G722", 8000, 1), 13: ("CN", 8000, 1),
-           18: ("G729", 8000, 1)}
+#: RFC 3551 §6 static payload types, which may appear without an rtpmap line (name, rate, channels).
+_STATIC = {0: ("PCMU", 8000, 1), 3: ("GSM", 8000, 1), 4: ("G723", 8000, 1), 5: ("DVI4", 8000, 1),
+           6: ("DVI4", 16000, 1), 7: ("LPC", 8000, 1), 8: ("PCMA", 8000, 1), 9: ("G722", 8000, 1),
+           10: ("L16", 44100, 2), 11: ("L16", 44100, 1), 12: ("QCELP", 8000, 1), 13: ("CN", 8000, 1),
+           14: ("MPA", 90000, None), 15: ("G728", 8000, 1), 16: ("DVI4", 11025, 1), 17: ("DVI4", 22050, 1),
+           18: ("G729", 8000, 1), 25: ("CelB", 90000, None), 26: ("JPEG", 90000, None), 28: ("nv", 90000, None),
+           31: ("H261", 90000, None), 32: ("MPV", 90000, None), 33: ("MP2T", 90000, None),
+           34: ("H263", 90000, None)}
 
 
 def _static_payload(pt: int) -> dict[str, Any] | None:
@@ -136,7 +147,7 @@ def _media_section(index: int, media: dict[str, Any], section: RawSection, sessi
         ice_ufrag=ufrag.value.strip() if ufrag and ufrag.value else None,
         ice_pwd=pwd.value.strip() if pwd and pwd.value else None,
         ice_options=options.value.split() if options and options.value else [],
-        fingerprints=[Fingerprint(*(f.value.split(" ", 1) + [""])[:2]) for f in fingerprints if f.value],
+        fingerprints=[Fingerprint(*(f.value.strip().split(None, 1) + [""])[:2]) for f in fingerprints if f.value],
         codecs=_codecs(media),
         extensions=[
             HeaderExtension(int(e["value"]), str(e.get("uri", "")), e.get("direction"), e.get("config"))
@@ -160,7 +171,7 @@ def _media_section(index: int, media: dict[str, Any], section: RawSection, sessi
         crypto=[a.value or "" for a in attrs if a.name == "crypto"],
         connection_address=(media.get("connection") or session.get("connection") or {}).get("ip"),
         attributes=attrs,
-        unknown_attributes=[a for a in attrs if a.name not in KNOWN_ATTRIBUTES],
+        unknown_attributes=[a for a in attrs if a.name not in INTERPRETED_ATTRIBUTES],
     )
 
 
@@ -215,7 +226,8 @@ def parse_description(text: str, source: str = "<string>", type: str | None = No
         return parse_fragment(text, source)
     warnings: list[str] = []
     sections = split_sections(text, source, warnings)
-    parsed = sdp_transform.parse(text.lstrip("\ufeff"))
+    # sdp-transform's patterns are anchored at the line end: trailing blanks would lose values
+    parsed = sdp_transform.parse("\n".join(line.rstrip() for line in text.lstrip("\ufeff").splitlines()))
     parsed_media = parsed.get("media", [])
     if len(parsed_media) != len(sections) - 1:
         raise SdpError(f"found {len(sections) - 1} m-lines but could interpret {len(parsed_media)}", source)
@@ -241,11 +253,11 @@ def parse_description(text: str, source: str = "<string>", type: str | None = No
                       str(origin.get("sessionVersion", "")), str(origin.get("address", ""))) if origin else None,
         name=parsed.get("name"),
         groups=groups,
-        msid_semantic=" ".join(str(v) for v in msid_semantic.values()) or None,
+        msid_semantic=" ".join(str(v).strip() for v in msid_semantic.values() if str(v).strip()) or None,
         ice_lite=_first(session_attrs, "ice-lite") is not None,
         media=media,
         attributes=session_attrs,
-        unknown_attributes=[a for a in session_attrs if a.name not in KNOWN_ATTRIBUTES],
+        unknown_attributes=[a for a in session_attrs if a.name not in INTERPRETED_ATTRIBUTES],
         warnings=warnings,
     )
     return description
