@@ -19,8 +19,10 @@ from typing import Any
 _V4_POOLS = ("198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24", "198.18.0.0/15")
 _V6_POOL = "2001:db8::/32"
 
-#: A run of address characters that starts and ends a token: IPv4, IPv6, maybe with `:port`.
-_TOKEN = re.compile(r"(?<![\w.:])[0-9A-Fa-f.:]++(?![\w.:])")
+#: A run of address characters that starts and ends a token: IPv4, IPv6, maybe with `:port`;
+#: also right after a STUN/TURN URI scheme (`turn:192.0.2.1:3478?transport=udp`, RFC 7064/7065).
+_TOKEN = re.compile(r"(?:(?<![\w.:])|(?<=stun:)|(?<=stuns:)|(?<=turn:)|(?<=turns:))[0-9A-Fa-f.:]++(?![\w.:])",
+                    re.IGNORECASE)
 _PORT_SUFFIX = re.compile(r":\d{1,5}$")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

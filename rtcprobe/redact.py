@@ -15,19 +15,35 @@ SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
      "api-key", "openai-api-key", "x-auth-token"}
 )
-#: Query-string and JSON keys whose values are secrets, compared lower-case.
+#: Query-string and JSON keys whose values are secrets, compared lower-case; see `is_secret_key`.
 SECRET_KEYS = frozenset(
     {"token", "access_token", "api_key", "apikey", "key", "client_secret", "secret",
-     "password", "authorization", "bearer", "auth"}
+     "password", "authorization", "bearer", "auth", "credential", "sig", "signature"}
 )
+_SECRET_KEY_SUFFIXES = ("_token", "-token", "_secret", "-secret", "_password", "api_key", "api-key")
+#: The same names as they appear in free text (URLs, JSON, Link parameters).
+_KEY = r"(?:(?:[A-Za-z0-9]+[_-])*(?:token|secret|password|credential|api[_-]?key)|key|sig|signature|auth)"
 #: Values that look like secrets wherever they appear in free text.
-_SECRET_PATTERNS = (
-    re.compile(r"\b(sk|ek|rk)-[A-Za-z0-9_\-]{8,}"),  # OpenAI API keys, client secrets
-    re.compile(r"\bek_[A-Za-z0-9_\-]{8,}"),  # OpenAI ephemeral keys
+_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(sk|ek|rk)-[A-Za-z0-9_\-]{8,}"), REDACTED),  # OpenAI API keys, client secrets
+    (re.compile(r"\bek_[A-Za-z0-9_\-]{8,}"), REDACTED),  # OpenAI ephemeral keys
     # A token68 after "Bearer", but not an auth-param such as WWW-Authenticate's `Bearer realm="x"`.
-    re.compile(r"(?i)\bBearer\s+(?![A-Za-z0-9_\-]+=\")[A-Za-z0-9._~+/=\-]{8,}"),
-    re.compile(r"(?i)\bBasic\s+[A-Za-z0-9+/=]+"),
+    (re.compile(r"(?i)\bBearer\s+(?![A-Za-z0-9_\-]+=\")[A-Za-z0-9._~+/=\-]{8,}"), REDACTED),
+    (re.compile(r"(?i)\bBasic\s+[A-Za-z0-9+/=]+"), REDACTED),
+    # ?token=..., &api_key=... in a URL quoted in text (a diagnosis, a Location, an error body)
+    (re.compile(rf"(?i)([?&;]{_KEY}=)[^&#\s\"'<>]+"), rf"\1{REDACTED}"),
+    # "password": "...", "client_secret": {...} in a JSON body quoted in text
+    (re.compile(rf'(?i)("{_KEY}"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\{{[^{{}}]*\}})'), rf'\1"{REDACTED}"'),
+    # credential="..." of a Link header's ice-server parameters (RFC 9725 §4.6)
+    (re.compile(r'(?i)(\b(?:credential|password)\s*=\s*)(?:"[^"]*"|[^;,\s]+)'), rf'\1"{REDACTED}"'),
 )
+
+
+def is_secret_key(key: str) -> bool:
+    """`token`, `api_key`, `client_secret`, `auth_token`, `sig`, ...: a name whose value is a secret."""
+    lowered = key.lower()
+    return lowered in SECRET_KEYS or lowered.endswith(_SECRET_KEY_SUFFIXES)
+
 
 _known_secrets: set[str] = set()
 
@@ -48,8 +64,8 @@ def redact_text(text: str) -> str:
     for secret in _known_secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(REDACTED, text)
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
     return text
 
 
@@ -65,7 +81,7 @@ def redact_url(url: str) -> str:
     if parts.hostname and ":" in parts.hostname:
         netloc = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
     query = urlencode(
-        [(k, REDACTED if k.lower() in SECRET_KEYS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        [(k, REDACTED if is_secret_key(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     )
     return redact_text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
 
@@ -78,6 +94,9 @@ def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     return out
 
 
+_URL_KEYS = frozenset({"url", "target", "location", "resource_url"})
+
+
 def redact(value: Any) -> Any:
     """Recursively redact a JSON-like value: secret keys, header maps, and secret-shaped strings."""
     if isinstance(value, str):
@@ -86,9 +105,9 @@ def redact(value: Any) -> Any:
         out = {}
         for k, v in value.items():
             key = str(k).lower()
-            if key in SECRET_KEYS or key in SECRET_HEADERS:
+            if is_secret_key(key) or key in SECRET_HEADERS:
                 out[k] = REDACTED if v not in (None, "") else v
-            elif key == "url" and isinstance(v, str) or key == "target" and isinstance(v, str):
+            elif key in _URL_KEYS and isinstance(v, str):
                 out[k] = redact_url(v)
             else:
                 out[k] = redact(v)

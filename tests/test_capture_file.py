@@ -8,7 +8,7 @@ import pytest
 from rtcprobe.capture import CaptureWriter, load, truncate_message
 from rtcprobe.capture import events as ev
 from rtcprobe.errors import InputError
-from rtcprobe.redact import register_secret
+from rtcprobe.redact import redact, redact_text, register_secret
 
 ANSWER = (Path(__file__).resolve().parents[1] / "captures" / "openai-ga-2025-09-answer.sdp").read_text()
 
@@ -51,6 +51,19 @@ def test_secrets_never_reach_the_file(tmp_path: Path) -> None:
     assert "[redacted]" in text
 
 
+def test_secrets_quoted_in_free_text_are_scrubbed() -> None:
+    """What servers echo back: URLs with secret query keys, JSON bodies, Link ice-server credentials."""
+    text = redact_text(
+        'POST https://x.test/whip?auth_token=A1B2C3&model=m answered 401: {"client_secret": {"value": "V9"}, '
+        '"password": "P9", "max_output_tokens": 5} Link: <turn:t.test:3478>; rel="ice-server"; '
+        'username="u"; credential="C9"; credential-type="password" at /res?sig=S9&x=1')
+    for secret in ("A1B2C3", "V9", "P9", "C9", "S9"):
+        assert secret not in text
+    assert "model=m" in text and '"max_output_tokens": 5' in text and 'username="u"' in text
+    scrubbed = redact({"auth_token": "x", "location": "/r?token=T9", "cache_key": "k"})
+    assert scrubbed["auth_token"] == "[redacted]" and "T9" not in scrubbed["location"] and scrubbed["cache_key"] == "k"
+
+
 def test_cut_capture_loads_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "cut.jsonl"
     write_sample(path, end=False)
@@ -66,6 +79,9 @@ def test_not_a_capture(tmp_path: Path) -> None:
     path = tmp_path / "x.jsonl"
     path.write_text('{"event": "sdp", "t": 0}\n')
     with pytest.raises(InputError, match="x.jsonl:1: expected a capture header"):
+        load(path)
+    path.write_text("garbage\n")  # one line that is not JSON is not a capture, not an empty one
+    with pytest.raises(InputError, match="x.jsonl:1: not a capture"):
         load(path)
     path.write_text("")
     with pytest.raises(InputError, match="empty file"):

@@ -310,6 +310,24 @@ def test_rtcstats_dump_cut_mid_line(tmp_path: Path) -> None:
         load_captures(bad)
 
 
+def test_rtcstats_dump_cut_inside_the_gzip_stream(tmp_path: Path) -> None:
+    """A download that stopped: the gzip stream itself ends early, which must be said, not swallowed."""
+    data = RTCSTATS.read_bytes()
+    path = tmp_path / "cut.gz"
+    path.write_bytes(data[: len(data) * 3 // 4])
+    captures = by_key(load_captures(path))
+    assert captures["9-1"].offer is not None
+    assert any("the file ends early (truncated)" in p for p in captures["9-1"].problems)
+
+
+def test_dotted_file_names_do_not_collide(tmp_path: Path) -> None:
+    for name in ("call.2025.txt.gz", "call.2026.gz"):
+        (tmp_path / name).write_bytes(INTERNALS.read_bytes())
+    names = {w.path.name for name in ("call.2025.txt.gz", "call.2026.gz")
+             for w in write_captures(tmp_path / name, tmp_path / "out")}
+    assert len(names) == 4 and {n.split("-")[0] for n in names} == {"call.2025", "call.2026"}
+
+
 # -- one path to disk and to memory; the commands -------------------------------------------------
 
 

@@ -38,7 +38,8 @@ ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h
                 "tbody", "tr", "th", "td", "section", "details", "summary", "pre", "code", "img", "nav", "a", "ul",
                 "li", "strong", "span", "div"}
 FLAG = "__rtcprobe_pwned"
-PAYLOADS = (f"<script>window.{FLAG}='script'</script>", f'<img src=x onerror="window.{FLAG}=\'img\'">',
+#: The label also carries mathtext, which matplotlib would parse (and fail on) in plot labels.
+PAYLOADS = (f"<script>window.{FLAG}='script'</script>", f'<img src=x onerror="window.{FLAG}=\'img\'">$\\bad{{x}}$',
             f'"><svg onload="window.{FLAG}=\'svg\'">')
 
 
@@ -199,6 +200,7 @@ def test_failed_captures_lead_with_failure_and_diagnosis(captures) -> None:
         banner = re.search(r'<section id="failure" class="failure">(.*?)</section>', text, re.S).group(1)  # type: ignore[union-attr]
         assert "signaling (HTTP)" in banner and words in banner
         assert text.index('id="failure"') < text.index('id="profile"')
+        assert "answered None" not in text
     garbage = render_report([captures["garbage"]])
     assert "&lt;h1&gt;502 Bad Gateway&lt;/h1&gt;" in garbage and garbage.count("<h1>") == 1
 
@@ -228,6 +230,13 @@ def test_address_map_reads_addresses_in_any_text() -> None:
     assert addresses.text(out) == out  # stand-ins are never mapped again
     event = {"address": ADVERTISED_V4, "pairs": [{"remote": f"{ADVERTISED_V4}:3478/udp"}], "port": 3478}
     assert anonymize(event, addresses) == {"address": v4, "pairs": [{"remote": f"{v4}:3478/udp"}], "port": 3478}
+
+
+def test_address_map_reads_stun_and_turn_uris() -> None:
+    addresses = AddressMap()
+    out = addresses.text(f"<turn:{ADVERTISED_V4}:3478?transport=udp>; rel=\"ice-server\", <stuns:[{ADVERTISED_V6}]:443>")
+    v4, v6 = (addresses.mapping[a] for a in (ADVERTISED_V4, ADVERTISED_V6))
+    assert out == f"<turn:{v4}:3478?transport=udp>; rel=\"ice-server\", <stuns:[{v6}]:443>"
 
 
 def test_multi_capture_report_diffs_and_distributions(captures) -> None:

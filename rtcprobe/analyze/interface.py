@@ -24,6 +24,8 @@ def describe_interface(http: list[dict[str, Any]], protocol: str | None = None) 
         summary = f"SDP POST with `OpenAI-Beta: {headers['openai-beta']}` (realtime beta), not spec WHIP"
     elif content_type == "application/sdp" and status == 201 and location:
         summary = "WHIP (RFC 9725): application/sdp POST, 201 Created with Location"
+    elif content_type == "application/sdp" and status is None:
+        summary = f"SDP POST that got no answer ({offer.get('error') or 'no response'})"
     elif content_type == "application/sdp":
         summary = f"plain SDP POST answered {status} (not WHIP: {'no Location' if not location else f'status {status}'})"
     elif content_type == "application/json":

@@ -26,7 +26,7 @@ def load(path: str | Path) -> Capture:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             last = all(not rest.strip() for rest in lines[number:])
-            if last:
+            if last and header is not None:
                 cut = True
                 problems.append(f"{p}:{number}: last line is incomplete (capture was cut while writing)")
                 break

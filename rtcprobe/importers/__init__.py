@@ -97,8 +97,7 @@ class Written:
 
 def capture_name(info: SessionInfo) -> str:
     """`<file stem>-<pc id>.jsonl`, with anything unsafe in a file name replaced."""
-    stem = info.source.name.split(".")[0]
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{stem}-{info.key}")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{info.stem}-{info.key}")
     return f"{safe}.jsonl"
 
 

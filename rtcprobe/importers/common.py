@@ -21,6 +21,9 @@ from ..capture import events as ev
 from ..redact import redact
 from ..sdp import CandidateError, SdpError, parse_candidate, parse_description
 
+#: What browsers and tools add to the name of a dump or HAR.
+RECORD_SUFFIXES = frozenset({".gz", ".json", ".txt", ".har", ".jsonl", ".log"})
+
 
 @dataclass
 class SessionInfo:
@@ -35,8 +38,16 @@ class SessionInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def stem(self) -> str:
+        """The file name without the suffixes a dump or HAR is saved with (`call.2025.txt.gz` → `call.2025`)."""
+        name = self.source.name
+        while (suffix := Path(name).suffix.lower()) in RECORD_SUFFIXES:
+            name = name[: -len(suffix)]
+        return name or self.source.name
+
+    @property
     def id(self) -> str:
-        return f"{self.source.name.split('.')[0]}#{self.key}"
+        return f"{self.stem}#{self.key}"
 
     @property
     def header_protocol(self) -> str:

@@ -76,7 +76,7 @@ def read_text(path: Path, what: str, progress: Progress | None = None) -> str:
         decoder = _utf8_decoder()
         before = 0
         try:
-            while chunk := f.read(READ_CHUNK):
+            while chunk := f.read1(READ_CHUNK):  # read1: a cut gzip stream loses nothing already inflated
                 parts.append(decoder.decode(chunk))
                 now = raw.tell()
                 progress.advance(now - before)
@@ -95,17 +95,25 @@ def _utf8_decoder() -> Any:
     return codecs.getincrementaldecoder("utf-8-sig")()
 
 
-def iter_lines(path: Path) -> Iterator[tuple[int, str, int]]:
+def iter_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, str, int]]:
     """(line number, text, bytes of the file read so far) of a JSON Lines file, gunzipped.
 
-    A gzip stream cut short just ends; the caller sees its last line incomplete."""
+    A gzip stream cut short ends the lines with the last complete one and says so in `problems`."""
     with _open_binary(path) as f:
         raw = getattr(f, "fileobj", None) or f
+        number, pending = 0, b""
         try:
-            for number, line in enumerate(f, start=1):
-                yield number, line.decode("utf-8", errors="replace"), raw.tell()
+            while chunk := f.read1(READ_CHUNK):  # read1: a cut gzip stream loses nothing already inflated
+                *complete, pending = (pending + chunk).split(b"\n")
+                position = raw.tell()
+                for line in complete:
+                    number += 1
+                    yield number, line.decode("utf-8", errors="replace"), position
         except (EOFError, zlib.error, gzip.BadGzipFile):
+            problems.append(f"{path}:{number + 1}: the file ends early (truncated): kept the complete lines before it")
             return
+        if pending:
+            yield number + 1, pending.decode("utf-8", errors="replace"), raw.tell()
 
 
 # -- a file cut short still gives what it holds ----------------------------------------------

@@ -109,8 +109,8 @@ def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
     """Every PeerConnection of the dump (or only `pc`), streamed into one sink each."""
     progress = progress or NoProgress()
     progress.stage(f"importing {path.name}", path.stat().st_size)
-    lines = iter_lines(path)
     problems: list[str] = []
+    lines = iter_lines(path, problems)
     first = next(lines, None)
     if first is None or first[1].strip() != MAGIC.decode():
         raise InputError("not an RTCStatsDump (the first line must be RTCStatsDump)", str(path), 1)

@@ -135,7 +135,10 @@ def build_reports(stats: dict[str, Any], problems: SeriesProblems,
         entry = stats.pop(key)
         if not done % 1024:
             progress.advance(1024)
-        if not isinstance(entry, dict) or entry.get("statsType") not in W3C_TYPES:
+        if not isinstance(entry, dict) or "statsType" not in entry:
+            problems.cut += 1  # an entry the truncation ended before its statsType
+            continue
+        if entry["statsType"] not in W3C_TYPES:
             problems.legacy += 1
             continue
         stats_id, metric = split_key(key)
@@ -287,8 +290,3 @@ def _rows(report: ReportSeries, samples: np.ndarray,
             for position, value in zip(np.flatnonzero(present).tolist(), values, strict=True):
                 rows[position][name] = value
     return rows
-
-
-def first_time(reports: list[ReportSeries]) -> float | None:
-    starts = [float(np.nanmin(r.times)) for r in reports if r.times.size and np.isfinite(r.times).any()]
-    return min(starts) if starts else None

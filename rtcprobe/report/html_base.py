@@ -155,8 +155,3 @@ def page_head(title: str) -> Markup:
 
 
 PAGE_TAIL = Markup("</body></html>\n")
-
-
-def page(title: str, body: Any) -> str:
-    """The whole document around `body`."""
-    return str(page_head(title) + esc(body) + PAGE_TAIL)

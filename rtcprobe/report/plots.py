@@ -8,9 +8,12 @@ alone, and nothing is kept in pyplot's figure registry between reports.
 from __future__ import annotations
 
 import base64
+import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
 
+import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -26,6 +29,20 @@ PHASE_COLOURS = {"http": "#4e79a7", "ice": "#f28e2b", "dtls": "#59a14f", "first 
 FAILED = "#d62728"
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _literal_text(draw: Callable[P, R]) -> Callable[P, R]:
+    """Labels come from captures (data-channel labels, file names): `$...$` in them is text, not
+    mathtext that matplotlib would parse and could fail on."""
+    @functools.wraps(draw)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+    return wrapper
+
+
 def to_data_uri(figure: Figure) -> str:
     buffer = io.BytesIO()
     FigureCanvasAgg(figure)
@@ -37,6 +54,7 @@ def _figure(width: float, height: float, constrained: bool = True) -> Figure:
     return Figure(figsize=(width, height), layout="constrained" if constrained else None)
 
 
+@_literal_text
 def waterfall(breakdown: ConnectBreakdown, duration: float) -> str:
     """Connect phases as bars on the capture clock (ms); a phase that never ended runs to the end, red."""
     phases = breakdown.phases
@@ -65,6 +83,7 @@ def waterfall(breakdown: ConnectBreakdown, duration: float) -> str:
     return to_data_uri(figure)
 
 
+@_literal_text
 def streams(series: Sequence[StreamSeries], pair_rtt: Sequence[tuple[float, float]]) -> str | None:
     """RTT, jitter, loss and bitrate over time, one line per RTP stream; None without samples."""
     if not any(s.points for s in series):
@@ -101,6 +120,7 @@ def streams(series: Sequence[StreamSeries], pair_rtt: Sequence[tuple[float, floa
     return to_data_uri(figure)
 
 
+@_literal_text
 def datachannel_timing(messages: Sequence[Message], channels: Sequence[ChannelEvent], duration: float) -> str | None:
     """Each message as a mark on its channel's sent/received lane; opens and closes as lines."""
     if not messages and not channels:
@@ -145,6 +165,7 @@ def _strip(ax: Axes, groups: Sequence[Sequence[float]], names: Sequence[str]) ->
     ax.grid(axis="y", alpha=0.3)
 
 
+@_literal_text
 def latency_distributions(labels: Sequence[str], breakdowns: Sequence[ConnectBreakdown],
                           max_per_capture: int = 30) -> str:
     """Connect phases across captures, and response latencies per capture (pooled past `max_per_capture`)."""
