@@ -43,6 +43,11 @@ def _literal_text(draw: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _short(text: str, limit: int = 32) -> str:
+    """A label from the capture, cut to fit an axis (the tables below the plot show it whole)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def to_data_uri(figure: Figure) -> str:
     buffer = io.BytesIO()
     FigureCanvasAgg(figure)
@@ -125,17 +130,17 @@ def datachannel_timing(messages: Sequence[Message], channels: Sequence[ChannelEv
     """Each message as a mark on its channel's sent/received lane; opens and closes as lines."""
     if not messages and not channels:
         return None
-    lanes = list(dict.fromkeys(f"{m.label} {m.direction}" for m in messages)) or [c.label for c in channels[:1]]
+    lanes = list(dict.fromkeys((m.label, m.direction) for m in messages)) or [(c.label, "") for c in channels[:1]]
     figure = _figure(9, 0.9 + 0.45 * len(lanes))
     ax = figure.add_subplot()
-    for lane, name in enumerate(lanes):
-        hits = [m for m in messages if f"{m.label} {m.direction}" == name]
+    for lane, (label, direction) in enumerate(lanes):
+        hits = [m for m in messages if (m.label, m.direction) == (label, direction)]
         ax.scatter([m.t for m in hits], [lane] * len(hits), s=[12 + min(m.size, 4000) / 40 for m in hits],
-                   marker="|" if "sent" in name else "o", alpha=0.7)
+                   marker="|" if direction == "sent" else "o", alpha=0.7)
     for c in channels:
         ax.axvline(c.t, color="#59a14f" if c.action == "open" else "#9c755f", linewidth=1, linestyle="--")
-        ax.text(c.t, -0.6, f" {c.label} {c.action}", fontsize=8, rotation=0, va="bottom")
-    ax.set_yticks(range(len(lanes)), lanes)
+        ax.text(c.t, -0.6, f" {_short(c.label)} {c.action}", fontsize=8, rotation=0, va="bottom")
+    ax.set_yticks(range(len(lanes)), [f"{_short(label)} {direction}".strip() for label, direction in lanes])
     ax.set_ylim(-0.8, len(lanes) - 0.4)
     ax.invert_yaxis()
     ax.set_xlim(0, max([duration] + [m.t for m in messages] + [c.t for c in channels]) * 1.02 or 1)
@@ -157,7 +162,7 @@ def _strip(ax: Axes, groups: Sequence[Sequence[float]], names: Sequence[str]) ->
         offsets = [(-0.18 + 0.36 * i / (count - 1)) if count > 1 else 0.0 for i in range(count)]
         ax.scatter([x + o for o in offsets], values, s=10, alpha=0.6, color="#4e79a7", zorder=3)
     tilt = len(present) > 4
-    ax.set_xticks(positions, [n for n, _ in present], rotation=30 if tilt else 0, ha="right" if tilt else "center",
+    ax.set_xticks(positions, [_short(n) for n, _ in present], rotation=30 if tilt else 0, ha="right" if tilt else "center",
                   fontsize=8)
     values = [v for _, g in present for v in g if v > 0]
     if values and max(values) / max(min(values), 1e-6) > 100:
