@@ -9,9 +9,6 @@ from functools import cached_property
 from .errors import CandidateError
 from .priority import DecodedPriority, decode_priority
 
-CANDIDATE_TYPES = ("host", "srflx", "prflx", "relay")
-TCP_TYPES = ("active", "passive", "so")
-
 
 @dataclass(frozen=True)
 class Candidate:
