@@ -10,11 +10,13 @@ Views render and compute nothing: every number comes from an analyzer in `rtcpro
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from .. import __version__
 from ..analyze.connection import selected_pair, session_candidates
@@ -149,24 +151,27 @@ def render_report(sources: Iterable[Source], *, anonymize_addresses: bool = Fals
     """The report as one string: one capture's sections, or for several an overview, latency
     distributions and diffs, then each capture. `anonymize_addresses` maps every IP address
     consistently across the whole report."""
-    addresses = AddressMap() if anonymize_addresses else None
-    digests: list[multi.Digest] = []
-    bodies: list[Markup] = []
-    for digest, chunks in _sections(sources, addresses, None, on_progress):
-        digests.append(digest)
-        bodies += chunks
-    return "".join(_front(digests, title, addresses, None) + bodies + [PAGE_TAIL])
+    buffer = io.StringIO()
+    _emit(sources, buffer, ReportInfo("", [], [], 0, anonymize_addresses), title, on_progress)
+    return buffer.getvalue()
 
 
 def write_report(sources: Sequence[Source], output: str | Path, *, anonymize_addresses: bool = False,
                  title: str | None = None, on_progress: Callable[[int, str], None] | None = None) -> ReportInfo:
-    """Render and write the report (parent directories created); returns what was written.
-
-    Captures' sections are spooled to a temporary file as they are rendered, so memory stays flat
-    however many captures the report covers; the front (which needs all of them) is written first."""
+    """Render and write the report (parent directories created); returns what was written."""
     out = Path(output)
     info = ReportInfo(str(out), [], [], 0, anonymize_addresses)
-    addresses = AddressMap() if anonymize_addresses else None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="ascii", newline="") as file:
+        _emit(sources, file, info, title, on_progress)
+    return info
+
+
+def _emit(sources: Iterable[Source], file: TextIO, info: ReportInfo, title: str | None,
+          on_progress: Callable[[int, str], None] | None) -> None:
+    """Captures' sections are spooled to a temporary file as they are rendered, so memory stays
+    flat however many captures the report covers; the front (which needs all of them) goes first."""
+    addresses = AddressMap() if info.anonymized else None
     with tempfile.TemporaryFile("w+", encoding="ascii", newline="") as spool:  # esc() made every chunk ASCII
         digests = []
         for digest, chunks in _sections(sources, addresses, info, on_progress):
@@ -174,14 +179,11 @@ def write_report(sources: Sequence[Source], output: str | Path, *, anonymize_add
             spool.writelines(chunks)
         front = _front(digests, title, addresses, info)
         spool.seek(0)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="ascii", newline="") as file:
-            for chunk in front:
-                info.bytes += file.write(chunk)
-            while block := spool.read(1 << 20):
-                info.bytes += file.write(block)
-            info.bytes += file.write(PAGE_TAIL)
-    return info
+        for chunk in front:
+            info.bytes += file.write(chunk)
+        while block := spool.read(1 << 20):
+            info.bytes += file.write(block)
+        info.bytes += file.write(PAGE_TAIL)
 
 
 def capture_summary_html(capture: Capture) -> str:
