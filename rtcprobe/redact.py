@@ -73,13 +73,14 @@ def redact_url(url: str) -> str:
     """Drop user:password from the netloc and secret query parameters."""
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return redact_text(url)
+        port = parts.port
+    except ValueError:  # a malformed URL: scrub it as text, userinfo included
+        return redact_text(re.sub(r"(?<=//)[^/@]*@", "", url))
     netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
+    if port:
+        netloc = f"{netloc}:{port}"
     if parts.hostname and ":" in parts.hostname:
-        netloc = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
+        netloc = f"[{parts.hostname}]" + (f":{port}" if port else "")
     query = urlencode(
         [(k, REDACTED if is_secret_key(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     )

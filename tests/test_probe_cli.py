@@ -129,5 +129,14 @@ def test_bad_capture_flags_are_usage_errors(tmp_path: Path) -> None:
     out = subprocess.run([*RTCPROBE, "capture", "http://127.0.0.1:9/whip", "--send", "{not json"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "--send" in out.stderr
+    for flags, words in ((["http://127.0.0.1:99999/whip"], "Port out of range"),
+                         (["ftp://127.0.0.1/whip"], "expected an http:// or https:// URL"),
+                         (["http://127.0.0.1:9/whip", "--audio", "bogus"], "expected tone"),
+                         (["http://127.0.0.1:9/whip", "--audio", "wav:/nonexistent.wav"], "no such file"),
+                         (["http://127.0.0.1:9/whip", "--video", "--video-size", "321x241"], "must be even")):
+        out = subprocess.run([*RTCPROBE, "capture", *flags, "-o", str(tmp_path / "x.jsonl")],
+                             capture_output=True, text=True)
+        assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert not (tmp_path / "x.jsonl").exists()
     out = subprocess.run([*RTCPROBE, "serve", "--advertise-ip", "not-an-ip"], capture_output=True, text=True)
     assert out.returncode == 2 and "advertise IP" in out.stderr and "Traceback" not in out.stderr

@@ -116,6 +116,9 @@ async def test_http_faults_are_classified(serve, tmp_path, knobs, timeouts, reas
     assert capture.reason == reason and words in capture.diagnosis
     assert capture.end is not None and capture.first("error") is not None
     assert capture.offer is not None  # what happened before the failure is kept
+    (offer_post,) = capture.http  # recorded even when the phase timed out around it
+    assert offer_post["status"] == (knobs.get("http_status") or (200 if "garbage_body" in knobs else None)) \
+        or offer_post["error"]
 
 
 async def test_connection_refused(tmp_path: Path) -> None:

@@ -317,6 +317,86 @@ async def test_redirect_to_another_origin_drops_the_token(serve) -> None:
         await runner.cleanup()
 
 
+async def stub(routes: dict[tuple[str, str], Any]) -> tuple[web.AppRunner, str, list[tuple[str, str, str | None]]]:
+    """A tiny HTTP server with the given handlers; returns it, its base URL and what it was sent."""
+    seen: list[tuple[str, str, str | None]] = []
+
+    @web.middleware
+    async def log(request: web.Request, handler: Any) -> web.StreamResponse:
+        seen.append((request.method, request.path, request.headers.get("Authorization")))
+        return await handler(request)
+
+    app = web.Application(middlewares=[log])
+    for (method, path), handler in routes.items():
+        app.router.add_route(method, path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}", seen
+
+
+async def test_teardown_does_not_send_the_token_where_the_redirect_dropped_it(serve) -> None:
+    """POST to A, 307 to B (the token stays behind), B makes the resource: B's DELETE goes bare too."""
+    async def created(request: web.Request) -> web.Response:
+        return web.Response(status=201, text=(await request.text()).replace("a=setup:actpass", "a=setup:active"), content_type="application/sdp",
+                            headers={"Location": "/res/abc"})
+
+    async def deleted(request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    b, b_url, b_seen = await stub({("POST", "/whip"): created, ("DELETE", "/res/abc"): deleted})
+
+    async def redirect(request: web.Request) -> web.Response:
+        return web.Response(status=307, headers={"Location": b_url.replace("127.0.0.1", "localhost") + "/whip"})
+
+    a, a_url, _ = await stub({("POST", "/go"): redirect})
+    signaler = make_signaler("whip", a_url + "/go", token=TOKEN)
+    try:
+        await signaler.exchange(await offer_sdp())
+        await signaler.teardown()
+        assert b_seen == [("POST", "/whip", None), ("DELETE", "/res/abc", None)]
+    finally:
+        await signaler.close()
+        await a.cleanup()
+        await b.cleanup()
+
+
+async def test_resource_created_with_a_body_that_is_not_sdp_is_still_deleted() -> None:
+    async def created(request: web.Request) -> web.Response:
+        return web.Response(status=201, text="<html>oops</html>", content_type="text/html",
+                            headers={"Location": "/res/x"})
+
+    async def deleted(request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    runner, url, seen = await stub({("POST", "/whip"): created, ("DELETE", "/res/x"): deleted})
+    signaler = make_signaler("whip", url + "/whip")
+    try:
+        with pytest.raises(SignalingError, match="expected an SDP answer"):
+            await signaler.exchange(await offer_sdp())
+        await signaler.teardown()
+        assert [m for m, _, _ in seen] == ["POST", "DELETE"]
+    finally:
+        await signaler.close()
+        await runner.cleanup()
+
+
+async def test_secret_query_value_echoed_by_the_server_is_never_recorded() -> None:
+    async def refuse(request: web.Request) -> web.Response:
+        return web.Response(status=401, text=f"unknown key {request.query.get('api_key')}")
+
+    runner, url, _ = await stub({("POST", "/whip"): refuse})
+    signaler = make_signaler("whip", url + "/whip?api_key=echoed-secret-0123")
+    try:
+        with pytest.raises(SignalingError) as caught:
+            await signaler.exchange(await offer_sdp())
+        assert "echoed-secret-0123" not in caught.value.message
+        assert leaks("echoed-secret-0123", caught.value.exchanges) == []
+    finally:
+        await signaler.close()
+        await runner.cleanup()
+
+
 async def test_whip_does_not_turn_a_302_post_into_a_get(serve) -> None:
     target = await serve()
     signaler = make_signaler("whip", target.url("/redirect/302/whip"))
@@ -496,6 +576,7 @@ def test_make_signaler_builds_urls_and_drops_other_protocols_options() -> None:
     options = {"model": "gpt-x", "session": {"voice": "marin"}, "offer_format": "json"}
     ga = make_signaler("openai", "https://api.openai.com", token=TOKEN, **options)
     assert ga.url == "https://api.openai.com/v1/realtime/calls"
+    assert make_signaler("openai", "https://api.openai.com/v1/").url == "https://api.openai.com/v1/realtime/calls"
     assert ga.session_config == {"voice": "marin", "type": "realtime", "model": "gpt-x"}
     beta = make_signaler(None, "https://api.openai.com/v1/realtime?model=m1", token=TOKEN)
     assert beta.protocol == "openai-beta" and beta.url.endswith("/v1/realtime?model=m1")

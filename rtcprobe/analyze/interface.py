@@ -7,7 +7,8 @@ from typing import Any
 
 def describe_interface(http: list[dict[str, Any]], protocol: str | None = None) -> tuple[str, dict] | None:
     """A sentence and facts for the profile's Interface row; None when nothing is known."""
-    offer = next((h for h in http if h.get("phase", "offer") == "offer" and h.get("method") == "POST"), None)
+    # the last offer POST: earlier ones are the hops a 307/308 redirect answered
+    offer = next((h for h in reversed(http) if h.get("phase", "offer") == "offer" and h.get("method") == "POST"), None)
     if offer is None:
         return None
     content_type = (offer.get("request_content_type") or "").split(";")[0].strip().lower()

@@ -19,12 +19,14 @@ from ..analyze.feedback import feedback_counts
 from ..analyze.latency import connect_breakdown
 from ..analyze.profile import profile
 from ..capture import load
+from ..probe import media
 from ..probe.options import PhaseTimeouts, ProbeOptions
 from ..probe.session import ProbeSession
 from ..probe.status import ProbeResult, ProbeStatus
+from ..redact import redact_url
 from ..report import jsonout
 from ..report.summary import render_summary
-from ..signaling import guess_protocol
+from ..signaling import check_target, guess_protocol
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SESSION_FAILED, UsageError, console, timestamped
 
 PROTOCOL_CHOICES = ("whip", "openai", "openai-beta", "sdp-post")
@@ -81,6 +83,14 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
             json.loads(message)
         except json.JSONDecodeError as exc:
             raise UsageError(f"--send: not JSON ({exc.msg}): {message[:60]!r}") from None
+    try:
+        check_target(args.target)
+        if args.audio != "none":
+            media.check_audio_spec(args.audio)
+        if args.video:
+            media.check_video(args.video_size, args.fps)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     protocol = args.protocol or guess_protocol(args.target)
     token = args.token or _token_from_env(args.token_env, protocol)
     audio = None if args.audio == "none" else args.audio
@@ -96,7 +106,7 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
 def _status_table(status: ProbeStatus, target: str) -> Table:
     table = Table.grid(padding=(0, 2))
     rtt = f"{status.round_trip_time * 1000:.1f} ms" if status.round_trip_time else "—"
-    table.add_row("[bold]target[/bold]", Text(target))
+    table.add_row("[bold]target[/bold]", Text(redact_url(target)))
     table.add_row("[bold]phase[/bold]", Text(f"{status.phase}  (connection {status.connection_state}, ICE {status.ice_state})"))
     table.add_row("[bold]elapsed[/bold]", f"{status.elapsed:.1f} s")
     table.add_row("[bold]RTP packets[/bold]", f"{status.packets_sent} sent, {status.packets_received} received")

@@ -135,8 +135,9 @@ def load_audio(path: Path) -> np.ndarray:
     return data
 
 
-def audio_source(spec: str, realtime: bool = True) -> AudioSource:
-    """"tone", "tone:FREQ" (Hz), "silence" or "wav:PATH"."""
+def check_audio_spec(spec: str) -> tuple[str, str]:
+    """(kind, argument) of "tone", "tone:FREQ" (Hz), "silence" or "wav:PATH"; ValueError saying
+    what was expected, before any session starts (a WAV file must exist; it is decoded later)."""
     name, _, arg = spec.partition(":")
     name = name.strip().lower()
     if name == "tone":
@@ -144,12 +145,26 @@ def audio_source(spec: str, realtime: bool = True) -> AudioSource:
             frequency = float(arg) if arg else 440.0
         except ValueError:
             raise ValueError(f"audio source {spec!r}: tone frequency must be a number of Hz") from None
-        return ToneSource(frequency, realtime=realtime)
+        if not 0 < frequency < SAMPLE_RATE / 2:
+            raise ValueError(f"audio source {spec!r}: tone frequency must be within 0..{SAMPLE_RATE // 2} Hz")
+        return name, arg
     if name == "silence" and not arg:
-        return SilenceSource(realtime)
+        return name, arg
     if name == "wav" and arg:
-        return FileSource(arg, realtime=realtime)
+        if not Path(arg).is_file():
+            raise ValueError(f"audio source {spec!r}: no such file {arg}")
+        return name, arg
     raise ValueError(f"audio source {spec!r}: expected tone, tone:HZ, silence or wav:PATH")
+
+
+def audio_source(spec: str, realtime: bool = True) -> AudioSource:
+    """The source `check_audio_spec` accepts."""
+    name, arg = check_audio_spec(spec)
+    if name == "tone":
+        return ToneSource(float(arg) if arg else 440.0, realtime=realtime)
+    if name == "silence":
+        return SilenceSource(realtime)
+    return FileSource(arg, realtime=realtime)
 
 
 # -- video ---------------------------------------------------------------------------------
@@ -172,11 +187,8 @@ class TestPatternSource(_PacedTrack):
 
     def __init__(self, size: tuple[int, int] = (1280, 720), fps: float = 30.0,
                  realtime: bool = True) -> None:
+        check_video(size, fps)
         width, height = size
-        if width < 16 or height < 16 or width % 2 or height % 2:
-            raise ValueError(f"video size {width}x{height}: width and height must be even and >= 16")
-        if not 0 < fps <= 120:
-            raise ValueError(f"video frame rate must be within 0..120 fps, got {fps:g}")
         super().__init__(1 / fps, realtime)
         self.size, self.fps = (width, height), fps
         self._base = _bars(width, height)
@@ -233,6 +245,15 @@ def _bars(width: int, height: int) -> np.ndarray:
         u[:bars_bottom // 2, left // 2:right // 2] = cb
         v[:bars_bottom // 2, left // 2:right // 2] = cr
     return np.concatenate([y.reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(height * 3 // 2, width)
+
+
+def check_video(size: tuple[int, int], fps: float) -> None:
+    """ValueError unless the test pattern can be made at `size` (even, >= 16) and `fps` (0..120]."""
+    width, height = size
+    if width < 16 or height < 16 or width % 2 or height % 2:
+        raise ValueError(f"video size {width}x{height}: width and height must be even and >= 16")
+    if not 0 < fps <= 120:
+        raise ValueError(f"video frame rate must be within 0..120 fps, got {fps:g}")
 
 
 def video_source(size: tuple[int, int] = (1280, 720), fps: float = 30.0,

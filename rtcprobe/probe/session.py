@@ -19,9 +19,10 @@ from aiortc.contrib.media import MediaBlackhole
 
 from ..capture import CaptureWriter, truncate_message
 from ..capture import events as ev
-from ..redact import register_secret
+from ..redact import redact_text, redact_url, register_secret
 from ..sdp import SdpError, parse_description
 from ..signaling import SignalingError, guess_protocol, make_signaler
+from ..signaling.base import CANCELLED
 from . import media
 from .diagnose import diagnose_ice, ice_pairs
 from .loopback import is_loopback_url, loopback_candidates_only, restrict_to_loopback
@@ -44,6 +45,7 @@ class ProbeSession:
         self._writer: CaptureWriter | None = None
         self._pc: RTCPeerConnection | None = None
         self._signaler: Any = None
+        self._recorded_exchanges: set[int] = set()
         self._collector: StatsCollector | None = None
         self._blackhole = MediaBlackhole()
         self._ice_connected = asyncio.Event()
@@ -67,9 +69,22 @@ class ProbeSession:
             self._writer.write(event, **fields)
 
     def _record_exchanges(self, exchanges: list[Any]) -> None:
+        """Each HTTP exchange once, however many of the signaler's lists it appears in."""
         for exchange in exchanges:
+            if id(exchange) in self._recorded_exchanges:
+                continue
+            self._recorded_exchanges.add(id(exchange))
             fields = exchange.to_event()
             self._record(fields.pop("event"), **fields)
+
+    def _record_unanswered(self, why: str) -> None:
+        """The signaler's exchanges when the phase ended before they did (timeout, Ctrl-C)."""
+        if self._signaler is None:
+            return
+        for exchange in self._signaler.exchanges:  # the request saw only its cancellation: say why
+            if exchange.status is None and (not exchange.error or exchange.error.endswith(CANCELLED)):
+                exchange.error = f"{exchange.method} {exchange.url}: {why}"
+        self._record_exchanges(self._signaler.exchanges)
 
     def _phase(self, phase: str) -> None:
         self.status.phase = phase
@@ -96,6 +111,7 @@ class ProbeSession:
         except Exception as exc:  # noqa: BLE001 - an unexpected failure is still a written capture
             logger.exception("probe failed")
             reason, diagnosis = "error", f"internal error: {type(exc).__name__}: {exc}"
+        diagnosis = redact_text(diagnosis)  # it is printed too, not only written
         if reason != "completed":
             self._record(ev.ERROR, phase=self.status.phase, message=diagnosis)
         with contextlib.suppress(asyncio.CancelledError):
@@ -142,7 +158,12 @@ class ProbeSession:
             self._record_exchanges(exc.exchanges)
             raise ProbeFailure(exc.kind if exc.kind in ev.END_REASONS else "http", str(exc)) from None
         except TimeoutError:
-            raise ProbeFailure("timeout", f"signaling: no answer from {opts.target} within {opts.timeouts.http:g} s") from None
+            self._record_unanswered(f"no answer within {opts.timeouts.http:g} s")
+            raise ProbeFailure("timeout", f"signaling: no answer from {redact_url(opts.target)} within "
+                                          f"{opts.timeouts.http:g} s") from None
+        except asyncio.CancelledError:
+            self._record_unanswered(CANCELLED)
+            raise
         self._record_exchanges(result.exchanges)
         if result.ice_servers:
             self._record(ev.ICE_SERVERS, source="whip-link", urls=[s.urls for s in result.ice_servers], applied=False,
@@ -381,7 +402,11 @@ class ProbeSession:
                 self._record_exchanges(exc.exchanges)
                 self._record(ev.ERROR, phase="teardown", message=str(exc))
             except TimeoutError:
+                self._record_unanswered(f"no answer within {self.options.timeouts.http:g} s")
                 self._record(ev.ERROR, phase="teardown", message="teardown request timed out")
+            finally:
+                with contextlib.suppress(Exception):
+                    await self._signaler.close()
         with contextlib.suppress(Exception):
             await self._blackhole.stop()
         if self._pc is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..redact import redact_url
 from .base import (
     HttpExchange,
     HttpSignaler,
@@ -25,6 +26,17 @@ PROTOCOLS: dict[str, type[HttpSignaler]] = {
     "openai-beta": OpenAIBetaSignaler,
     "sdp-post": SdpPostSignaler,
 }
+
+
+def check_target(url: str) -> None:
+    """ValueError saying what is wrong with a target URL, before a session starts."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range or not a number
+    except ValueError as exc:
+        raise ValueError(f"target {redact_url(url)}: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"target {redact_url(url)}: expected an http:// or https:// URL with a host")
 
 
 def guess_protocol(url: str) -> str:
@@ -72,5 +84,5 @@ def make_signaler(protocol: str | None, url: str, token: str | None = None, **op
 __all__ = [
     "PROTOCOLS", "HttpExchange", "HttpSignaler", "OpenAIBetaSignaler", "OpenAISignaler",
     "SdpPostSignaler", "Signaler", "SignalingError", "SignalingResult", "WhipSignaler",
-    "guess_protocol", "ice_servers_from_links", "make_signaler", "parse_link_headers",
+    "check_target", "guess_protocol", "ice_servers_from_links", "make_signaler", "parse_link_headers",
 ]

@@ -12,19 +12,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, ClassVar, Protocol, runtime_checkable
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 from aiortc import RTCDataChannel, RTCIceServer
 
 from ..capture import events
-from ..redact import redact_headers, redact_text, redact_url, register_secret
+from ..redact import is_secret_key, redact_headers, redact_text, redact_url, register_secret
 
 #: How much of a non-SDP response body an exchange keeps.
 BODY_EXCERPT_CHARS = 500
 #: Redirects that keep method and body (RFC 9110 §15.4.8, §15.4.9); WHIP allows these (RFC 9725 §4.5).
 KEEP_METHOD_REDIRECTS = (307, 308)
 DEFAULT_TIMEOUT = 10.0
+#: The error of a request that ended because its phase was cancelled (a timeout around it, Ctrl-C).
+CANCELLED = "cancelled before the answer came"
 
 Clock = Callable[[], float]
 
@@ -200,6 +202,9 @@ class HttpSignaler:
     ) -> None:
         register_secret(token)
         self.url, self.basic_auth = _split_credentials(url)
+        for key, value in parse_qsl(urlsplit(self.url).query):
+            if is_secret_key(key):  # a server may echo it back in an error body
+                register_secret(value)
         self.token = token
         self.timeout = timeout
         self.clock = clock
@@ -324,7 +329,7 @@ class HttpSignaler:
                     return Response(exchange, resp.status, text, str(resp.url),
                                     list(resp.headers.items()))
         except asyncio.CancelledError:
-            exchange.error = f"{method} {redact_url(url)}: cancelled before the answer came"
+            exchange.error = f"{method} {redact_url(url)}: {CANCELLED}"
             raise
         except TimeoutError:
             exchange.t_response = None
@@ -336,8 +341,11 @@ class HttpSignaler:
             raise SignalingError(phase, "http", exchange.error, exchange, self.exchanges) from None
 
     async def _best_effort(self, phase: str, method: str, url: str) -> HttpExchange:
+        headers = self.auth_headers()
+        if _origin(url) != _origin(self.url):  # a redirect took the resource elsewhere: no credentials there
+            headers.pop("Authorization", None)
         try:
-            response = await self.request(phase, method, url, headers=self.auth_headers())
+            response = await self.request(phase, method, url, headers=headers)
         except SignalingError as exc:
             assert exc.exchange is not None
             return exc.exchange
@@ -352,7 +360,10 @@ class HttpSignaler:
         return SignalingError(phase, "http", message, response.exchange, self.exchanges)
 
     def expect_answer(self, response: Response, phase: str = "offer") -> str:
-        """The answer SDP of a response, or a SignalingError saying what came instead."""
+        """The answer SDP of a response, or a SignalingError saying what came instead. A 201 with
+        a Location made a resource even when its body is not SDP: it is remembered for teardown."""
+        if response.status == HTTPStatus.CREATED:
+            self.set_resource(response)
         if response.status >= 300:
             detail = response.exchange.body_excerpt or "(empty body)"
             raise self.fail(response, _error_detail(detail), phase)

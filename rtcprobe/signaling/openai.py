@@ -35,12 +35,17 @@ def load_session(session: Mapping[str, Any] | str | Path | None) -> dict[str, An
 
 
 def endpoint(url: str, path: str) -> str:
-    """`https://api.openai.com` -> `https://api.openai.com/v1/realtime/calls`; a URL that already
-    ends in the endpoint's path is kept as given (query included)."""
+    """`https://api.openai.com` (or the SDKs' base URL `https://api.openai.com/v1`) ->
+    `https://api.openai.com/v1/realtime/calls`; a URL that already ends in the endpoint's path is
+    kept as given (query included)."""
     parts = urlsplit(url)
-    if parts.path.rstrip("/").endswith(path):
+    base = parts.path.rstrip("/")
+    if base.endswith(path):
         return url
-    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + path))
+    version = path.split("/", 2)[1]  # "v1"
+    if base.endswith("/" + version):
+        base = base[: -len(version) - 1]
+    return urlunsplit(parts._replace(path=base + path))
 
 
 class OpenAISignaler(HttpSignaler):
