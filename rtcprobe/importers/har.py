@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from ..errors import InputError
 from ..redact import SECRET_HEADERS, redact_headers, register_secret
 from ..signaling import HttpExchange, guess_protocol
-from ..signaling.base import excerpt, is_sdp
+from ..signaling.exchange import excerpt, is_sdp
 from .common import Recorder, SessionInfo, SinkFactory
 from .files import NoProgress, Progress, epoch_ms, parse_json, read_text
 

@@ -53,10 +53,6 @@ def restrict_to_loopback() -> None:
     _restricted = True
 
 
-def restricted() -> bool:
-    return _restricted
-
-
 def loopback_candidates_only(sdp: str) -> str:
     """Drop candidate lines whose address is not loopback (a browser offers its LAN addresses too)."""
     if not _restricted:

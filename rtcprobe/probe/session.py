@@ -22,7 +22,7 @@ from ..capture import events as ev
 from ..redact import redact_text, redact_url, register_secret
 from ..sdp import SdpError, parse_description
 from ..signaling import SignalingError, guess_protocol, make_signaler
-from ..signaling.base import CANCELLED
+from ..signaling.exchange import CANCELLED
 from . import media
 from .diagnose import diagnose_ice, ice_pairs
 from .loopback import is_loopback_url, loopback_candidates_only, restrict_to_loopback

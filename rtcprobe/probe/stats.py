@@ -61,10 +61,6 @@ class StatsCollector:
         self._descriptions: tuple[str | None, str | None] = (None, None)
 
     # -- wiring ------------------------------------------------------------------------------
-    def learn(self, media: MediaMap) -> None:
-        """Add SDP facts by hand (with a peer connection the collector reads them itself)."""
-        self.media.merge(media)
-
     def watch_transport(self, transport: RTCDtlsTransport) -> str:
         """Give `transport` a stable stats id and report it in snapshots."""
         for tid, known in self._transports.items():
@@ -245,12 +241,8 @@ class StatsCollector:
 
     # -- results ---------------------------------------------------------------------------
     def packets_sent(self) -> int:
-        """RTP packets sent (RTX included)."""
+        """RTP media packets sent (retransmissions on RTX streams not counted)."""
         return sum(s.packets for s in self._streams[SENT].values() if s.rtx_of is None)
-
-    def packets_received(self) -> int:
-        """RTP packets received (RTX included)."""
-        return sum(s.packets for s in self._streams[RECEIVED].values() if s.rtx_of is None)
 
     def rtcp_counts(self) -> dict[str, dict[str, int]]:
         """RTCP packets by type (events.RTCP_TYPES names), per direction."""

@@ -85,10 +85,6 @@ class PacketTap:
         if observer not in self.observers:
             self.observers.append(observer)
 
-    def remove_observer(self, observer: Observer) -> None:
-        if observer in self.observers:
-            self.observers.remove(observer)
-
     def detach(self) -> None:
         """Put back what the transport had before (its class's methods, or another wrapper)."""
         if self._installed:

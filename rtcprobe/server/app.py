@@ -17,6 +17,9 @@ from aiortc import RTCIceCandidate
 from ..probe.loopback import is_loopback, loopback_candidates_only, restrict_to_loopback
 from ..redact import register_secret
 from ..sdp import parse_candidate
+from ..signaling.exchange import SDP_TYPE
+from ..signaling.openai import DEFAULT_MODEL
+from ..signaling.openai_beta import DEFAULT_MODEL as BETA_MODEL
 from .config import ServerConfig
 from .peer import EchoSession, OfferError, close_all, open_session
 
@@ -25,13 +28,10 @@ logger = logging.getLogger(__name__)
 CONFIG = web.AppKey("rtcprobe_config", ServerConfig)
 SESSIONS = web.AppKey("rtcprobe_sessions", dict)
 
-SDP_TYPE = "application/sdp"
 JSON_TYPE = "application/json"
 TRICKLE_TYPE = "application/trickle-ice-sdpfrag"
 GARBAGE_PAGE = ("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
                 "<body><h1>502 Bad Gateway</h1><p>upstream sent nonsense</p></body></html>")
-DEFAULT_MODEL = "gpt-realtime"
-BETA_MODEL = "gpt-4o-realtime-preview"
 
 # Endpoint names, and where their resources live (the beta interface had no resource URL).
 WHIP, CALLS, BETA, OFFER = "whip", "openai", "openai-beta", "sdp-post"

@@ -7,13 +7,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..redact import redact_url
-from .base import (
-    HttpExchange,
-    HttpSignaler,
-    Signaler,
-    SignalingError,
-    SignalingResult,
-)
+from .base import HttpSignaler
+from .exchange import HttpExchange, Signaler, SignalingError, SignalingResult
 from .openai import OpenAISignaler
 from .openai_beta import OpenAIBetaSignaler
 from .sdp_post import SdpPostSignaler

@@ -1,5 +1,5 @@
-"""What every signaling adapter shares: the HTTP facts it records, its result, its error, and the
-one HTTP helper that times, redacts and follows redirects so that no adapter does it differently."""
+"""The one HTTP client every signaling adapter uses: it times, redacts and follows redirects, so
+that no adapter does it differently."""
 
 from __future__ import annotations
 
@@ -9,176 +9,29 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
 import aiohttp
-from aiortc import RTCDataChannel, RTCIceServer
+from aiortc import RTCDataChannel
 
-from ..capture import events
 from ..redact import is_secret_key, redact_headers, redact_text, redact_url, register_secret
+from .exchange import (
+    CANCELLED,
+    HttpExchange,
+    Response,
+    SignalingError,
+    SignalingResult,
+    excerpt,
+    is_sdp,
+)
 
-#: How much of a non-SDP response body an exchange keeps.
-BODY_EXCERPT_CHARS = 500
 #: Redirects that keep method and body (RFC 9110 §15.4.8, §15.4.9); WHIP allows these (RFC 9725 §4.5).
 KEEP_METHOD_REDIRECTS = (307, 308)
 DEFAULT_TIMEOUT = 10.0
-#: The error of a request that ended because its phase was cancelled (a timeout around it, Ctrl-C).
-CANCELLED = "cancelled before the answer came"
 
 Clock = Callable[[], float]
-
-
-@dataclass
-class HttpExchange:
-    """One HTTP request and its response, secrets removed: what the `http` capture event holds."""
-
-    phase: str
-    method: str
-    url: str
-    status: int | None = None
-    request_headers: dict[str, str] = field(default_factory=dict)
-    response_headers: dict[str, str] = field(default_factory=dict)
-    request_content_type: str | None = None
-    response_content_type: str | None = None
-    form_fields: list[str] = field(default_factory=list)
-    t_request: float = 0.0
-    t_response: float | None = None
-    location: str | None = None
-    etag: str | None = None
-    body_excerpt: str | None = None
-    error: str | None = None
-
-    def to_event(self) -> dict[str, Any]:
-        """The `http` event of rtcprobe.capture.events; `t` is when the exchange ended."""
-        return {
-            "event": events.HTTP,
-            "t": self.t_response if self.t_response is not None else self.t_request,
-            "phase": self.phase,
-            "method": self.method,
-            "url": self.url,
-            "status": self.status,
-            "request_headers": dict(self.request_headers),
-            "response_headers": dict(self.response_headers),
-            "request_content_type": self.request_content_type,
-            "response_content_type": self.response_content_type,
-            "form_fields": list(self.form_fields),
-            "t_request": self.t_request,
-            "t_response": self.t_response,
-            "location": self.location,
-            "etag": self.etag,
-            "body_excerpt": self.body_excerpt,
-            "error": self.error,
-        }
-
-    @property
-    def summary(self) -> str:
-        """`POST http://host/whip answered 401 Unauthorized` — the start of every error message."""
-        if self.status is None:
-            return f"{self.method} {self.url}"
-        try:
-            phrase = HTTPStatus(self.status).phrase
-        except ValueError:
-            phrase = ""
-        return f"{self.method} {self.url} answered {self.status} {phrase}".rstrip()
-
-    def rescrub(self) -> None:
-        """Redact again after a new secret became known (TURN credentials in a Link header)."""
-        self.response_headers = redact_headers(self.response_headers)
-        if self.body_excerpt:
-            self.body_excerpt = redact_text(self.body_excerpt)
-
-
-@dataclass
-class SignalingResult:
-    """What an adapter hands the probe: the answer, the HTTP facts, and where to tear down."""
-
-    answer_sdp: str
-    exchanges: list[HttpExchange]
-    ice_servers: list[RTCIceServer] = field(default_factory=list)
-    resource_url: str | None = None  # absolute, unredacted: the adapter needs it for teardown
-
-
-class SignalingError(Exception):
-    """Signaling failed; `message` is one line a person can act on, `exchanges` all that happened."""
-
-    KINDS: ClassVar[tuple[str, ...]] = ("http", "timeout")
-
-    def __init__(
-        self,
-        phase: str,
-        kind: str,
-        message: str,
-        exchange: HttpExchange | None = None,
-        exchanges: list[HttpExchange] | None = None,
-    ) -> None:
-        assert kind in self.KINDS, kind
-        super().__init__(message)
-        self.phase = phase
-        self.kind = kind
-        self.message = message
-        self.exchange = exchange
-        self.exchanges = list(exchanges or ([exchange] if exchange else []))
-
-
-@runtime_checkable
-class Signaler(Protocol):
-    """The one shape of every adapter."""
-
-    protocol: str
-    #: Data channels the probe should open because the protocol talks over them.
-    channels: tuple[str, ...]
-    exchanges: list[HttpExchange]
-
-    async def exchange(self, offer_sdp: str) -> SignalingResult:
-        """Send the offer; the answer and every HTTP exchange, or SignalingError."""
-        ...
-
-    async def teardown(self) -> list[HttpExchange]:
-        """End the session at the service (best effort); the exchanges it took."""
-        ...
-
-    def on_channel_open(self, channel: RTCDataChannel) -> list[str]:
-        """Messages to send on `channel` now that it is open. The caller sends them, so that
-        every message sent goes through the one place that records messages."""
-        ...
-
-
-def is_sdp(text: str) -> bool:
-    """An SDP body starts with the version line (RFC 8866 §5)."""
-    return text.lstrip().startswith("v=0")
-
-
-def excerpt(text: str) -> str:
-    """First characters of a body, on one line, secrets removed."""
-    one_line = " ".join(text.split())
-    if len(one_line) > BODY_EXCERPT_CHARS:
-        one_line = one_line[:BODY_EXCERPT_CHARS] + "…"
-    return redact_text(one_line)
-
-
-def _headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Header map to a plain dict; repeated headers (Link) are joined with ', ' as RFC 9110 allows."""
-    out: dict[str, str] = {}
-    for name, value in headers.items():
-        out[name] = f"{out[name]}, {value}" if name in out else value
-    return out
-
-
-@dataclass
-class Response:
-    """A finished response, as the adapters need it."""
-
-    exchange: HttpExchange
-    status: int
-    text: str
-    url: str  # where the last request went (after redirects), unredacted
-    raw_headers: list[tuple[str, str]]
-
-    def header_values(self, name: str) -> list[str]:
-        return [v for k, v in self.raw_headers if k.lower() == name.lower()]
 
 
 class HttpSignaler:
@@ -378,6 +231,14 @@ class HttpSignaler:
         locations = response.header_values("Location")
         if locations:
             self.resource_url = urljoin(response.url, locations[0])
+
+
+def _headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Header map to a plain dict; repeated headers (Link) are joined with ', ' as RFC 9110 allows."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
 
 
 def _decode(raw: bytes, charset: str | None) -> str:

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from .base import HttpExchange, HttpSignaler, SignalingResult
+from .base import HttpSignaler
+from .exchange import HttpExchange, SignalingResult
 
 DEFAULT_MODEL = "gpt-realtime"
 EVENTS_CHANNEL = "oai-events"

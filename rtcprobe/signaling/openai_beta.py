@@ -12,13 +12,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aiortc import RTCDataChannel
 
-from .base import HttpExchange, HttpSignaler, SignalingResult
+from .base import HttpSignaler
+from .exchange import SDP_TYPE, HttpExchange, SignalingResult
 from .openai import EVENTS_CHANNEL, endpoint, load_session
 
 DEFAULT_MODEL = "gpt-4o-realtime-preview"
 BETA_HEADER = ("OpenAI-Beta", "realtime=v1")
 REALTIME_PATH = "/v1/realtime"
-SDP_TYPE = "application/sdp"
 
 
 def with_model(url: str, model: str | None) -> str:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .base import HttpSignaler, Response, SignalingResult, excerpt, is_sdp
+from .base import HttpSignaler
+from .exchange import SDP_TYPE, Response, SignalingResult, excerpt, is_sdp
 
-SDP_TYPE = "application/sdp"
 JSON_TYPE = "application/json"
 OFFER_FORMATS = ("sdp", "json")
 

@@ -9,9 +9,8 @@ from collections.abc import Iterable
 from aiortc import RTCIceServer
 
 from ..redact import register_secret
-from .base import HttpSignaler, SignalingResult
-
-SDP_TYPE = "application/sdp"
+from .base import HttpSignaler
+from .exchange import SDP_TYPE, SignalingResult
 
 # One link-value (RFC 8288 §3): <uri> followed by ;-separated params, quoted strings may hold , and ;
 _LINK = re.compile(r'<([^>]*)>((?:\s*;\s*[^;,=\s]+(?:\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^;,\s]*))?)*)')
