@@ -303,10 +303,8 @@ class ProbeSession:
         connection = self._ice_connection()
         self._record(ev.ICE_PAIRS, pairs=ice_pairs(connection))
         if not ice_ok:
-            diagnosis = diagnose_ice(connection, self._remote_candidates)
-            if not self._failed.is_set():
-                diagnosis = f"no ICE connectivity within {timeouts.ice:g} s; " + diagnosis.removeprefix("ICE failed")
-            raise ProbeFailure("ice", diagnosis)
+            waited = None if self._failed.is_set() else timeouts.ice
+            raise ProbeFailure("ice", diagnose_ice(connection, self._remote_candidates, waited))
         self._phase("DTLS")
         if not await self._until(self._connected, timeouts.dtls):
             dtls_states = ", ".join(t.state for t in peer_connection_transports(pc))
