@@ -9,12 +9,11 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from http import HTTPStatus
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
 
 import aiohttp
-from aiortc import RTCDataChannel
+from aiortc import RTCDataChannel, RTCIceServer
 
 from ..redact import is_secret_key, redact_headers, redact_text, redact_url, register_secret
 from .exchange import (
@@ -212,11 +211,22 @@ class HttpSignaler:
         response.exchange.error = message
         return SignalingError(phase, "http", message, response.exchange, self.exchanges)
 
-    def expect_answer(self, response: Response, phase: str = "offer") -> str:
-        """The answer SDP of a response, or a SignalingError saying what came instead. A 201 with
-        a Location made a resource even when its body is not SDP: it is remembered for teardown."""
-        if response.status == HTTPStatus.CREATED:
+    async def post_offer(self, body: Callable[[], Any], content_type: str | None = None,
+                         headers: Mapping[str, str] | None = None,
+                         form_fields: list[str] | None = None) -> Response:
+        """POST the offer to the endpoint. A 2xx with a Location made a resource, whatever its
+        body turns out to be: it is remembered, so that teardown deletes it."""
+        sent = {**self.auth_headers(), **({"Content-Type": content_type} if content_type else {}), **(headers or {})}
+        response = await self.request("offer", "POST", self.url, body=body, headers=sent, form_fields=form_fields)
+        if 200 <= response.status < 300:
             self.set_resource(response)
+        return response
+
+    def result(self, answer_sdp: str, ice_servers: list[RTCIceServer] | None = None) -> SignalingResult:
+        return SignalingResult(answer_sdp, list(self.exchanges), ice_servers or [], self.resource_url)
+
+    def expect_answer(self, response: Response, phase: str = "offer") -> str:
+        """The answer SDP of a response, or a SignalingError saying what came instead."""
         if response.status >= 300:
             detail = response.exchange.body_excerpt or "(empty body)"
             raise self.fail(response, _error_detail(detail), phase)

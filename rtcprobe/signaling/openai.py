@@ -82,13 +82,8 @@ class OpenAISignaler(HttpSignaler):
         return form
 
     async def exchange(self, offer_sdp: str) -> SignalingResult:
-        response = await self.request(
-            "offer", "POST", self.url, body=lambda: self._form(offer_sdp),
-            headers=self.auth_headers(), form_fields=["sdp", "session"],
-        )
-        answer = self.expect_answer(response)
-        self.set_resource(response)
-        return SignalingResult(answer, list(self.exchanges), [], self.resource_url)
+        response = await self.post_offer(lambda: self._form(offer_sdp), form_fields=["sdp", "session"])
+        return self.result(self.expect_answer(response))
 
     async def teardown(self) -> list[HttpExchange]:
         """Hang the call up (POST {call}/hangup); failures are recorded, never raised."""

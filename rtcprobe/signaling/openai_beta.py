@@ -54,12 +54,9 @@ class OpenAIBetaSignaler(HttpSignaler):
         self._update_sent = False
 
     async def exchange(self, offer_sdp: str) -> SignalingResult:
-        headers = {**self.auth_headers(), "Content-Type": SDP_TYPE, BETA_HEADER[0]: BETA_HEADER[1]}
         body = offer_sdp.encode()
-        response = await self.request("offer", "POST", self.url, body=lambda: body, headers=headers)
-        answer = self.expect_answer(response)
-        self.set_resource(response)
-        return SignalingResult(answer, list(self.exchanges), [], self.resource_url)
+        response = await self.post_offer(lambda: body, SDP_TYPE, dict([BETA_HEADER]))
+        return self.result(self.expect_answer(response))
 
     async def teardown(self) -> list[HttpExchange]:
         """The beta interface has no teardown request: closing the peer connection ends the call."""

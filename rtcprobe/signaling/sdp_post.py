@@ -36,12 +36,8 @@ class SdpPostSignaler(HttpSignaler):
         else:
             payload = offer_sdp.encode()
             ctype = SDP_TYPE
-        headers = {**self.auth_headers(), "Content-Type": ctype, "Accept": f"{ctype}, */*;q=0.5"}
-        response = await self.request("offer", "POST", self.url, body=lambda: payload,
-                                      headers=headers)
-        answer = self._answer(response)
-        self.set_resource(response)
-        return SignalingResult(answer, list(self.exchanges), [], self.resource_url)
+        response = await self.post_offer(lambda: payload, ctype, {"Accept": f"{ctype}, */*;q=0.5"})
+        return self.result(self._answer(response))
 
     def _answer(self, response: Response) -> str:
         ctype = (response.exchange.response_content_type or "").split(";")[0].strip().lower()

@@ -58,12 +58,10 @@ class WhipSignaler(HttpSignaler):
     protocol = "whip"
 
     async def exchange(self, offer_sdp: str) -> SignalingResult:
-        headers = {**self.auth_headers(), "Content-Type": SDP_TYPE, "Accept": SDP_TYPE}
         body = offer_sdp.encode()
-        response = await self.request("offer", "POST", self.url, body=lambda: body, headers=headers)
+        response = await self.post_offer(lambda: body, SDP_TYPE, {"Accept": SDP_TYPE})
         answer = self.expect_answer(response)
         ice_servers = ice_servers_from_links(response.header_values("Link"))
         if ice_servers:
             response.exchange.rescrub()
-        self.set_resource(response)
-        return SignalingResult(answer, list(self.exchanges), ice_servers, self.resource_url)
+        return self.result(answer, ice_servers)
