@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .candidate import parse_candidate
-from .errors import CandidateError, SdpError
+from .errors import SdpError
 
 #: RFC 8866 §5 line types.
 KNOWN_LINE_TYPES = frozenset("vosiuepcbtrzkam")
@@ -100,11 +99,6 @@ def _check_attribute(raw: RawLine, source: str, seen_mids: dict[str, int]) -> No
         if mid in seen_mids:
             raise SdpError(f"duplicate mid {mid!r} (first on line {seen_mids[mid]})", source, raw.line)
         seen_mids[mid] = raw.line
-    elif name == "candidate":
-        try:
-            parse_candidate(value)
-        except CandidateError as exc:
-            raise SdpError(str(exc), source, raw.line) from None
 
 
 def split_sections(text: str, source: str, warnings: list[str]) -> list[RawSection]:

@@ -60,7 +60,7 @@ def _candidates(attrs: list[Attribute], source: str, mid: str | None) -> list[Ca
         if attr.name == "candidate" and attr.value is not None:
             try:
                 out.append(parse_candidate(attr.value, mid=mid))
-            except CandidateError as exc:  # already checked by the line pass; keep the promise anyway
+            except CandidateError as exc:
                 raise SdpError(str(exc), source, attr.line) from None
     return out
 
