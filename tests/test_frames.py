@@ -196,6 +196,19 @@ def test_load_many_concatenates_with_a_capture_column(captures) -> None:
         rtcprobe.load_many(str(folder / "nothing-*.jsonl"))
 
 
+def test_load_many_skips_a_stray_file_a_glob_matched(captures, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name in ("lossy", "failed"):
+        (folder / f"{name}.jsonl").write_bytes(Path(captures[name].path).read_bytes())
+    (folder / "notes.jsonl").write_text("not a capture\n")
+    with pytest.warns(UserWarning, match="notes.jsonl:1: not a capture"):
+        many = rtcprobe.load_many(str(folder / "*.jsonl"))
+    assert many.ids == ["failed", "lossy"] and len(many.skipped) == 1
+    with pytest.raises(rtcprobe.InputError, match="notes.jsonl"):  # named outright: it must load
+        rtcprobe.load_many([folder / "lossy.jsonl", folder / "notes.jsonl"])
+
+
 def test_notebook_display_is_the_profile_and_connect_breakdown(captures) -> None:
     html = captures["lossy"]._repr_html_()
     assert "PeerConnection" in html and "Connect time" in html and "to media" in html

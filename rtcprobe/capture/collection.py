@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob as globbing
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,19 +19,25 @@ if TYPE_CHECKING:
 
 def expand(patterns: str | Path | Iterable[str | Path]) -> list[Path]:
     """Paths from globs and plain paths, each pattern's matches sorted, duplicates dropped."""
+    return list(_expand(patterns))
+
+
+def _expand(patterns: str | Path | Iterable[str | Path]) -> dict[Path, bool]:
+    """Path -> whether it was named (True) or only matched by a glob (False)."""
     if isinstance(patterns, str | Path):
         patterns = [patterns]
-    out: dict[Path, None] = {}
+    out: dict[Path, bool] = {}
     for pattern in patterns:
         text = str(pattern)
         if globbing.has_magic(text):
             matches = sorted(globbing.glob(text, recursive=True))
             if not matches:
                 raise InputError("no capture matches this pattern", text)
-            out.update((Path(m), None) for m in matches)
+            for match in matches:
+                out.setdefault(Path(match), False)
         else:
-            out[Path(text)] = None
-    return list(out)
+            out[Path(text)] = True
+    return out
 
 
 @dataclass
@@ -38,6 +45,7 @@ class CaptureSet:
     """Several captures; every frame method returns one frame with a leading `capture` id column."""
 
     captures: list[Capture] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one line per file a glob matched that is no capture
 
     def __post_init__(self) -> None:
         seen: dict[str, int] = {}
@@ -95,5 +103,17 @@ class CaptureSet:
 
 
 def load_many(patterns: str | Path | Iterable[str | Path]) -> CaptureSet:
-    """Load every capture matching the glob(s), e.g. ``load_many("captures/demo-*.jsonl")``."""
-    return CaptureSet([load(path) for path in expand(patterns)])
+    """Load every capture matching the glob(s), e.g. ``load_many("captures/demo-*.jsonl")``.
+
+    A file a glob matched that is not a capture is skipped with a warning (and listed in
+    `skipped`), so that one stray file does not cost the comparison; a file named outright must load."""
+    captures, skipped = [], []
+    for path, named in _expand(patterns).items():
+        try:
+            captures.append(load(path))
+        except InputError as exc:
+            if named:
+                raise
+            skipped.append(str(exc))
+            warnings.warn(f"skipped: {exc}", stacklevel=2)
+    return CaptureSet(captures, skipped)
