@@ -45,6 +45,9 @@ def replace(old: str, new: str) -> str:
      ["session: attributes added: a=x-vendor:on"]),
     (replace("a=rtcp-mux\r\n", "a=rtcp-mux\r\na=rtcp-mux-only\r\n"),
      ["audio (mid 0), video (mid 1): attributes added: a=rtcp-mux-only"]),
+    (replace("a=msid-semantic: WMS 22461afb", "a=msid-semantic: WMS 99999afb"), []),  # ids are volatile
+    (replace("a=msid-semantic: WMS 22461afb-086c-4b11-ae0c-2735c73064fe\r\n", ""),
+     ["session: msid-semantic WMS → none"]),
     (replace("tcptype active", "tcptype passive"),
      ["candidates: TCP candidate types (tcptype) active → passive"]),
 ])

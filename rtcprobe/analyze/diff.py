@@ -260,7 +260,10 @@ def diff_descriptions(a: SessionDescription, b: SessionDescription, label_a: str
                     [" ".join(g.mids) for g in b.bundle_groups])
         out.compare("bundle", "session", "other groups", _other_groups(a), _other_groups(b))
         out.compare("ice", "session", "ice-lite", a.ice_lite, b.ice_lite)
-        out.compare("session", "session", "msid-semantic", a.msid_semantic, b.msid_semantic, volatile=True)
+        semantic_a, _, ids_a = (a.msid_semantic or "").partition(" ")
+        semantic_b, _, ids_b = (b.msid_semantic or "").partition(" ")
+        out.compare("session", "session", "msid-semantic", semantic_a, semantic_b)  # WMS, or none
+        out.compare("session", "session", "msid-semantic stream ids", ids_a, ids_b, volatile=True)
         _diff_other_attributes(out, "session", a.unknown_attributes, b.unknown_attributes)
         for ma, mb in _pair_media(a, b):
             if ma is None:
