@@ -117,3 +117,17 @@ def test_extension_names() -> None:
     assert extension_name("http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01") == "transport-cc"
     assert extension_name("urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id") == "repaired-rid"
     assert extension_name("urn:example:unknown") == "urn:example:unknown"
+
+
+@pytest.mark.parametrize(("line", "anomalies"), [
+    ("candidate:1 1 udp 2130706431 192.0.2.1 9 typ host", []),
+    ("candidate:1 1 tcp 1518280447 192.0.2.1 9 typ host tcptype passive", []),
+    ("candidate:1 1 xyz 2130706431 192.0.2.1 9 typ host", ["transport 'xyz' is neither UDP nor TCP"]),
+    ("candidate:1 1 udp 2130706431 192.0.2.1 9 typ HOST",
+     ["candidate type 'HOST' is not host, srflx, prflx or relay"]),
+    ("candidate:1 1 udp 2130706431 192.0.2.1 9 typ host tcptype active", ["tcptype on a UDP candidate"]),
+    ("candidate:1 1 tcp 1518280447 192.0.2.1 9 typ host",
+     ["TCP candidate with tcptype missing (RFC 6544: active, passive or so)"]),
+])
+def test_candidate_anomalies_are_named(line: str, anomalies: list[str]) -> None:
+    assert parse_candidate(line).anomalies == anomalies

@@ -27,6 +27,7 @@ class CandidateRow:
     local_preference: int
     priority_component: int
     priority_note: str
+    anomalies: list[str]  # Candidate.anomalies: grammar the RFCs do not allow, kept as written
     address_family: str
     mdns: bool
     raddr: str | None
@@ -65,7 +66,7 @@ def candidate_row(candidate: Candidate) -> CandidateRow:
         transport=candidate.transport, address=candidate.address, port=candidate.port,
         type=candidate.type, tcptype=candidate.tcptype, priority=candidate.priority,
         type_preference=decoded.type_preference, local_preference=decoded.local_preference,
-        priority_component=decoded.component, priority_note=decoded.note,
+        priority_component=decoded.component, priority_note=decoded.note, anomalies=candidate.anomalies,
         address_family=candidate.address_family, mdns=candidate.is_mdns, raddr=candidate.raddr,
         rport=candidate.rport, generation=candidate.generation, network_id=candidate.network_id,
         ufrag=candidate.ufrag, extras=dict(candidate.extras),

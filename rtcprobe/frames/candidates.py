@@ -26,6 +26,7 @@ COLUMNS: Schema = {
     "local_preference": Column(INT, "(priority >> 8) & 0xFFFF"),
     "priority_component": Column(INT, "component encoded in the priority (256 - priority & 0xFF)"),
     "priority_note": Column(TEXT, "where the priority departs from the RFC's recommendation; empty if not"),
+    "anomalies": Column(TEXT, "what departs from the candidate grammar (RFC 8839, RFC 6544), '; '-joined"),
     "raddr": Column(TEXT, "related address (srflx, relay)"),
     "rport": Column(INT, "related port"),
     "ufrag": Column(TEXT, "ufrag extension attribute"),
@@ -43,7 +44,8 @@ def candidates(capture: Capture) -> pd.DataFrame:
             "component": r.component, "transport": r.transport.lower(), "tcptype": r.tcptype, "type": r.type,
             "address": r.address, "port": r.port, "address_family": r.address_family, "priority": r.priority,
             "type_preference": r.type_preference, "local_preference": r.local_preference,
-            "priority_component": r.priority_component, "priority_note": r.priority_note, "raddr": r.raddr,
+            "priority_component": r.priority_component, "priority_note": r.priority_note,
+            "anomalies": "; ".join(r.anomalies), "raddr": r.raddr,
             "rport": r.rport, "ufrag": r.ufrag, "selected": c.selected, "source": c.source,
         })
     return build(capture, rows, COLUMNS)

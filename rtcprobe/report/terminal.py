@@ -37,8 +37,9 @@ def render_candidates(cset: CandidateSet, console: Console, title: str = "Candid
     for r in cset.rows:
         address = r.address + (" (mDNS)" if r.mdns else "")
         marker = ""
-        if r.priority_note:
-            marker = f" [{notes.setdefault(r.priority_note, len(notes) + 1)}]"
+        note = "; ".join(filter(None, [r.priority_note, *r.anomalies]))
+        if note:
+            marker = f" [{notes.setdefault(note, len(notes) + 1)}]"
         table.add_row(
             Text(str(r.mid or "-")), str(r.component), Text(f"{r.transport.upper()} {r.tcptype or ''}".strip()),
             Text(address), str(r.port), Text(r.type), str(r.priority),

@@ -49,6 +49,21 @@ class Candidate:
         except ValueError:
             return "hostname"
 
+    @property
+    def anomalies(self) -> list[str]:
+        """What departs from RFC 8839/6544 grammar: kept as written, but worth a reader's eye."""
+        found = []
+        transport, kind = self.transport.lower(), self.type
+        if transport not in ("udp", "tcp"):
+            found.append(f"transport {self.transport!r} is neither UDP nor TCP")
+        if kind not in ("host", "srflx", "prflx", "relay"):
+            found.append(f"candidate type {kind!r} is not host, srflx, prflx or relay")
+        if transport == "udp" and self.tcptype is not None:
+            found.append("tcptype on a UDP candidate")
+        if transport == "tcp" and self.tcptype not in ("active", "passive", "so"):
+            found.append(f"TCP candidate with tcptype {self.tcptype or 'missing'} (RFC 6544: active, passive or so)")
+        return found
+
     def to_sdp(self) -> str:
         """The candidate attribute value, without the `a=` prefix."""
         parts = [
