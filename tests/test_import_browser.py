@@ -21,14 +21,16 @@ from browser import (
     ServedTarget,
     browser_session,
     create_answer,
-    download_webrtc_internals,
     get_stats,
-    open_webrtc_internals,
     serve_target,
-    show,
     stats_of_type,
     wait_connected,
     wait_for_media,
+)
+from webrtc_internals import (
+    download_webrtc_internals,
+    open_webrtc_internals,
+    show,
     wait_internals_stats,
 )
 

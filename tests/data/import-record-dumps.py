@@ -26,12 +26,14 @@ from browser import (  # noqa: E402
     Chromium,
     browser_session,
     create_answer,
-    download_webrtc_internals,
     mount_harness,
-    open_webrtc_internals,
-    show,
     wait_connected,
     wait_for_media,
+)
+from webrtc_internals import (  # noqa: E402
+    download_webrtc_internals,
+    open_webrtc_internals,
+    show,
     wait_internals_stats,
 )
 
