@@ -21,21 +21,24 @@ SECRET_KEYS = frozenset(
      "password", "authorization", "bearer", "auth", "credential", "sig", "signature"}
 )
 _SECRET_KEY_SUFFIXES = ("_token", "-token", "_secret", "-secret", "_password", "api_key", "api-key")
-#: The same names as they appear in free text (URLs, JSON, Link parameters).
-_KEY = r"(?:(?:[A-Za-z0-9]+[_-])*(?:token|secret|password|credential|api[_-]?key)|key|sig|signature|auth)"
-#: Values that look like secrets wherever they appear in free text.
-_SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(sk|ek|rk)-[A-Za-z0-9_\-]{8,}"), REDACTED),  # OpenAI API keys, client secrets
-    (re.compile(r"\bek_[A-Za-z0-9_\-]{8,}"), REDACTED),  # OpenAI ephemeral keys
+#: The same names (`is_secret_key`) as they appear in free text: URLs, JSON, Link parameters.
+_KEY = "(?:{}|[A-Za-z0-9_-]*(?:{}))".format(
+    "|".join(re.escape(k) for k in sorted(SECRET_KEYS, key=len, reverse=True)),
+    "|".join(re.escape(s) for s in _SECRET_KEY_SUFFIXES))
+#: Values that look like secrets wherever they appear in free text: (a character the text must hold
+#: for the pattern to apply, pattern, replacement). The gate keeps the cost off ids and numbers.
+_SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("", re.compile(r"\b(sk|ek|rk)-[A-Za-z0-9_\-]{8,}"), REDACTED),  # OpenAI API keys, client secrets
+    ("", re.compile(r"\bek_[A-Za-z0-9_\-]{8,}"), REDACTED),  # OpenAI ephemeral keys
     # A token68 after "Bearer", but not an auth-param such as WWW-Authenticate's `Bearer realm="x"`.
-    (re.compile(r"(?i)\bBearer\s+(?![A-Za-z0-9_\-]+=\")[A-Za-z0-9._~+/=\-]{8,}"), REDACTED),
-    (re.compile(r"(?i)\bBasic\s+[A-Za-z0-9+/=]+"), REDACTED),
+    ("", re.compile(r"(?i)\bBearer\s+(?![A-Za-z0-9_\-]+=\")[A-Za-z0-9._~+/=\-]{8,}"), REDACTED),
+    ("", re.compile(r"(?i)\bBasic\s+[A-Za-z0-9+/=]+"), REDACTED),
     # ?token=..., &api_key=... in a URL quoted in text (a diagnosis, a Location, an error body)
-    (re.compile(rf"(?i)([?&;]{_KEY}=)[^&#\s\"'<>]+"), rf"\1{REDACTED}"),
+    ("=", re.compile(rf"(?i)([?&;]{_KEY}=)[^&#\s\"'<>]+"), rf"\1{REDACTED}"),
     # "password": "...", "client_secret": {...} in a JSON body quoted in text
-    (re.compile(rf'(?i)("{_KEY}"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\{{[^{{}}]*\}})'), rf'\1"{REDACTED}"'),
+    ('"', re.compile(rf'(?i)("{_KEY}"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\{{[^{{}}]*\}})'), rf'\1"{REDACTED}"'),
     # credential="..." of a Link header's ice-server parameters (RFC 9725 §4.6)
-    (re.compile(r'(?i)(\b(?:credential|password)\s*=\s*)(?:"[^"]*"|[^;,\s]+)'), rf'\1"{REDACTED}"'),
+    ("=", re.compile(r'(?i)(\b(?:credential|password)\s*=\s*)(?:"[^"]*"|[^;,\s]+)'), rf'\1"{REDACTED}"'),
 )
 
 
@@ -64,8 +67,9 @@ def redact_text(text: str) -> str:
     for secret in _known_secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
+    for gate, pattern, replacement in _SECRET_PATTERNS:
+        if gate in text:
+            text = pattern.sub(replacement, text)
     return text
 
 
@@ -98,6 +102,15 @@ def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
 _URL_KEYS = frozenset({"url", "target", "location", "resource_url"})
 
 
+@functools.lru_cache(maxsize=4096)
+def _key_kind(key: object) -> str:
+    """What a mapping key says of its value: "secret", "url" or "" (cached: keys repeat per event)."""
+    lowered = str(key).lower()
+    if is_secret_key(lowered) or lowered in SECRET_HEADERS:
+        return "secret"
+    return "url" if lowered in _URL_KEYS else ""
+
+
 def redact(value: Any) -> Any:
     """Recursively redact a JSON-like value: secret keys, header maps, and secret-shaped strings."""
     if isinstance(value, str):
@@ -105,10 +118,10 @@ def redact(value: Any) -> Any:
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
-            key = str(k).lower()
-            if is_secret_key(key) or key in SECRET_HEADERS:
+            kind = _key_kind(k)
+            if kind == "secret":
                 out[k] = REDACTED if v not in (None, "") else v
-            elif key in _URL_KEYS and isinstance(v, str):
+            elif kind == "url" and isinstance(v, str):
                 out[k] = redact_url(v)
             else:
                 out[k] = redact(v)

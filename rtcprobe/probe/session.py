@@ -45,7 +45,7 @@ class ProbeSession:
         self._writer: CaptureWriter | None = None
         self._pc: RTCPeerConnection | None = None
         self._signaler: Any = None
-        self._recorded_exchanges: set[int] = set()
+        self._exchanges_recorded = 0  # how many of the signaler's exchanges are in the capture
         self._collector: StatsCollector | None = None
         self._blackhole = MediaBlackhole()
         self._ice_connected = asyncio.Event()
@@ -68,23 +68,22 @@ class ProbeSession:
         if self._writer is not None and not self._writer.closed:
             self._writer.write(event, **fields)
 
-    def _record_exchanges(self, exchanges: list[Any]) -> None:
-        """Each HTTP exchange once, however many of the signaler's lists it appears in."""
-        for exchange in exchanges:
-            if id(exchange) in self._recorded_exchanges:
-                continue
-            self._recorded_exchanges.add(id(exchange))
+    def _record_exchanges(self) -> None:
+        """The signaler's HTTP exchanges not yet in the capture (its list only grows)."""
+        exchanges = self._signaler.exchanges
+        for exchange in exchanges[self._exchanges_recorded:]:
             fields = exchange.to_event()
             self._record(fields.pop("event"), **fields)
+        self._exchanges_recorded = len(exchanges)
 
     def _record_unanswered(self, why: str) -> None:
         """The signaler's exchanges when the phase ended before they did (timeout, Ctrl-C)."""
         if self._signaler is None:
             return
-        for exchange in self._signaler.exchanges:  # the request saw only its cancellation: say why
+        for exchange in self._signaler.exchanges[self._exchanges_recorded:]:  # each saw only its cancellation
             if exchange.status is None and (not exchange.error or exchange.error.endswith(CANCELLED)):
                 exchange.error = f"{exchange.method} {exchange.url}: {why}"
-        self._record_exchanges(self._signaler.exchanges)
+        self._record_exchanges()
 
     def _phase(self, phase: str) -> None:
         self.status.phase = phase
@@ -155,7 +154,7 @@ class ProbeSession:
         try:
             result = await asyncio.wait_for(self._signaler.exchange(offer_sdp), opts.timeouts.http)
         except SignalingError as exc:
-            self._record_exchanges(exc.exchanges)
+            self._record_exchanges()
             raise ProbeFailure(exc.kind if exc.kind in ev.END_REASONS else "http", str(exc)) from None
         except TimeoutError:
             self._record_unanswered(f"no answer within {opts.timeouts.http:g} s")
@@ -164,7 +163,7 @@ class ProbeSession:
         except asyncio.CancelledError:
             self._record_unanswered(CANCELLED)
             raise
-        self._record_exchanges(result.exchanges)
+        self._record_exchanges()
         if result.ice_servers:
             self._record(ev.ICE_SERVERS, source="whip-link", urls=[s.urls for s in result.ice_servers], applied=False,
                          note="aiortc gathers before the offer is sent, so servers learned from the answer cannot be used")
@@ -395,9 +394,10 @@ class ProbeSession:
                 self._on_packet_event(dict(event))
         if self._signaler is not None:
             try:
-                self._record_exchanges(await asyncio.wait_for(self._signaler.teardown(), self.options.timeouts.http))
+                await asyncio.wait_for(self._signaler.teardown(), self.options.timeouts.http)
+                self._record_exchanges()
             except SignalingError as exc:
-                self._record_exchanges(exc.exchanges)
+                self._record_exchanges()
                 self._record(ev.ERROR, phase="teardown", message=str(exc))
             except TimeoutError:
                 self._record_unanswered(f"no answer within {self.options.timeouts.http:g} s")

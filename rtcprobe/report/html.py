@@ -99,7 +99,7 @@ def _load(source: Source) -> Capture:
     return source if isinstance(source, Capture) else load(source)
 
 
-def _sections(sources: Iterable[Source], addresses: AddressMap | None, info: ReportInfo | None,
+def _sections(sources: Iterable[Source], addresses: AddressMap | None, warnings: list[str],
               on_progress: Callable[[int, str], None] | None) -> Iterator[tuple[multi.Digest, list[Markup]]]:
     """Each capture's rendered sections, loaded, rendered and dropped one at a time."""
     listed = list(sources)
@@ -109,8 +109,7 @@ def _sections(sources: Iterable[Source], addresses: AddressMap | None, info: Rep
         if addresses is not None:
             capture = _anonymized(capture, addresses)
         body, digest = capture_body(capture, "" if single else f"c{index + 1}-")
-        if info is not None:
-            info.warnings.extend(capture.problems)
+        warnings.extend(capture.problems)
         del capture
         if single:
             chunks = [Markup('<div id="capture">'), body, Markup("</div>")]
@@ -124,8 +123,7 @@ def _sections(sources: Iterable[Source], addresses: AddressMap | None, info: Rep
         yield digest, chunks
 
 
-def _front(digests: list[multi.Digest], title: str | None, addresses: AddressMap | None,
-           info: ReportInfo | None) -> list[Markup]:
+def _front(digests: list[multi.Digest], title: str | None, addresses: AddressMap | None) -> list[Markup]:
     """Everything before the captures' sections: heading, and for several captures the overview,
     the latency distributions and the diffs (which need every capture's digest)."""
     if not digests:
@@ -139,10 +137,6 @@ def _front(digests: list[multi.Digest], title: str | None, addresses: AddressMap
     if not single:
         chunks += [multi.failures(digests), section("captures", "Captures", multi.overview(digests)),
                    multi.distributions(digests), multi.diffs(digests)]
-    if info is not None:
-        info.captures = [d.id for d in digests]
-        info.failed = [d.id for d in digests if not d.ok]
-        info.addresses_replaced = len(addresses.mapping) if addresses is not None else 0
     return chunks
 
 
@@ -174,10 +168,13 @@ def _emit(sources: Iterable[Source], file: TextIO, info: ReportInfo, title: str 
     addresses = AddressMap() if info.anonymized else None
     with tempfile.TemporaryFile("w+", encoding="ascii", newline="") as spool:  # esc() made every chunk ASCII
         digests = []
-        for digest, chunks in _sections(sources, addresses, info, on_progress):
+        for digest, chunks in _sections(sources, addresses, info.warnings, on_progress):
             digests.append(digest)
             spool.writelines(chunks)
-        front = _front(digests, title, addresses, info)
+        front = _front(digests, title, addresses)
+        info.captures = [d.id for d in digests]
+        info.failed = [d.id for d in digests if not d.ok]
+        info.addresses_replaced = len(addresses.mapping) if addresses is not None else 0
         spool.seek(0)
         for chunk in front:
             info.bytes += file.write(chunk)

@@ -3,6 +3,7 @@ that no adapter does it differently."""
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import json
@@ -33,7 +34,7 @@ DEFAULT_TIMEOUT = 10.0
 Clock = Callable[[], float]
 
 
-class HttpSignaler:
+class HttpSignaler(abc.ABC):
     """Base of the HTTP adapters: one aiohttp session, a clock, the token, and the exchange log."""
 
     protocol: ClassVar[str] = ""
@@ -70,8 +71,9 @@ class HttpSignaler:
 
     # -- the Signaler shape; adapters override exchange() and maybe teardown()/on_channel_open() --
 
-    async def exchange(self, offer_sdp: str) -> SignalingResult:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def exchange(self, offer_sdp: str) -> SignalingResult:
+        """POST the offer and return the answer, or raise SignalingError saying what came instead."""
 
     async def teardown(self) -> list[HttpExchange]:
         """Delete the resource when there is one (best effort: failures are recorded, not raised)."""
