@@ -13,6 +13,7 @@ from typing import Any
 from ..negotiation import Negotiation
 from ..sdp import Attribute, Codec, MediaSection, SessionDescription
 from .candidates import CandidateSet, candidate_set
+from .words import join_words
 
 
 @dataclass
@@ -49,10 +50,6 @@ class DiffResult:
         return bool(self.changes) or any(r.changed and not r.volatile for r in self.candidate_table)
 
 
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
 def _ports(side: CandidateSet, other: CandidateSet) -> str:
     """`3478 for UDP and TCP`, or `3478 for UDP only; 443 for TCP` when a port was narrowed."""
     by_port: dict[int, list[str]] = {}
@@ -66,7 +63,7 @@ def _ports(side: CandidateSet, other: CandidateSet) -> str:
     parts = []
     for port, transports in by_port.items():
         narrowed = len(other_by_port.get(port, set()) - set(transports)) > 0
-        parts.append(f"{port} for {_join(transports)}{' only' if narrowed else ''}")
+        parts.append(f"{port} for {join_words(transports)}{' only' if narrowed else ''}")
     return "; ".join(parts) or "none"
 
 

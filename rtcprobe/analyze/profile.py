@@ -11,6 +11,7 @@ from ..sdp.codecs import CODEC_DISPLAY
 from ..sdp.extensions import display_name
 from .candidates import candidate_set
 from .interface import describe_interface
+from .words import join_words
 
 ASPECTS = ("PeerConnection", "ICE/TURN", "SRTP encryption", "Audio", "Video", "DataChannels",
            "RTP header extensions", "RTCP", "Interface")
@@ -35,12 +36,6 @@ class Profile:
 
     def row(self, aspect: str) -> ProfileRow:
         return next(r for r in self.rows if r.aspect == aspect)
-
-
-def _join(items: list[str], last: str = "and") -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 def _live(description: SessionDescription) -> list[MediaSection]:
@@ -78,7 +73,7 @@ def _ice(d: SessionDescription) -> ProfileRow:
     else:
         parts = [{"host": "host", "srflx": "server-reflexive (STUN)", "prflx": "peer-reflexive",
                   "relay": "relay (TURN)"}[t] for t in ("host", "srflx", "prflx", "relay") if t in types]
-        summary = f"{_join(parts)} candidates"
+        summary = f"{join_words(parts)} candidates"
         if "relay" not in types:
             summary += " (no TURN)"
     if d.ice_lite:
@@ -144,7 +139,7 @@ def _audio(d: SessionDescription) -> ProfileRow:
                                         ("stereo", opus.stereo)) if on]
         if has_red:
             features.append("RED")
-        summary = head + (f" with {_join(features)}" if features else "")
+        summary = head + (f" with {join_words(features)}" if features else "")
         if names[1:]:
             summary += f", {'/'.join(names[1:])} fallback"
         negatives = [n for n, on in (("DTX", opus.dtx if opus else True), ("RED", has_red)) if not on]
@@ -233,13 +228,13 @@ def _rtcp(d: SessionDescription) -> ProfileRow:
     rtx = any(c.role == "rtx" for m in live for c in m.codecs)
     present = {"NACK": "nack" in feedback, "PLI": "nack pli" in feedback, "FIR": "ccm fir" in feedback}
     bwe = [n for n, on in (("transport-cc", twcc), ("REMB", remb)) if on]
-    summary = f"bandwidth estimation with {_join(bwe)}" if bwe else "no bandwidth-estimation feedback"
+    summary = f"bandwidth estimation with {join_words(bwe)}" if bwe else "no bandwidth-estimation feedback"
     have = [n for n, on in present.items() if on]
     missing = [n for n, on in list(present.items()) + [("REMB", remb), ("RTX", rtx)] if not on]
     if have:
-        summary += f"; {_join(have)}"
+        summary += f"; {join_words(have)}"
     if missing:
-        summary += f" (no {_join(missing, 'or')})"
+        summary += f" (no {join_words(missing, 'or')})"
     return ProfileRow("RTCP", summary, {
         "feedback": sorted(feedback), "transport_cc": twcc, "remb": remb, "rtx": rtx,
         "rtcp_rsize": all(m.rtcp_rsize for m in live) if live else None})

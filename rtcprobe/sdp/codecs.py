@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Display names, so that "H264" and "opus" read as engineers write them.
 CODEC_DISPLAY = {
@@ -88,12 +89,11 @@ def _flag(fmtp: dict[str, str], key: str) -> bool:
     return fmtp.get(key, "0").strip() == "1"
 
 
-def _opt_int(value: str | None) -> int | None:
-    if value is None:
-        return None
+def int_or_none(value: Any) -> int | None:
+    """An SDP number, or None when absent or not a number (the model keeps what it cannot read)."""
     try:
         return int(value)
-    except ValueError:
+    except (TypeError, ValueError):
         return None
 
 
@@ -104,11 +104,11 @@ def decode_opus(fmtp: dict[str, str], ptime: int | None = None, maxptime: int | 
         stereo=_flag(fmtp, "stereo"),
         sprop_stereo=_flag(fmtp, "sprop-stereo"),
         cbr=_flag(fmtp, "cbr"),
-        minptime=_opt_int(fmtp.get("minptime")),
-        ptime=_opt_int(fmtp.get("ptime")) or ptime,
-        maxptime=_opt_int(fmtp.get("maxptime")) or maxptime,
-        max_average_bitrate=_opt_int(fmtp.get("maxaveragebitrate")),
-        max_playback_rate=_opt_int(fmtp.get("maxplaybackrate")),
+        minptime=int_or_none(fmtp.get("minptime")),
+        ptime=int_or_none(fmtp.get("ptime")) or ptime,
+        maxptime=int_or_none(fmtp.get("maxptime")) or maxptime,
+        max_average_bitrate=int_or_none(fmtp.get("maxaveragebitrate")),
+        max_playback_rate=int_or_none(fmtp.get("maxplaybackrate")),
     )
 
 

@@ -10,7 +10,7 @@ import sdp_transform
 
 from ..errors import read_text_file
 from .candidate import Candidate, parse_candidate
-from .codecs import Codec, parse_fmtp
+from .codecs import Codec, int_or_none, parse_fmtp
 from .errors import CandidateError, SdpError
 from .lines import RawSection, is_candidate_line, numbered_lines, split_sections
 from .model import (
@@ -39,13 +39,6 @@ DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 SDP_FILE_CONTENT = "SDP, JSON or candidate lines"
 
 
-def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _raw_attrs(section: RawSection) -> list[Attribute]:
     return [Attribute(*raw.attribute, raw.line) for raw in section.attributes()]
 
@@ -66,16 +59,16 @@ def _candidates(attrs: list[Attribute], source: str, mid: str | None) -> list[Ca
 
 
 def _codecs(media: dict[str, Any]) -> list[Codec]:
-    rtpmap = {int(r["payload"]): r for r in media.get("rtp", []) if _int_or_none(r.get("payload")) is not None}
+    rtpmap = {int(r["payload"]): r for r in media.get("rtp", []) if int_or_none(r.get("payload")) is not None}
     fmtp = {int(f["payload"]): parse_fmtp(str(f.get("config", ""))) for f in media.get("fmtp", [])
-            if _int_or_none(f.get("payload")) is not None}
+            if int_or_none(f.get("payload")) is not None}
     feedback: dict[str, list[str]] = {}
     for fb in media.get("rtcpFb", []):
         entry = " ".join(str(p) for p in (fb.get("type"), fb.get("subtype")) if p)
         feedback.setdefault(str(fb.get("payload")), []).append(entry)
     codecs = []
     for token in str(media.get("payloads", "")).split():
-        pt = _int_or_none(token)
+        pt = int_or_none(token)
         if pt is None or pt not in rtpmap and pt >= 96:
             continue
         entry = rtpmap.get(pt) or _static_payload(pt)
@@ -85,15 +78,15 @@ def _codecs(media: dict[str, Any]) -> list[Codec]:
         codec = Codec(
             payload_type=pt,
             name=str(entry.get("codec", "")),
-            clock_rate=_int_or_none(entry.get("rate")) or 0,
-            channels=_int_or_none(entry.get("encoding")),
+            clock_rate=int_or_none(entry.get("rate")) or 0,
+            channels=int_or_none(entry.get("encoding")),
             fmtp=params,
             rtcp_fb=feedback.get(str(pt), []) + feedback.get("*", []),
-            associated_payload_type=_int_or_none(params.get("apt")),
+            associated_payload_type=int_or_none(params.get("apt")),
         )
         if codec.name.lower() == "red" and "" in params:
             codec.redundant_payload_types = [
-                n for n in (_int_or_none(p) for p in params[""].split("/")) if n is not None
+                n for n in (int_or_none(p) for p in params[""].split("/")) if n is not None
             ]
             codec.associated_payload_type = next(iter(codec.redundant_payload_types), None)
         codecs.append(codec)
@@ -151,7 +144,7 @@ def _media_section(index: int, media: dict[str, Any], section: RawSection, sessi
         codecs=_codecs(media),
         extensions=[
             HeaderExtension(int(e["value"]), str(e.get("uri", "")), e.get("direction"), e.get("config"))
-            for e in media.get("ext", []) if _int_or_none(e.get("value")) is not None
+            for e in media.get("ext", []) if int_or_none(e.get("value")) is not None
         ],
         extmap_allow_mixed=bool(_first(attrs, "extmap-allow-mixed") or _first(session_attrs, "extmap-allow-mixed")),
         ssrcs=_ssrcs(media),
@@ -161,13 +154,13 @@ def _media_section(index: int, media: dict[str, Any], section: RawSection, sessi
         ],
         rids=[Rid(str(r.get("id")), str(r.get("direction")), r.get("params")) for r in media.get("rids", [])],
         simulcast=(_first(attrs, "simulcast").value if _first(attrs, "simulcast") else None),
-        sctp_port=_int_or_none(media.get("sctpPort")) or _sctpmap_port(media),
-        max_message_size=_int_or_none(media.get("maxMessageSize")),
+        sctp_port=int_or_none(media.get("sctpPort")) or _sctpmap_port(media),
+        max_message_size=int_or_none(media.get("maxMessageSize")),
         candidates=_candidates(attrs, source, mid),
         end_of_candidates=_first(attrs, "end-of-candidates") is not None,
         msid=msid.value if msid else None,
-        ptime=_int_or_none(media.get("ptime")),
-        maxptime=_int_or_none(media.get("maxptime")),
+        ptime=int_or_none(media.get("ptime")),
+        maxptime=int_or_none(media.get("maxptime")),
         crypto=[a.value or "" for a in attrs if a.name == "crypto"],
         connection_address=(media.get("connection") or session.get("connection") or {}).get("ip"),
         attributes=attrs,
@@ -177,13 +170,13 @@ def _media_section(index: int, media: dict[str, Any], section: RawSection, sessi
 
 def _sctpmap_port(media: dict[str, Any]) -> int | None:
     sctpmap = media.get("sctpmap")
-    return _int_or_none(sctpmap.get("sctpmapNumber")) if isinstance(sctpmap, dict) else None
+    return int_or_none(sctpmap.get("sctpmapNumber")) if isinstance(sctpmap, dict) else None
 
 
 def _ssrcs(media: dict[str, Any]) -> dict[int, dict[str, str]]:
     out: dict[int, dict[str, str]] = {}
     for entry in media.get("ssrcs", []):
-        ssrc = _int_or_none(entry.get("id"))
+        ssrc = int_or_none(entry.get("id"))
         if ssrc is not None:
             out.setdefault(ssrc, {})[str(entry.get("attribute", ""))] = str(entry.get("value", ""))
     return out
