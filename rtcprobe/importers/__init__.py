@@ -1,4 +1,5 @@
-"""Import what browsers record: chrome://webrtc-internals dumps (both download formats) and HAR files.
+"""Import what browsers record: chrome://webrtc-internals dumps (both download formats), rtcstats
+dumps (Jitsi's and the original rtcstats-server's line files, the original rtcstats JSON) and HAR files.
 
 Every importer produces captures with the probe's events (`rtcprobe.capture.events`) and W3C stats
 names, one per PeerConnection (dumps) or per signaling exchange (HAR)::
@@ -12,6 +13,7 @@ names, one per PeerConnection (dumps) or per signaling exchange (HAR)::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 from ..capture import Capture
 from ..errors import InputError
 from ..negotiation import Negotiation
-from . import har, rtcstatsdump, webrtc_internals
+from . import har, rtcstats_json, rtcstats_lines, rtcstatsdump, webrtc_internals
 from .common import FileSink, MemorySink, Recorder, SessionInfo
 from .files import NoProgress, Progress, head
 
@@ -28,10 +30,13 @@ __all__ = [
     "write_captures",
 ]
 
-#: Format name -> (content sniffer, reader). Sniffers see the first 4 KB, gunzipped.
+#: Format name -> (content sniffer, reader). Sniffers see the first 4 KB, gunzipped, in this order
+#: (the rtcstats JSON may also carry an empty webrtc-internals "PeerConnections" key: it goes first).
 FORMATS = {
     rtcstatsdump.FORMAT: (rtcstatsdump.sniff, rtcstatsdump.read),
+    rtcstats_json.FORMAT: (rtcstats_json.sniff, rtcstats_json.read),
     webrtc_internals.FORMAT: (webrtc_internals.sniff, webrtc_internals.read),
+    rtcstats_lines.FORMAT: (rtcstats_lines.sniff, rtcstats_lines.read),
     har.FORMAT: (har.sniff, har.read),
 }
 
@@ -72,8 +77,9 @@ def import_file(path: str | Path, sinks: Callable[[SessionInfo], object], *, pc:
             raise InputError("no such file", str(p))
         if p.is_dir():
             raise InputError("is a directory, expected a file", str(p))
-        raise InputError("not a browser record: expected a webrtc-internals dump (JSON), an RTCStatsDump or "
-                         "a HAR file", str(p))
+        raise InputError("not a browser record: expected a webrtc-internals dump (JSON), an RTCStatsDump, an "
+                         "rtcstats-server dump (Jitsi: one JSON array a line), an rtcstats JSON dump "
+                         "(\"peerConnections\") or a HAR file", str(p))
     _, reader = FORMATS[name]
     sessions, problems = reader(p, pc=pc, sinks=sinks, stats=stats, progress=progress or NoProgress())
     return ImportResult(p, name, sessions, problems)
@@ -123,8 +129,8 @@ def load_negotiations(path: Path, pc: str | None = None) -> list[Negotiation]:
     for capture in load_captures(path, pc=pc, stats=False):
         options = capture.header.get("options") or {}
         name = f"{_noun(options)} {options.get('pc')}"
-        negotiation = Negotiation(f"{capture.path} ({name})", capture.offer, capture.answer, capture.http,
-                                  options.get("protocol") or capture.protocol, label=capture.id)
+        negotiation = dataclasses.replace(capture.negotiation, source=f"{capture.path} ({name})",
+                                          protocol=options.get("protocol") or capture.protocol, label=capture.id)
         described = negotiation.answer or negotiation.offer
         if described is None:
             skipped.append(f"{path}: {name} holds no session description, skipped"

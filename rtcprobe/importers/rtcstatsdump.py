@@ -27,7 +27,7 @@ from .trace import TraceMapper, decode_value
 FORMAT = "rtcstatsdump"
 MAGIC = b"RTCStatsDump"
 #: Events that belong to the page, not to a PeerConnection (Chromium files them under "<rid>-0").
-_PAGE_EVENTS = ("navigator.", "MediaStreamTrack.", "HTMLMediaElement.")
+PAGE_EVENTS = ("navigator.", "MediaStreamTrack.", "HTMLMediaElement.")
 
 
 def sniff(head: bytes) -> bool:
@@ -35,7 +35,10 @@ def sniff(head: bytes) -> bool:
 
 
 @dataclass
-class _Connection:
+class Connection:
+    """One PeerConnection of a line-oriented rtcstats file: its recorder, and what the next lines
+    are compressed against (the last full getStats() and descriptions)."""
+
     recorder: Recorder
     mapper: TraceMapper
     base: dict[str, Any] = field(default_factory=dict)
@@ -96,7 +99,7 @@ def decompress_stats(base: dict[str, Any], delta: dict[str, Any]) -> dict[str, A
     return new
 
 
-def _shape(recorder: Recorder, stats_id: str, report: dict[str, Any]) -> dict[str, Any]:
+def shape(recorder: Recorder, stats_id: str, report: dict[str, Any]) -> dict[str, Any]:
     """A report in the probe's shape; webrtc-internals' computed `[...]` values are left out."""
     out = {"id": report.get("id", stats_id), "type": report.get("type"),
            "timestamp": recorder.report_time(report.get("timestamp"))}
@@ -123,7 +126,7 @@ def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
         raise InputError("expected the metadata object ({\"fileFormat\": 3}) on line 2", str(path), 2)
     if meta.get("fileFormat") != 3:
         problems.append(f"{path}:2: fileFormat {meta.get('fileFormat')!r}; this importer knows fileFormat 3")
-    connections: dict[str, _Connection] = {}
+    connections: dict[str, Connection] = {}
     page: dict[str, Any] = {"meta": meta}
     clock, done, bad = 0.0, 0, None
     for number, line, position in lines:
@@ -144,7 +147,7 @@ def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
         name = tables.method(item[0])
         clock += float(item[-1])
         connection_id = item[1]
-        if connection_id is None or name.startswith(_PAGE_EVENTS):
+        if connection_id is None or name.startswith(PAGE_EVENTS):
             if name == "create" and isinstance(item[2], dict):
                 page["client"] = item[2]
             continue
@@ -154,11 +157,11 @@ def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
         conn = connections.get(connection_id)
         if conn is None:
             url = item[3] if name == "create" and len(item) > 4 and isinstance(item[3], str) else ""
-            extra = {"file_format": meta.get("fileFormat"), "user_agent": _user_agent(page.get("client") or {}),
+            extra = {"file_format": meta.get("fileFormat"), "user_agent": user_agent(page.get("client") or {}),
                      "ice_servers": ice_server_urls(item[2]) if name == "create" else []}
             info = SessionInfo(path, FORMAT, connection_id, clock, target=url, extra=extra)
             recorder = Recorder(info, sinks(info))
-            conn = connections[connection_id] = _Connection(recorder, TraceMapper(recorder))
+            conn = connections[connection_id] = Connection(recorder, TraceMapper(recorder))
         _apply(conn, name, item[2], clock, stats)
     if bad is not None:
         problems.append(bad.replace("not an event line", "the last line is cut (file truncated?)"))
@@ -172,15 +175,21 @@ def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
     return [c.recorder for c in connections.values()], problems
 
 
-def _apply(conn: _Connection, name: str, value: Any, clock: float, stats: bool) -> None:
+def _apply(conn: Connection, name: str, value: Any, clock: float, stats: bool) -> None:
     rec = conn.recorder
     if name == "getStats":
         if not stats or not isinstance(value, dict):
             return
         full = decompress_stats(conn.base, value) if "t" in value else value
         conn.base = full
-        rec.stats(clock, [_shape(rec, i, r) for i, r in full.items() if isinstance(r, dict)])
+        rec.stats(clock, [shape(rec, i, r) for i, r in full.items() if isinstance(r, dict)])
         return
+    apply_trace(conn, name, value, clock)
+
+
+def apply_trace(conn: Connection, name: str, value: Any, clock: float) -> None:
+    """A line that is not getStats: descriptions (undoing rtcstats' `v=`/`m=` shortening), candidates,
+    states, errors."""
     if name in ("setLocalDescription", "createOfferOnSuccess", "createAnswerOnSuccess"):
         value = decode_value(value)
         if isinstance(value, dict):
@@ -193,7 +202,7 @@ def _apply(conn: _Connection, name: str, value: Any, clock: float, stats: bool) 
     conn.mapper.apply(name, value, clock)
 
 
-def _user_agent(client: dict[str, Any]) -> str | None:
+def user_agent(client: dict[str, Any]) -> str | None:
     data = client.get("userAgentData")
     if isinstance(data, dict):
         brands = ", ".join(f"{b.get('brand')} {b.get('version')}" for b in data.get("brands", []) if isinstance(b, dict))

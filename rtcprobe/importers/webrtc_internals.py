@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from . import rtcstats_json
 from .common import Recorder, SessionInfo, SinkFactory
 from .files import NoProgress, Progress, epoch_ms, ice_server_urls, parse_json, read_text
 from .series import SeriesProblems, build_reports, iter_ticks, plan_ticks
@@ -41,7 +42,7 @@ def load(path: Path, progress: Progress | None = None) -> tuple[dict[str, Any], 
     if not isinstance(dump, dict):
         raise InputError("not a webrtc-internals dump (expected a JSON object)", str(path))
     peers = dump.get("PeerConnections")
-    if not isinstance(peers, dict) or not peers:
+    if (not isinstance(peers, dict) or not peers) and not rtcstats_json.is_rtcstats_json(dump):
         why = "the dump ends before any" if problems else "no"
         raise InputError(f"{why} PeerConnections: nothing to import (the \"PeerConnections\" map is missing "
                          "or empty; was the dump saved while a call was open?)", str(path))
@@ -53,6 +54,8 @@ def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
     """One recorder (and sink) per PeerConnection of the dump, or only `pc`."""
     progress = progress or NoProgress()
     dump, problems = load(path, progress)
+    if rtcstats_json.is_rtcstats_json(dump):  # its "peerConnections" came after the first 4 KB
+        return rtcstats_json.import_dump(path, dump, problems, pc=pc, sinks=sinks, stats=stats)
     peers: dict[str, Any] = dump["PeerConnections"]
     if pc is not None and pc not in peers:
         raise InputError(f"no PeerConnection {pc!r} in this dump (it has {', '.join(peers)})", str(path))
