@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ..negotiation import Negotiation
+from ..negotiation import Negotiation, Round, default_round
 from ..sdp import Candidate, SdpError, SessionDescription, parse_candidate, parse_description
 from . import events as ev
+from .rounds import build_rounds
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -125,9 +126,18 @@ class Capture:
     def answer(self) -> SessionDescription | None:
         return next((d for d in (self.local_description, self.remote_description) if d and d.type == "answer"), None)
 
+    @cached_property
+    def rounds(self) -> list[Round]:
+        """Every offer/answer round, oldest first, each description with its side's trickled candidates."""
+        return build_rounds(self.path, self.events, self.problems)
+
     @property
     def negotiation(self) -> Negotiation:
-        return Negotiation(self.path, self.offer, self.answer, self.http, self.protocol, label=self.id)
+        """The session as analyzers see it: the last applied round (`at_round` picks another), candidates
+        from the descriptions and from `candidate` events alike."""
+        rounds = self.rounds
+        base = Negotiation(self.path, None, None, self.http, self.protocol, label=self.id, rounds=rounds)
+        return base.at_round(default_round(rounds)) if rounds else base
 
     def candidate_list(self, side: str) -> list[Candidate]:
         """Candidates as trickled or found in the descriptions ("local" or "remote")."""
