@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..negotiation import Negotiation
 from ..sdp import Candidate, SessionDescription
 
 #: Ports at or above this are ephemeral (Linux 32768-60999, IANA 49152-65535): they change per session.
@@ -105,3 +106,29 @@ def candidate_set(description: SessionDescription) -> CandidateSet:
         },
         families=_unique([c.address_family for c in candidates]),
     )
+
+
+@dataclass
+class SideCandidates:
+    """The candidates one side of a negotiation sent, with the side's name for a table's title."""
+
+    side: str  # "offer" | "answer" | the description's type
+    origin: str | None  # "local" | "remote" when the record says which side was ours, else None
+    candidates: CandidateSet
+
+    @property
+    def title(self) -> str:
+        return f"Candidates of the {self.side}" + (f" ({self.origin})" if self.origin else "")
+
+
+def negotiated_candidates(negotiation: Negotiation) -> list[SideCandidates]:
+    """Both sides' candidates: the offerer's and the answerer's (a server that offers, answered by
+    a browser, has its candidates in the offer). One entry for a lone description."""
+    sides = [(name, d) for name, d in (("offer", negotiation.offer), ("answer", negotiation.answer)) if d is not None]
+    if len(sides) == 1:
+        d = sides[0][1]
+        return [SideCandidates(d.type or "description", None, candidate_set(d))]
+    origin = {negotiation.local: "local"} if negotiation.local else {}
+    if negotiation.local:
+        origin[next(n for n, _ in sides if n != negotiation.local)] = "remote"
+    return [SideCandidates(name, origin.get(name), candidate_set(d)) for name, d in sides]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from ..analyze.candidates import candidate_set
+from ..analyze.candidates import candidate_set, negotiated_candidates
 from ..analyze.diff import diff
 from ..analyze.profile import profile
 from ..inputs import load_negotiations
@@ -19,7 +19,11 @@ def _analysis_document(negotiation: Negotiation) -> dict:
     description = negotiation.primary
     return {
         "source": negotiation.source, "described": result.described, "profile": result.rows,
-        "dropped": result.dropped, "candidates": candidate_set(description), "warnings": result.warnings,
+        "dropped": result.dropped, "added": result.added, "round": result.round, "rounds": result.rounds,
+        "candidates": candidate_set(description),
+        "candidates_by_side": [{"side": s.side, "origin": s.origin, "candidates": s.candidates}
+                               for s in negotiated_candidates(negotiation)],
+        "warnings": result.warnings,
         "unknown_attributes": [
             {"where": where, "line": a.line, "name": a.name, "value": a.value}
             for where, attrs in [("session", description.unknown_attributes)]
@@ -33,6 +37,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     documents = []
     out = console()
     for negotiation in load_negotiations(args.file, pc=args.pc):
+        negotiation = _at_round(negotiation, args.round)
         if args.side != "primary":
             chosen = negotiation.side(args.side)
             if chosen is None:
@@ -43,7 +48,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             documents.append(_analysis_document(negotiation))
             continue
         terminal.render_profile(profile(negotiation), out)
-        terminal.render_candidates(candidate_set(negotiation.primary), out)
+        sides = negotiated_candidates(negotiation)
+        for side in sides:  # both sides' when there are two: a server that offered has its candidates there
+            terminal.render_candidates(side.candidates, out, *([side.title] if len(sides) > 1 else []))
         terminal.render_unknown_attributes(negotiation.primary, out)
     if args.json:
         print(jsonout.dumps(documents[0] if len(documents) == 1 else documents))
@@ -51,7 +58,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    a, b = (_one(load_negotiations(path, pc=args.pc), path) for path in (args.a, args.b))
+    a, b = (_at_round(_one(load_negotiations(path, pc=args.pc), path), args.round) for path in (args.a, args.b))
     labels = tuple(args.labels.split(",", 1)) if args.labels else None
     if labels is not None and len(labels) != 2:
         raise UsageError("--labels takes two names separated by a comma, e.g. --labels November,New")
@@ -67,12 +74,28 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_CHANGES if args.exit_code and result.semantic_change else EXIT_OK
 
 
+def _at_round(negotiation: Negotiation, number: int | None) -> Negotiation:
+    """`--round N`: the session as it stood after its N-th offer/answer (default: the last applied)."""
+    if number is None:
+        return negotiation
+    try:
+        return negotiation.at_round(number)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _one(found: list[Negotiation], path: str) -> Negotiation:
     """A diff compares two sessions: a dump or HAR holding several needs --pc."""
     if len(found) > 1:
         names = ", ".join(n.label or n.source for n in found)
         raise UsageError(f"{path}: holds {len(found)} sessions ({names}): choose one with --pc ID")
     return found[0]
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a round number (1, 2, ...), got {text!r}")
+    return int(text)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,6 +105,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--side", choices=("primary", "offer", "answer"), default="primary",
                    help="which description to profile (default: the answer when there is one)")
     p.add_argument("--pc", metavar="ID", help="one PeerConnection of a browser dump (exchange number of a HAR)")
+    p.add_argument("--round", type=_positive, metavar="N",
+                   help="describe the N-th offer/answer round of a renegotiated session (default: the last applied)")
     p.set_defaults(handler=cmd_analyze)
 
     p = sub.add_parser("diff", help="what changed between two sessions")
@@ -93,4 +118,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--labels", help="column names for A and B, comma-separated")
     p.add_argument("--pc", metavar="ID", help="the PeerConnection to compare when A or B is a browser dump")
     p.add_argument("--hide-volatile", action="store_true", help="do not list volatile differences")
+    p.add_argument("--round", type=_positive, metavar="N",
+                   help="compare both sessions as of their N-th offer/answer round (default: the last applied)")
     p.set_defaults(handler=cmd_diff)

@@ -14,7 +14,8 @@ from ..sdp import SessionDescription
 
 
 def render_profile(profile: Profile, console: Console) -> None:
-    table = Table(title=Text(f"Profile of {profile.source} ({profile.described})"), title_justify="left")
+    round_ = f", round {profile.round} of {profile.rounds}" if profile.round else ""
+    table = Table(title=Text(f"Profile of {profile.source} ({profile.described}{round_})"), title_justify="left")
     table.add_column("aspect", style="bold")
     table.add_column("what was found")
     for row in profile.rows:
@@ -23,6 +24,10 @@ def render_profile(profile: Profile, console: Console) -> None:
     if profile.dropped:
         console.print("[bold]Offered but dropped by the answer:[/bold]")
         for line in profile.dropped:
+            console.print(Text(f"  • {line}"))
+    if profile.added:
+        console.print("[bold]Answered but never offered (not in use):[/bold]")
+        for line in profile.added:
             console.print(Text(f"  • {line}"))
 
 
