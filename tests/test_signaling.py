@@ -541,7 +541,8 @@ async def test_connection_refused_is_an_http_error() -> None:
     with pytest.raises(SignalingError) as caught:
         await signaler.exchange(await offer_sdp())
     assert caught.value.kind == "http"
-    assert caught.value.message == f"POST {url} failed: cannot connect (connection refused)"
+    assert caught.value.message == (f"POST {url} failed: cannot connect "
+                                    f"(connection refused: nothing listens on 127.0.0.1:{port})")
     assert caught.value.exchange.status is None
     await signaler.close()
 

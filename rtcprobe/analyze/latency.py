@@ -28,9 +28,14 @@ class ConnectBreakdown:
     """HTTP, ICE, DTLS, first media, data channel: the waterfall of a session's set-up."""
 
     phases: list[Phase]
-    total: float | None  # capture start -> last phase that ended (media or channel)
+    #: Capture start -> media flowing (first RTP received, or the data channel open, whichever came
+    #: last). None when no media ever arrived (a 401, an ICE failure, an import without media
+    #: events) or set-up failed: there is no "to media" time then, and none is made up.
+    total: float | None
     failed_phase: str | None = None
     responses: list[ResponseTiming] = field(default_factory=list)
+    #: Why there is no total, for views to print in its place ("" when there is one).
+    total_note: str = ""
 
     @property
     def response_latencies(self) -> list[float]:
@@ -67,11 +72,24 @@ def connect_breakdown(capture: Capture) -> ConnectBreakdown:
         Phase("first media", dtls_end, media_end) if dtls_end is not None and media_end is not None else None,
         Phase("data channel", dtls_end, channel_end) if dtls_end is not None and channel_end is not None else None,
     ) if p is not None]
-    ends = [p.end for p in phases if p.end is not None]
     failed = next((p.name for p in phases if p.end is None), None)
     if failed is None and not capture.ok and capture.end:
         failed = {"http": "http", "ice": "ice", "dtls": "dtls", "media": "first media"}.get(capture.reason)
-    return ConnectBreakdown(phases, max(ends) if ends else None, failed, response_timings(capture))
+        ended = {p.name for p in phases if p.end is not None}
+        if failed in ended:  # set-up had finished: the session failed later (silence, ICE lost), not in it
+            failed = None
+    media_ends = [p.end for p in phases if p.name in ("first media", "data channel") and p.end is not None]
+    total = max(media_ends) if media_ends and failed is None else None
+    return ConnectBreakdown(phases, total, failed, response_timings(capture),
+                            "" if total is not None else _no_total_note(capture))
+
+
+def _no_total_note(capture: Capture) -> str:
+    """"no media", unless the stats show media the record has no first-packet time for (a dump)."""
+    received = any(r.get("type") == "inbound-rtp" and (r.get("packetsReceived") or 0) > 0
+                   or r.get("type") == "data-channel" and r.get("state") == "open"
+                   for r in capture.last_stats())
+    return "not recorded (media arrived; no first-packet time in this record)" if received else "no media"
 
 
 #: How a realtime-API event answers a client event: `session.update` -> `session.updated`,

@@ -33,7 +33,13 @@ def _http(e: dict[str, Any]) -> str:
 
 def _candidate(e: dict[str, Any]) -> str:
     where = f" (mid {e['mid']})" if e.get("mid") is not None else ""
-    return (e.get("candidate") or "end-of-candidates") + where
+    ignored = f" — ignored: {e['ignored']}" if e.get("ignored") else ""
+    return (e.get("candidate") or "end-of-candidates") + where + ignored
+
+
+def _end(e: dict[str, Any]) -> str:
+    warnings = "".join(f"; warning: {w}" for w in e.get("warnings") or [])
+    return f"{e.get('reason')}: {e.get('diagnosis')}{warnings}"
 
 
 def _rtcp(e: dict[str, Any]) -> str:
@@ -61,7 +67,7 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], str]] = {
     ev.ICE_SERVERS: lambda e: f"{len(e.get('urls') or [])} ICE server(s) from {e.get('source')}",
     ev.ICE_PAIRS: lambda e: f"{len(e.get('pairs') or [])} candidate pair(s) checked",
     ev.ERROR: lambda e: f"{e.get('phase')}: {e.get('message')}",
-    ev.END: lambda e: f"{e.get('reason')}: {e.get('diagnosis')}",
+    ev.END: _end,
 }
 
 _DIRECTION_FIELD = {ev.SDP: "role", ev.CANDIDATE: "side"}

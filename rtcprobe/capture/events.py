@@ -16,7 +16,9 @@ Events (fields beyond ``event`` and ``t``):
 
 - ``sdp``            role: "local"|"remote", type: "offer"|"answer", sdp: full text
 - ``candidate``      side: "local"|"remote", candidate: "candidate:..." (no "a="),
-                     mid: str|None, mline_index: int|None   (end-of-candidates: candidate = "")
+                     mid: str|None, mline_index: int|None   (end-of-candidates: candidate = ""),
+                     ignored: str (remote only, when present: why rtcprobe did not use it, e.g. the
+                     loopback policy of rtcprobe.probe.loopback)
 - ``state``          machine: "signaling"|"ice_gathering"|"ice_connection"|"dtls"|"connection"|"sctp",
                      state: str
 - ``http``           phase: "offer"|"teardown"|"patch"|..., method, url (redacted), status: int|None,
@@ -31,15 +33,25 @@ Events (fields beyond ``event`` and ``t``):
                      data: str (text, truncated to the size limit), truncated: bool
 - ``rtcp``           direction: "sent"|"received", packet_type: one of RTCP_TYPES,
                      pt: int, fmt: int, sender_ssrc: int|None, media_ssrc: int|None,
-                     lost: [seq, ...] (NACK only), size: int
-- ``stats``          reports: [ {"id", "type", "timestamp" (capture clock s), ...W3C fields} ]
+                     lost: [seq, ...] (NACK only), size: int;
+                     a REMB also has remb_bitrate_bps: int (the peer's estimate, bits/s) and
+                     remb_ssrcs: [int, ...] (the SSRCs it applies to)
+- ``stats``          reports: [ {"id", "type", "timestamp" (capture clock s), ...W3C fields} ];
+                     rtcprobe fields beyond W3C: candidate-pair remoteEstimatedBitrate (the last
+                     REMB the peer sent, bits/s)
 - ``extensions_seen`` direction: "sent"|"received", ssrc: int, ids: [int, ...]
 - ``ice_servers``    source: "options"|"whip-link", urls: [..] (credentials never written), applied: bool,
                      note: str
 - ``ice_pairs``      pairs: [{"local", "remote", "state", "nominated"}] (aioice's check list, at connect
                      or failure)
+- ``selected_pair``  component: int, local, remote: "host:port/udp" (as in ice_pairs),
+                     local_type, remote_type: "host"|"srflx"|"prflx"|"relay", previous: {"local",
+                     "remote"}|None — the pair ICE sends on, each time it is selected: the first
+                     nomination, and every later change (a peer may switch ::1 -> 127.0.0.1)
 - ``error``          phase: "http"|"ice"|"dtls"|"media"|"datachannel"|"setup", message: str
-- ``end``            reason: one of END_REASONS, diagnosis: str, duration: float
+- ``end``            reason: one of END_REASONS, diagnosis: str, duration: float,
+                     warnings: [str] (when present: what went wrong without failing the session,
+                     e.g. a teardown DELETE answered 500)
 """
 
 from __future__ import annotations
@@ -59,12 +71,13 @@ STATS = "stats"
 EXTENSIONS_SEEN = "extensions_seen"
 ICE_SERVERS = "ice_servers"
 ICE_PAIRS = "ice_pairs"
+SELECTED_PAIR = "selected_pair"
 ERROR = "error"
 END = "end"
 
 EVENT_NAMES = (
     HEADER, SDP, CANDIDATE, STATE, HTTP, RTP_FIRST, DATACHANNEL, DC_MESSAGE,
-    RTCP, STATS, EXTENSIONS_SEEN, ICE_SERVERS, ICE_PAIRS, ERROR, END,
+    RTCP, STATS, EXTENSIONS_SEEN, ICE_SERVERS, ICE_PAIRS, SELECTED_PAIR, ERROR, END,
 )
 
 #: RTCP packet classes, by (PT, FMT) — see rtcprobe.probe.rtcp for the classifier.

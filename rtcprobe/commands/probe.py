@@ -131,14 +131,18 @@ def summarise(result: ProbeResult, out: Console, as_json: bool = False) -> None:
     feedback = feedback_counts(capture)
     if as_json:
         print(jsonout.dumps({"capture": result.path, "reason": result.reason, "diagnosis": result.diagnosis,
-                             "duration": result.duration, "connect": breakdown, "profile": prof,
+                             "warnings": result.warnings, "duration": result.duration, "connect": breakdown,
+                             "profile": prof,
                              "rtcp": {"sent": feedback.sent, "received": feedback.received}}))
         return
     render_summary(path=result.path, reason=result.reason, diagnosis=result.diagnosis, breakdown=breakdown,
-                   profile=prof, feedback=feedback, console=out)
+                   profile=prof, feedback=feedback, console=out, warnings=result.warnings)
 
 
 def _exit_status(result: ProbeResult) -> int:
+    """0 for a completed session, even with warnings (a refused teardown): the measurement is sound,
+    and the warning is printed and kept in the capture. Scripts that must catch it read `warnings`
+    of `--json`."""
     if result.reason == "completed":
         return EXIT_OK
     return EXIT_INTERRUPTED if result.reason == "interrupted" else EXIT_SESSION_FAILED

@@ -4,6 +4,9 @@ aioice never gathers 127.0.0.1 or ::1, so two peers on one host would meet over 
 address. When the other side is on loopback (a `127.0.0.1` target, `rtcprobe serve` on loopback,
 the demo, the tests), rtcprobe gathers loopback addresses only and ignores remote candidates that
 are not loopback, so no packet leaves the loopback interface.
+
+Ignoring candidates is a policy, not something the peer did: the capture records which ones were
+ignored and why (`ignored_reason`), and the ICE diagnosis names them when the session fails.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ import aioice.ice
 
 _restricted = False
 _original_request_received = aioice.ice.Connection.request_received
+
+#: Why a remote candidate was not used; recorded on its `candidate` event and quoted by diagnoses.
+LOOPBACK_POLICY = ("not a loopback address, and the target URL is on loopback: rtcprobe keeps ICE on "
+                   "loopback so that no packet leaves this host")
 
 
 def is_loopback(host: str | None) -> bool:
@@ -53,15 +60,38 @@ def restrict_to_loopback() -> None:
     _restricted = True
 
 
+def ignored_reason(address: str) -> str | None:
+    """Why a remote candidate at `address` is not used, or None when it is."""
+    if _restricted and not is_loopback(address):
+        return LOOPBACK_POLICY
+    return None
+
+
 def loopback_candidates_only(sdp: str) -> str:
-    """Drop candidate lines whose address is not loopback (a browser offers its LAN addresses too)."""
+    """Drop candidate lines whose address is not loopback (a browser offers its LAN addresses too).
+
+    A media section that lost candidates also loses its `a=end-of-candidates`: what is left is not
+    the peer's complete set, and with "no candidates, and no more to come" aioice would fail ICE
+    at once — before the peer's own checks, which do arrive on loopback, could form
+    peer-reflexive pairs. The ICE phase timeout bounds the wait instead."""
     if not _restricted:
         return sdp
-    kept = []
+    sections: list[list[str]] = [[]]
     for line in sdp.splitlines(keepends=True):
-        if line.startswith("a=candidate:"):
-            parts = line.split()
-            if len(parts) > 4 and not is_loopback(parts[4]):
-                continue
-        kept.append(line)
-    return "".join(kept)
+        if line.startswith("m="):
+            sections.append([])
+        sections[-1].append(line)
+    out: list[str] = []
+    for section in sections:
+        kept = [line for line in section if not _ignored_line(line)]
+        if len(kept) < len(section):
+            kept = [line for line in kept if line.rstrip("\r\n") != "a=end-of-candidates"]
+        out += kept
+    return "".join(out)
+
+
+def _ignored_line(line: str) -> bool:
+    if not line.startswith("a=candidate:"):
+        return False
+    parts = line.split()
+    return len(parts) > 4 and ignored_reason(parts[4]) is not None

@@ -25,8 +25,14 @@ from ..signaling import SignalingError, guess_protocol, make_signaler
 from ..signaling.exchange import CANCELLED
 from . import media
 from .diagnose import diagnose_ice, ice_pairs
-from .loopback import is_loopback_url, loopback_candidates_only, restrict_to_loopback
+from .loopback import (
+    ignored_reason,
+    is_loopback_url,
+    loopback_candidates_only,
+    restrict_to_loopback,
+)
 from .options import ProbeOptions
+from .pairs import watch_selected_pairs
 from .stats import StatsCollector
 from .status import ProbeFailure, ProbeResult, ProbeStatus
 from .taps import peer_connection_transports
@@ -54,6 +60,8 @@ class ProbeSession:
         self._first_rtp = asyncio.Event()
         self._channel_open = asyncio.Event()
         self._remote_candidates: list = []
+        self._ignored_candidates: list = []  # remote candidates the loopback policy left out
+        self._warnings: list[str] = []  # what went wrong without failing the session (teardown)
         register_secret(options.token)
         if is_loopback_url(options.target):
             restrict_to_loopback()
@@ -116,11 +124,13 @@ class ProbeSession:
         with contextlib.suppress(asyncio.CancelledError):
             await self._teardown()
         duration = self.writer.now()
-        self._record(ev.END, reason=reason, diagnosis=diagnosis, duration=round(duration, 6))
+        warnings = [redact_text(w) for w in self._warnings]
+        self._record(ev.END, reason=reason, diagnosis=diagnosis, duration=round(duration, 6),
+                     **({"warnings": warnings} if warnings else {}))
         self.writer.close()
         self.status.reason, self.status.diagnosis = reason, diagnosis
         self._publish()
-        return ProbeResult(str(self.writer.path), reason, diagnosis, duration, self.status)
+        return ProbeResult(str(self.writer.path), reason, diagnosis, duration, self.status, warnings)
 
     @staticmethod
     def _uncancel() -> None:
@@ -149,6 +159,7 @@ class ProbeSession:
         self._record_candidates("local", offer_sdp)
         self._collector = StatsCollector(pc, self.writer.now, sink=self._on_packet_event)
         self._collector.attach_peer_connection()
+        watch_selected_pairs(pc, self._on_packet_event)  # every selected-pair change, as an event
 
         self._phase("signaling")
         try:
@@ -272,12 +283,14 @@ class ProbeSession:
             return
         for section in description.media:
             for candidate in section.candidates:
+                why = ignored_reason(candidate.address) if side == "remote" else None
                 self._record(ev.CANDIDATE, side=side, candidate=candidate.to_sdp(), mid=section.mid,
-                             mline_index=section.index)
+                             mline_index=section.index, **({"ignored": why} if why else {}))
             if section.end_of_candidates:
                 self._record(ev.CANDIDATE, side=side, candidate="", mid=section.mid, mline_index=section.index)
         if side == "remote":
             self._remote_candidates = description.candidates
+            self._ignored_candidates = [c for c in description.candidates if ignored_reason(c.address)]
 
     # -- phases ----------------------------------------------------------------------------
     def _ice_connection(self) -> Any:
@@ -303,7 +316,8 @@ class ProbeSession:
         self._record(ev.ICE_PAIRS, pairs=ice_pairs(connection))
         if not ice_ok:
             waited = None if self._failed.is_set() else timeouts.ice
-            raise ProbeFailure("ice", diagnose_ice(connection, self._remote_candidates, waited))
+            raise ProbeFailure("ice", diagnose_ice(connection, self._remote_candidates, waited,
+                                                   self._ignored_candidates))
         self._phase("DTLS")
         if not await self._until(self._connected, timeouts.dtls):
             dtls_states = ", ".join(t.state for t in peer_connection_transports(pc))
@@ -385,7 +399,11 @@ class ProbeSession:
 
     def _completed_diagnosis(self) -> str:
         s = self.status
-        return f"session ran {self.options.duration:g} s: {s.packets_sent} RTP packets sent, {s.packets_received} received"
+        ran = f"session ran {self.options.duration:g} s: {s.packets_sent} RTP packets sent, {s.packets_received} received"
+        if self._ignored_candidates:  # it connected, but not on what the target advertised: say so
+            ran += (f"; {len(self._ignored_candidates)} non-loopback candidate(s) of the target were ignored "
+                    "(loopback target), ICE connected on the target's checks over loopback")
+        return ran
 
     async def _teardown(self) -> None:
         if self._collector is not None and self._writer is not None and not self._writer.closed:
@@ -393,16 +411,16 @@ class ProbeSession:
             for event in self._collector.final_events():
                 self._on_packet_event(dict(event))
         if self._signaler is not None:
+            done = len(self._signaler.exchanges)
             try:
                 await asyncio.wait_for(self._signaler.teardown(), self.options.timeouts.http)
-                self._record_exchanges()
             except SignalingError as exc:
-                self._record_exchanges()
-                self._record(ev.ERROR, phase="teardown", message=str(exc))
+                self._warnings.append(f"teardown failed: {exc}")
             except TimeoutError:
                 self._record_unanswered(f"no answer within {self.options.timeouts.http:g} s")
-                self._record(ev.ERROR, phase="teardown", message="teardown request timed out")
             finally:
+                self._teardown_warnings(done)
+                self._record_exchanges()
                 with contextlib.suppress(Exception):
                     await self._signaler.close()
         with contextlib.suppress(Exception):
@@ -410,6 +428,15 @@ class ProbeSession:
         if self._pc is not None:
             with contextlib.suppress(Exception):
                 await self._pc.close()
+
+
+    def _teardown_warnings(self, first: int) -> None:
+        """A teardown request that failed or was refused leaves the session at the service: a warning
+        on the capture's end, not a failure of the session (the session itself ran)."""
+        for exchange in self._signaler.exchanges[first:]:
+            if exchange.error and not any(exchange.error in w for w in self._warnings):
+                self._warnings.append(f"teardown failed: {exchange.error}; the session may still be open at the "
+                                      "service until it times out there")
 
 
 def _message_fields(data: Any) -> dict[str, Any]:

@@ -37,6 +37,9 @@ class ProbeResult:
     diagnosis: str
     duration: float
     status: ProbeStatus = field(default_factory=ProbeStatus)
+    #: What went wrong without failing the session (a refused teardown): shown, but the exit status
+    #: stays that of the session, since the measurement itself is sound.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

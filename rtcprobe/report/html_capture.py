@@ -70,7 +70,9 @@ def overview(capture: Capture) -> Markup:
         ["target", Cell(capture.target, "wrap")], ["protocol", capture.protocol],
         ["started", capture.started_at.isoformat() if capture.started_at else None],
         ["duration", f"{capture.duration:.2f} s"], ["end", Cell(capture.reason, reason_class)],
-        ["diagnosis", Cell(capture.diagnosis, "wrap")], ["events", len(capture.events)],
+        ["diagnosis", Cell(capture.diagnosis, "wrap")],
+        *[["warning", Cell(w, "warn")] for w in (capture.end or {}).get("warnings") or []],
+        ["events", len(capture.events)],
         ["recorded by", f"rtcprobe {header.get('rtcprobe', '?')}, aiortc {header.get('aiortc', '?')}"],
         ["file", capture.path],
     ]
@@ -114,8 +116,7 @@ def connect_table(breakdown: ConnectBreakdown) -> Markup:
     rows: list[list[Any]] = [[p.name, Cell(ms(p.start), "num"),
                               Cell(ms(p.duration), "num") if p.end is not None else Cell("never", "bad")]
                              for p in breakdown.phases]
-    total = None if breakdown.failed_phase else breakdown.total
-    rows.append([tag("strong", "to media"), "", Cell(ms(total), "num")])
+    rows.append([tag("strong", "to media"), "", Cell(breakdown.total_note or ms(breakdown.total), "num")])
     return table(["phase", "start", "took"], rows, class_="connect")
 
 

@@ -17,18 +17,21 @@ def _ms(value: float | None) -> str:
 
 
 def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: ConnectBreakdown,
-                   profile: Profile | None, feedback: FeedbackCounts, console: Console) -> None:
+                   profile: Profile | None, feedback: FeedbackCounts, console: Console,
+                   warnings: list[str] | None = None) -> None:
     style = "green" if reason == "completed" else "red"
     console.print(Text.assemble(("capture ", "bold"), (path, ""), ("  end: ", "bold"), (reason, style)))
     if diagnosis:
         console.print(Text(diagnosis, style=style if reason != "completed" else ""))
+    for warning in warnings or []:
+        console.print(Text.assemble(("warning: ", "bold yellow"), (warning, "yellow")))
     table = Table(title="Connect time", title_justify="left")
     table.add_column("phase")
     table.add_column("start", justify="right")
     table.add_column("took", justify="right")
     for phase in breakdown.phases:
         table.add_row(phase.name, _ms(phase.start), _ms(phase.duration) if phase.end is not None else "[red]never[/red]")
-    table.add_row("[bold]to media[/bold]", "", _ms(breakdown.total))
+    table.add_row("[bold]to media[/bold]", "", breakdown.total_note or _ms(breakdown.total))
     console.print(table)
     if breakdown.responses:
         responses = Table(title="Data-channel responses", title_justify="left")

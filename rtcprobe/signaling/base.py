@@ -7,7 +7,6 @@ import abc
 import asyncio
 import base64
 import json
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -26,6 +25,7 @@ from .exchange import (
     excerpt,
     is_sdp,
 )
+from .failures import client_error_reason
 
 #: Redirects that keep method and body (RFC 9110 §15.4.8, §15.4.9); WHIP allows these (RFC 9725 §4.5).
 KEEP_METHOD_REDIRECTS = (307, 308)
@@ -190,7 +190,7 @@ class HttpSignaler(abc.ABC):
             exchange.error = f"{method} {redact_url(url)}: no answer within {self.timeout:g} s"
             raise SignalingError(phase, "timeout", exchange.error, exchange, self.exchanges) from None
         except aiohttp.ClientError as exc:
-            reason = _client_error_reason(exc)
+            reason = client_error_reason(exc, url)
             exchange.error = f"{method} {redact_url(url)} failed: {reason}"
             raise SignalingError(phase, "http", exchange.error, exchange, self.exchanges) from None
 
@@ -277,15 +277,6 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
-
-
-def _client_error_reason(exc: aiohttp.ClientError) -> str:
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        error = exc.os_error
-        # asyncio words it "Connect call failed (...)"; the errno says why
-        cause = os.strerror(error.errno) if error.errno else error.strerror or str(error)
-        return f"cannot connect ({cause.lower()})"
-    return redact_text(str(exc) or type(exc).__name__)
 
 
 def _error_detail(body: str) -> str:
