@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from aioice import Candidate
+from aioice.ice import CandidatePair
 from aiortc import RTCCertificate, RTCConfiguration, RTCPeerConnection
 from aiortc.contrib.media import MediaBlackhole
 from aiortc.rtcdtlstransport import RTCDtlsTransport
@@ -24,11 +26,13 @@ from aiortc.rtp import (
     RtcpSenderInfo,
     RtcpSrPacket,
     pack_header_extensions,
+    pack_remb_fci,
 )
 
 from rtcprobe.capture import events
 from rtcprobe.probe.media import ToneSource, video_source
 from rtcprobe.probe.mediamap import MediaMap
+from rtcprobe.probe.pairs import watch_selected_pairs
 from rtcprobe.probe.stats import StatsCollector
 from rtcprobe.probe.taps import LossFilter, PacketTap, monotonic_clock, peer_connection_transports
 from rtcprobe.sdp import parse_description
@@ -110,6 +114,81 @@ def test_rtx_folds_into_the_stream_it_repairs() -> None:
     assert not [r for r in reports if r.get("ssrc") == 222]
     assert report(reports, "outbound-rtp", 333)["retransmittedPacketsSent"] == 1
     assert stats.packets_sent() == 8
+
+
+def test_rtx_and_padding_probes_leave_loss_to_the_media_sequence_space() -> None:
+    """Media 1..10 with 3 and 7 lost on the wire, both repaired on RTX, five padding-only probes
+    on the RTX SSRC: lost stays 2 (libwebrtc's rule), padding is neither payload nor a retransmission."""
+    media = MediaMap(clock_rates={96: 90000, 97: 90000}, kinds={96: "video", 97: "video"},
+                     rtx_apt={97: 96}, rtx_ssrcs={222: 111})
+    stats = StatsCollector(media=media)
+    for seq in (1, 2, 4, 5, 6, 8, 9, 10):
+        stats.observe("received", "rtp", rtp(seq, seq, 111, pt=96), seq / 100)
+    for rtx_seq, lost in ((500, 3), (501, 7)):
+        stats.observe("received", "rtp", rtp(rtx_seq, 0, 222, pt=97, payload=struct.pack("!H", lost) + b"y" * 100), 0.2)
+    for rtx_seq in range(502, 507):
+        stats.observe("received", "rtp", rtp(rtx_seq, 0, 222, pt=97, payload=b"", padding=224), 0.3)
+    video = report(stats.snapshot(1.0), "inbound-rtp", 111)
+    assert video["packetsLost"] == 2
+    assert (video["packetsReceived"], video["retransmittedPacketsReceived"]) == (10, 2)
+    assert video["bytesReceived"] == 10 * 100 and video["retransmittedBytesReceived"] == 200
+    assert video["headerBytesReceived"] == 8 * 12 + 2 * (12 + 2)
+
+
+def test_rtt_with_two_srs_sharing_an_lsr_is_never_zero() -> None:
+    """aiortc stamps an SR with its last RTP packet's time: with no RTP between two SRs they share
+    the LSR. The echo of the second must not be read against the first, nor clamped to 0."""
+    stats = StatsCollector(media=MediaMap(clock_rates={96: 90000}, kinds={96: "video"}))
+    stats.observe("sent", "rtp", rtp(1, 0, 111, pt=96), 0.5)
+    ntp = (3_900_000_000 << 32) | 0x40000000
+    sr = bytes(RtcpSrPacket(ssrc=111, sender_info=RtcpSenderInfo(
+        ntp_timestamp=ntp, rtp_timestamp=0, packet_count=1, octet_count=100)))
+    stats.observe("sent", "rtcp", sr, 1.0)
+    stats.observe("sent", "rtcp", sr, 2.0)  # the same LSR again
+
+    def block(dlsr_s: float) -> bytes:
+        info = RtcpReceiverInfo(ssrc=111, fraction_lost=0, packets_lost=0, highest_sequence=1,
+                                jitter=0, lsr=(ntp >> 16) & 0xFFFFFFFF, dlsr=int(dlsr_s * 65536))
+        return bytes(RtcpRrPacket(ssrc=999, reports=[info]))
+
+    stats.observe("received", "rtcp", block(0.5), 2.55)  # echoes the SR of t=2.0: RTT 0.05
+    remote = report(stats.snapshot(3.0), "remote-inbound-rtp", 111)
+    assert remote["roundTripTime"] == pytest.approx(0.05, abs=1e-4)
+    stats.observe("received", "rtcp", block(2.0), 2.6)  # negative against both: no sample
+    remote = report(stats.snapshot(3.0), "remote-inbound-rtp", 111)
+    assert remote["roundTripTimeMeasurements"] == 1 and remote["reportsReceived"] == 2
+    assert remote["totalRoundTripTime"] == pytest.approx(0.05, abs=1e-4)
+    fresh = StatsCollector(media=MediaMap(clock_rates={96: 90000}, kinds={96: "video"}))
+    fresh.observe("sent", "rtp", rtp(1, 0, 111, pt=96), 0.5)
+    fresh.observe("sent", "rtcp", sr, 1.0)
+    fresh.observe("received", "rtcp", block(2.0), 1.5)
+    remote = report(fresh.snapshot(2.0), "remote-inbound-rtp", 111)
+    assert "roundTripTime" not in remote and remote["roundTripTimeMeasurements"] == 0
+
+
+def test_pli_and_fir_counts_are_video_only() -> None:
+    media = MediaMap(clock_rates={111: 48000, 96: 90000}, kinds={111: "audio", 96: "video"})
+    stats = StatsCollector(media=media)
+    for direction in ("sent", "received"):
+        stats.observe(direction, "rtp", rtp(1, 0, 1 if direction == "sent" else 2, pt=111), 0.0)
+        stats.observe(direction, "rtp", rtp(1, 0, 3 if direction == "sent" else 4, pt=96), 0.0)
+    reports = stats.snapshot(1.0)
+    for type_, audio, video in (("outbound-rtp", 1, 3), ("inbound-rtp", 2, 4)):
+        assert {"pliCount", "firCount"}.isdisjoint(report(reports, type_, audio))
+        assert report(reports, type_, audio)["nackCount"] == 0
+        assert report(reports, type_, video)["pliCount"] == report(reports, type_, video)["firCount"] == 0
+
+
+def test_remb_bitrate_is_recorded_on_the_event() -> None:
+    sink: list[dict[str, Any]] = []
+    stats = StatsCollector(sink=sink.append)
+    remb = bytes(RtcpPsfbPacket(fmt=15, ssrc=9, media_ssrc=0, fci=pack_remb_fci(1_234_567, [111, 222])))
+    stats.observe("received", "rtcp", remb, 0.5)
+    [event] = sink
+    assert event["packet_type"] == "REMB" and event["remb_ssrcs"] == [111, 222]
+    mantissa_exp = 1_234_567  # 18-bit mantissa, so the value is rounded down to what the wire holds
+    assert event["remb_bitrate_bps"] <= mantissa_exp and event["remb_bitrate_bps"] > 0.99 * mantissa_exp
+    assert set(event) == EVENT_FIELDS[events.RTCP] | {"remb_bitrate_bps", "remb_ssrcs"}
 
 
 def test_round_trip_time_from_our_sr_and_their_report_block() -> None:
@@ -389,6 +468,48 @@ async def test_pli_and_fir_are_counted_on_both_sides(live: tuple[Peer, Peer]) ->
     assert a.stats.rtcp_counts()["received"]["FIR"] == b.stats.rtcp_counts()["sent"]["FIR"] == 1
 
 
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="module")
+async def test_remb_estimate_on_the_candidate_pair(live: tuple[Peer, Peer]) -> None:
+    a, b = live
+
+    def remb(peer: Peer) -> list[int]:
+        return [r["remoteEstimatedBitrate"] for r in peer.reports("candidate-pair") if "remoteEstimatedBitrate" in r]
+
+    await until(lambda: bool(remb(a)), "a REMB from B (aiortc estimates what it receives)")
+    [estimate] = remb(a)
+    sent = [e for e in b.events if e["event"] == events.RTCP and e["direction"] == "sent"
+            and e["packet_type"] == "REMB"]
+    assert estimate in {e["remb_bitrate_bps"] for e in sent} and estimate > 0
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio(loop_scope="module")
+async def test_selected_pair_changes_are_events(live: tuple[Peer, Peer]) -> None:
+    a = live[0]
+    changes: list[dict[str, Any]] = []
+    assert watch_selected_pairs(a.pc, changes.append) == 1
+    [first] = changes  # the pair already selected is reported at once
+    connection = peer_connection_transports(a.pc)[0].transport._connection
+    selected = connection._nominated[1]
+    assert first["event"] == events.SELECTED_PAIR and first["previous"] is None
+    assert first["local"].endswith(f":{selected.local_candidate.port}/udp") and first["local_type"] == "host"
+    # a peer-reflexive remote on the same socket, as when the peer switches to another address
+    other = CandidatePair(selected.protocol, Candidate(
+        foundation="prflx1", component=1, transport="udp", priority=1, host="127.0.0.1", port=9, type="prflx"))
+    try:
+        connection._nominated[1] = other  # what aioice does when the peer nominates another pair
+        connection._nominated[1] = other  # the same pair again is no change
+    finally:
+        connection._nominated[1] = selected
+    assert [c["previous"] for c in changes[1:]] == [
+        {"local": first["local"], "remote": first["remote"]},
+        {"local": changes[1]["local"], "remote": changes[1]["remote"]}]
+    assert changes[2]["local"] == first["local"] and changes[1]["remote"] == "127.0.0.1:9/udp"
+    assert changes[1]["remote_type"] == "prflx" and changes[2]["remote"] == first["remote"]
+    assert watch_selected_pairs(a.pc, changes.append) == 1 and len(changes) == 3  # idempotent
+
+
 class DropSomeVideo:
     """Drops every 5th video packet A sends, once (retransmissions travel on the RTX SSRC)."""
 
@@ -427,5 +548,11 @@ async def test_dropped_packets_are_nacked_and_retransmitted() -> None:
         assert nacks and all(e["direction"] == "sent" for e in nacks)
         asked = {seq for e in nacks for seq in e["lost"]}
         assert asked and asked <= drops[0].dropped
+        # the loss B reports is exactly what A dropped between B's first and highest packet
+        stream = b.stats._streams["received"][received["ssrc"]]
+        [received] = b.reports("inbound-rtp", "video")
+        base, span = stream.base_seq, stream.packets_expected - 1
+        assert received["packetsLost"] == sum((seq - base) & 0xFFFF <= span for seq in drops[0].dropped)
+        assert received["retransmittedPacketsReceived"] > 0
         assert b.stats.rtcp_counts()["sent"]["NACK"] == len(nacks)
         assert "TWCC" not in b.stats.rtcp_counts()["sent"]

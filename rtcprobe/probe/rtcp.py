@@ -68,12 +68,17 @@ class RtcpInfo:
     bitrate: int | None = None  # REMB, bits per second
 
     def event(self, direction: str, t: float) -> dict[str, Any]:
-        """The capture `rtcp` event for this packet (rtcprobe.capture.events)."""
-        return {
+        """The capture `rtcp` event for this packet (rtcprobe.capture.events); a REMB also
+        gets the estimate it carries (`remb_bitrate_bps`) and the SSRCs it applies to."""
+        event = {
             "event": events.RTCP, "t": t, "direction": direction, "packet_type": self.packet_type,
             "pt": self.pt, "fmt": self.fmt, "sender_ssrc": self.sender_ssrc,
             "media_ssrc": self.media_ssrc, "lost": list(self.lost), "size": self.size,
         }
+        if self.packet_type == "REMB" and self.bitrate is not None:
+            event["remb_bitrate_bps"] = self.bitrate
+            event["remb_ssrcs"] = list(self.targets)
+        return event
 
 
 def parse_rtcp(data: bytes) -> list[RtcpInfo]:

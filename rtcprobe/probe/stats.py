@@ -6,11 +6,15 @@ and records the RTP header extension ids on the wire. `snapshot(now)` returns re
 (outbound-rtp, remote-inbound-rtp, inbound-rtp, remote-outbound-rtp, codec, transport,
 candidate-pair, local-/remote-candidate) for a `stats` event.
 
+The far end's last REMB estimate (bits/s) goes on the candidate-pair as `remoteEstimatedBitrate`:
+an rtcprobe field, not W3C (W3C has only the local `availableOutgoingBitrate`), so that a report
+can plot what the peer estimated.
+
 Given the RTCPeerConnection, the collector reads the payload types, clock rates and RTX SSRCs it
 needs from the negotiated descriptions itself (MediaMap), and reports the connection's transports.
 
 Events, in the capture's shapes (rtcprobe.capture.events), go to an optional sink as they happen:
-`rtp_first` per SSRC and direction, `rtcp` per classified packet. `final_events()` gives one
+`rtp_first` per SSRC and direction, `rtcp` per classified packet (a REMB with its bitrate). `final_events()` gives one
 `extensions_seen` per SSRC and direction with the complete set of ids, for the end of a run.
 """
 
@@ -58,6 +62,8 @@ class StatsCollector:
         self._streams: dict[str, dict[int, StreamCounters]] = {SENT: {}, RECEIVED: {}}
         self._transports: dict[str, RTCDtlsTransport] = {}
         self._ice_rtt: dict[str, float] = {}
+        #: The last REMB estimate the peer sent, bits/s, by transport id (None: tapped without one).
+        self._remb: dict[str | None, int] = {}
         self._descriptions: tuple[str | None, str | None] = (None, None)
 
     # -- wiring ------------------------------------------------------------------------------
@@ -92,7 +98,7 @@ class StatsCollector:
     # -- per packet (hot path) ---------------------------------------------------------------
     def _observe(self, tid: str | None, direction: str, kind: str, data: bytes, t: float) -> None:
         if kind == RTCP:
-            self._on_rtcp(direction, data, t)
+            self._on_rtcp(tid, direction, data, t)
             return
         if len(data) < 12:
             return
@@ -114,12 +120,14 @@ class StatsCollector:
                         "payload_type": stream.payload_type})
         stream.last_t = t
         stream.packets += 1
-        if stream.rtx_of is not None:  # RTX: counts for the media SSRC it repairs
+        if stream.rtx_of is not None:  # RTX: a retransmission for the media SSRC it repairs
+            stream.payload_bytes += payload
+            stream.header_bytes += header + padding
             repaired = streams.get(stream.rtx_of)
-            if repaired is not None:
-                repaired.packets += 1
-                repaired.payload_bytes += payload - 2  # minus the original sequence number
-                repaired.header_bytes += header + padding + 2
+            if repaired is not None and payload >= 2:  # else padding only: a probe, no payload
+                repaired.rtx_packets += 1
+                repaired.rtx_payload_bytes += payload - 2  # minus the original sequence number
+                repaired.rtx_header_bytes += header + padding + 2
                 repaired.retransmitted_packets += 1
                 repaired.retransmitted_bytes += payload - 2
             return
@@ -204,12 +212,14 @@ class StatsCollector:
                 logger.exception("stats event sink failed")
 
     # -- RTCP ------------------------------------------------------------------------------
-    def _on_rtcp(self, direction: str, data: bytes, t: float) -> None:
+    def _on_rtcp(self, tid: str | None, direction: str, data: bytes, t: float) -> None:
         counts = self.rtcp[direction]
         try:
             for info in iter_rtcp(data):
                 counts[info.packet_type] += 1
                 self._account(direction, info, t)
+                if info.packet_type == "REMB" and direction == RECEIVED and info.bitrate is not None:
+                    self._remb[tid] = info.bitrate
                 self._emit(info.event(direction, t))
         except ValueError as exc:  # the sub-packets before the bad one are counted
             self.malformed[direction] += 1
@@ -241,8 +251,8 @@ class StatsCollector:
 
     # -- results ---------------------------------------------------------------------------
     def packets_sent(self) -> int:
-        """RTP media packets sent (retransmissions on RTX streams not counted)."""
-        return sum(s.packets for s in self._streams[SENT].values() if s.rtx_of is None)
+        """RTP packets sent, as W3C packetsSent counts them (RTX retransmissions included)."""
+        return sum(s.packets_total for s in self._streams[SENT].values() if s.rtx_of is None)
 
     def rtcp_counts(self) -> dict[str, dict[str, int]]:
         """RTCP packets by type (events.RTCP_TYPES names), per direction."""
@@ -287,7 +297,8 @@ class StatsCollector:
                     reports += rtp_reports(direction, s, self.media, now, s.transport_id or only, codecs)
         reports += codecs.values()
         for tid, transport in transports.items():
-            reports += transport_reports(transport, tid, now, self._ice_rtt.get(tid))
+            remb = self._remb.get(tid, self._remb.get(None) if only else None)
+            reports += transport_reports(transport, tid, now, self._ice_rtt.get(tid), remb)
         return reports
 
 

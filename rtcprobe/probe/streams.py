@@ -4,6 +4,14 @@ One `StreamCounters` per SSRC and direction. The collector (stats.py) updates th
 `rtp_reports` turns one into outbound-rtp + remote-inbound-rtp, or inbound-rtp +
 remote-outbound-rtp. Jitter and round-trip times are in seconds as W3C says; `timestamp` and
 `lastPacketReceivedTimestamp` are capture-clock seconds, like every `t` in a capture.
+
+RTX (RFC 4588) is a stream of its own in RFC 3550 terms, and libwebrtc (the yardstick) keeps it
+apart: `packetsReceived`/`packetsSent` and the byte counts include the retransmissions that came
+on the RTX SSRC (W3C: "includes retransmissions"), but `packetsLost` is computed from the media
+SSRC's own sequence space only, so it equals what the wire lost of the media packets whether or
+not NACK/RTX repaired them. The 2-byte original sequence number of an RTX packet counts as header.
+Padding-only packets on the RTX SSRC (libwebrtc's bandwidth probes) are not retransmissions and
+carry no payload: they count on the RTX stream alone, never towards the media stream.
 """
 
 from __future__ import annotations
@@ -29,10 +37,14 @@ class StreamCounters:
     rtx_of: int | None = None  # this SSRC is the RTX (RFC 4588) of that media SSRC
     rtx_ssrc: int | None = None  # this media SSRC is repaired by that RTX SSRC
     mid: str | None = None
-    packets: int = 0  # RTX packets count towards the media stream too (W3C: a subset)
+    packets: int = 0  # packets carrying this SSRC (RFC 3550's "received", for loss)
     payload_bytes: int = 0
     header_bytes: int = 0  # RTP header, extensions and padding
-    retransmitted_packets: int = 0
+    # retransmissions that came (or left) on this media stream's RTX SSRC
+    rtx_packets: int = 0
+    rtx_payload_bytes: int = 0
+    rtx_header_bytes: int = 0  # RTP header, extensions, padding and the original sequence number
+    retransmitted_packets: int = 0  # RTX packets, plus repeats on this SSRC when we send them
     retransmitted_bytes: int = 0
     last_t: float | None = None
     ext_ids: set[int] = field(default_factory=set)
@@ -49,8 +61,8 @@ class StreamCounters:
     nack_count: int = 0
     pli_count: int = 0
     fir_count: int = 0
-    # sent streams: our SRs (LSR -> capture time) and the peer's report blocks about the SSRC
-    sr_times: dict[int, float] = field(default_factory=dict)
+    # sent streams: our SRs (LSR -> capture times) and the peer's report blocks about the SSRC
+    sr_times: dict[int, list[float]] = field(default_factory=dict)
     report: ReportBlock | None = None
     reports: int = 0
     rtt: float | None = None
@@ -64,23 +76,42 @@ class StreamCounters:
     def packets_expected(self) -> int:
         return self.cycles + self.max_seq - self.base_seq + 1 if self.base_seq is not None else 0
 
+    @property
+    def packets_total(self) -> int:
+        """W3C packetsSent/packetsReceived: this SSRC's packets and the RTX retransmissions."""
+        return self.packets + self.rtx_packets
+
     def record_sr(self, lsr: int, t: float) -> None:
-        self.sr_times[lsr] = t
-        if len(self.sr_times) > SR_TIMES_KEPT:
-            del self.sr_times[next(iter(self.sr_times))]
+        """Several SRs may carry the same LSR (aiortc stamps an SR with the time of its last RTP
+        packet, so two SRs with no RTP between them share it): keep every send time."""
+        times = self.sr_times.get(lsr)
+        if times is None:
+            self.sr_times[lsr] = [t]
+            if len(self.sr_times) > SR_TIMES_KEPT:
+                del self.sr_times[next(iter(self.sr_times))]
+        elif len(times) < SR_TIMES_KEPT:
+            times.append(t)
 
     def record_report(self, block: ReportBlock, t: float) -> None:
         """A report block about this (sent) SSRC. RFC 3550 §6.4.1: RTT = A - LSR - DLSR, where
         A - LSR is taken from our own record of when the SR carrying that LSR left: its NTP
-        timestamp may be older than its sending (aiortc stamps it with its last RTP packet)."""
+        timestamp may be older than its sending. Of several SRs with that LSR, the peer echoed
+        one it had received, the latest whose RTT is not negative. When none gives a positive
+        RTT, the sample cannot be computed and is absent, never 0."""
         self.report = block
         self.reports += 1
-        sent_at = self.sr_times.get(block.lsr) if block.lsr else None
-        if sent_at is not None:
-            rtt = max(0.0, t - sent_at - block.dlsr / 65536)
+        rtt = round_trip_time(self.sr_times.get(block.lsr, []) if block.lsr else [], block.dlsr, t)
+        if rtt is not None:
             self.rtt = rtt
             self.total_rtt += rtt
             self.rtt_count += 1
+
+
+def round_trip_time(sent_times: list[float], dlsr: int, arrival: float) -> float | None:
+    """RFC 3550 §6.4.1 with the candidate send times of the echoed LSR; None if none fits."""
+    samples = [arrival - sent - dlsr / 65536 for sent in sent_times]
+    positive = [rtt for rtt in samples if rtt > 0]
+    return min(positive) if positive else None
 
 
 def rtp_reports(direction: str, s: StreamCounters, media: MediaMap, now: float,
@@ -96,11 +127,15 @@ def rtp_reports(direction: str, s: StreamCounters, media: MediaMap, now: float,
         codecs[codec_id] = {"id": codec_id, "type": "codec", "timestamp": now,
                             "payloadType": s.payload_type, "mimeType": media.mime_types[s.payload_type],
                             "clockRate": rate, **({"transportId": transport_id} if transport_id else {})}
-    feedback = {"nackCount": s.nack_count, "pliCount": s.pli_count, "firCount": s.fir_count}
+    kind = common["kind"]
+    feedback: dict[str, Any] = {"nackCount": s.nack_count}
+    if kind != "audio":  # W3C: pliCount and firCount are video-only members
+        feedback.update(pliCount=s.pli_count, firCount=s.fir_count)
     if direction == "sent":
         local: dict[str, Any] = {
             "id": f"outbound-rtp-{s.ssrc}", "type": "outbound-rtp", **common, "mid": s.mid,
-            "packetsSent": s.packets, "bytesSent": s.payload_bytes, "headerBytesSent": s.header_bytes,
+            "packetsSent": s.packets_total, "bytesSent": s.payload_bytes + s.rtx_payload_bytes,
+            "headerBytesSent": s.header_bytes + s.rtx_header_bytes,
             "retransmittedPacketsSent": s.retransmitted_packets,
             "retransmittedBytesSent": s.retransmitted_bytes, **feedback}
         if s.rtx_ssrc is not None:
@@ -118,8 +153,9 @@ def rtp_reports(direction: str, s: StreamCounters, media: MediaMap, now: float,
             remote["roundTripTime"] = s.rtt
         return [local, remote]
     local = {"id": f"inbound-rtp-{s.ssrc}", "type": "inbound-rtp", **common, "mid": s.mid,
-             "packetsReceived": s.packets, "bytesReceived": s.payload_bytes,
-             "headerBytesReceived": s.header_bytes, "packetsLost": s.packets_expected - s.packets,
+             "packetsReceived": s.packets_total, "bytesReceived": s.payload_bytes + s.rtx_payload_bytes,
+             "headerBytesReceived": s.header_bytes + s.rtx_header_bytes,
+             "packetsLost": s.packets_expected - s.packets,
              "jitter": s.jitter / rate if rate else None, "lastPacketReceivedTimestamp": s.last_t,
              **feedback}
     if s.rtx_ssrc is not None:  # W3C: present only when RTX makes retransmissions identifiable

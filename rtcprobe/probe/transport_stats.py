@@ -80,8 +80,9 @@ def _candidate(candidate: Any, kind: str, cid: str, tid: str, now: float) -> dic
 
 
 def transport_reports(transport: RTCDtlsTransport, tid: str, now: float,
-                      ice_rtt: float | None = None) -> list[dict[str, Any]]:
-    """`transport`, and when ICE has selected a pair, `candidate-pair` and both candidates."""
+                      ice_rtt: float | None = None, remb: int | None = None) -> list[dict[str, Any]]:
+    """`transport`, and when ICE has selected a pair, `candidate-pair` and both candidates.
+    `remb`: the peer's last REMB estimate, as the rtcprobe (non-W3C) `remoteEstimatedBitrate`."""
     counts = next(iter(transport._get_stats().values()))
     ice = transport.transport
     report: dict[str, Any] = {
@@ -112,6 +113,8 @@ def transport_reports(transport: RTCDtlsTransport, tid: str, now: float,
     }
     if ice_rtt is not None:
         candidate_pair["currentRoundTripTime"] = ice_rtt
+    if remb is not None:
+        candidate_pair["remoteEstimatedBitrate"] = remb
     reports += [candidate_pair, _candidate(local, "local-candidate", local_id, tid, now),
                 _candidate(remote, "remote-candidate", remote_id, tid, now)]
     return reports
