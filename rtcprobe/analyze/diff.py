@@ -50,39 +50,51 @@ class DiffResult:
         return bool(self.changes) or any(r.changed and not r.volatile for r in self.candidate_table)
 
 
+#: Candidate sets are sets: their lists are shown in one canonical order, so that the order the
+#: lines were written in (or trickled in) is never a change.
+_ORDER = {"UDP": 0, "TCP": 1, "host": 0, "srflx": 1, "prflx": 2, "relay": 3,
+          "IPv4": 0, "IPv6": 1, "mDNS": 2, "hostname": 3}
+
+
+def canonical(values: list) -> list:
+    """A list that means a set, in one order: known words by rank, then the rest sorted."""
+    return sorted(dict.fromkeys(values), key=lambda v: (_ORDER.get(v, len(_ORDER)), str(v)))
+
+
 def _ports(side: CandidateSet, other: CandidateSet) -> str:
     """`3478 for UDP and TCP`, or `3478 for UDP only; 443 for TCP` when a port was narrowed."""
     by_port: dict[int, list[str]] = {}
-    for transport, ports in side.ports_by_transport.items():
-        for port in ports:
+    for transport in canonical(list(side.ports_by_transport)):
+        for port in side.ports_by_transport[transport]:
             by_port.setdefault(port, []).append(transport)
     other_by_port: dict[int, set[str]] = {}
     for transport, ports in other.ports_by_transport.items():
         for port in ports:
             other_by_port.setdefault(port, set()).add(transport)
     parts = []
-    for port, transports in by_port.items():
+    for port, transports in sorted(by_port.items()):
         narrowed = len(other_by_port.get(port, set()) - set(transports)) > 0
         parts.append(f"{port} for {join_words(transports)}{' only' if narrowed else ''}")
     return "; ".join(parts) or "none"
 
 
 def candidate_table(a: CandidateSet, b: CandidateSet) -> list[TableRow]:
-    """The study's table, field by field."""
+    """The study's table, field by field; lists in canonical order (candidate order is no change)."""
     yes_no = {True: "yes", False: "no"}
+    listed = lambda values: ", ".join(map(str, canonical(values))) or "none"  # noqa: E731
     rows = [
         TableRow("IPs advertised", str(len(a.addresses)), str(len(b.addresses))),
-        TableRow("transports", ", ".join(a.transports) or "none", ", ".join(b.transports) or "none"),
+        TableRow("transports", listed(a.transports), listed(b.transports)),
         TableRow("ports", _ports(a, b), _ports(b, a), volatile=a.ports_ephemeral and b.ports_ephemeral),
         TableRow("separate RTCP candidate", yes_no[a.rtcp_component], yes_no[b.rtcp_component]),
         TableRow("candidate count", str(a.count), str(b.count)),
         TableRow("end-of-candidates", "present" if a.end_of_candidates else "absent",
                  "present" if b.end_of_candidates else "absent"),
-        TableRow("candidate type", ", ".join(a.types) or "none", ", ".join(b.types) or "none"),
+        TableRow("candidate type", listed(a.types), listed(b.types)),
     ]
-    for transport in dict.fromkeys(a.transports + b.transports):
-        pa = ", ".join(map(str, a.priorities_by_transport.get(transport, []))) or "—"
-        pb = ", ".join(map(str, b.priorities_by_transport.get(transport, []))) or "—"
+    for transport in canonical(a.transports + b.transports):
+        pa = ", ".join(map(str, sorted(a.priorities_by_transport.get(transport, []), reverse=True))) or "—"
+        pb = ", ".join(map(str, sorted(b.priorities_by_transport.get(transport, []), reverse=True))) or "—"
         rows.append(TableRow(f"{transport} priority", pa, pb))
     return rows
 
@@ -139,11 +151,6 @@ def _label(identity: str) -> str:
     return name + (f" ({', '.join(shown)})" if shown else "") + (f" #{nth}" if nth else "")
 
 
-def _fmtp_value(param: str, value: str | None) -> str | None:
-    """fmtp values compared as the codec reads them: hex profile-level-id without case."""
-    return value.lower() if value is not None and param == "profile-level-id" else value
-
-
 def _diff_codecs(out: _Collector, where: str, ma: MediaSection, mb: MediaSection) -> None:
     ca, cb = _keyed(ma), _keyed(mb)
     removed = [k for k in ca if k not in cb]
@@ -161,14 +168,15 @@ def _diff_codecs(out: _Collector, where: str, ma: MediaSection, mb: MediaSection
         a, b = ca[key], cb[key]
         name = _label(key)
         out.compare("codecs", where, f"payload type of {name}", a.payload_type, b.payload_type, volatile=True)
-        fa = {k: _fmtp_value(k, v) for k, v in a.fmtp.items() if k not in ("apt", "")}
-        fb = {k: _fmtp_value(k, v) for k, v in b.fmtp.items() if k not in ("apt", "")}
+        # effective values: a default written on one side and omitted on the other is no change
+        fa = {k: v for k, v in a.effective_fmtp.items() if k not in ("apt", "")}
+        fb = {k: v for k, v in b.effective_fmtp.items() if k not in ("apt", "")}
         for param in dict.fromkeys(list(fa) + list(fb)):
             out.compare("fmtp", where, f"{name} fmtp {param}", fa.get(param), fb.get(param))
         if a.role == "red":  # 111/111 → 111/111/111: how many copies, not which payload type numbers
             out.compare("fmtp", where, f"{name} redundancy", len(a.redundant_payload_types),
                         len(b.redundant_payload_types))
-        out.compare("rtcp-fb", where, f"{name} rtcp-fb", sorted(a.rtcp_fb), sorted(b.rtcp_fb))
+        out.compare("rtcp-fb", where, f"{name} rtcp-fb", sorted(set(a.rtcp_fb)), sorted(set(b.rtcp_fb)))
 
 
 def _diff_extensions(out: _Collector, where: str, ma: MediaSection, mb: MediaSection) -> None:
@@ -194,7 +202,7 @@ def _diff_media(out: _Collector, ma: MediaSection, mb: MediaSection) -> None:
     out.compare("media", where, "rtcp-mux", ma.rtcp_mux, mb.rtcp_mux)
     out.compare("media", where, "rtcp-rsize", ma.rtcp_rsize, mb.rtcp_rsize)
     out.compare("media", where, "ptime", ma.ptime, mb.ptime)
-    out.compare("ice", where, "ice-options", ma.ice_options, mb.ice_options)
+    out.compare("ice", where, "ice-options", sorted(ma.ice_options), sorted(mb.ice_options))
     out.compare("ice", where, "ice-ufrag", ma.ice_ufrag, mb.ice_ufrag, volatile=True)
     out.changed("ice", where, "ice-pwd", ma.ice_pwd, mb.ice_pwd)
     out.compare("dtls", where, "DTLS setup role", ma.setup, mb.setup)
@@ -255,12 +263,11 @@ def diff_descriptions(a: SessionDescription, b: SessionDescription, label_a: str
                     b.origin and b.origin.session_version, volatile=True)
         out.compare("bundle", "session", "BUNDLE groups", [" ".join(g.mids) for g in a.bundle_groups],
                     [" ".join(g.mids) for g in b.bundle_groups])
-        out.compare("bundle", "session", "other groups", _other_groups(a), _other_groups(b))
+        out.compare("bundle", "session", "other groups", sorted(_other_groups(a)), sorted(_other_groups(b)))
         out.compare("ice", "session", "ice-lite", a.ice_lite, b.ice_lite)
-        semantic_a, _, ids_a = (a.msid_semantic or "").partition(" ")
-        semantic_b, _, ids_b = (b.msid_semantic or "").partition(" ")
-        out.compare("session", "session", "msid-semantic", semantic_a, semantic_b)  # WMS, or none
-        out.compare("session", "session", "msid-semantic stream ids", ids_a, ids_b, volatile=True)
+        out.compare("session", "session", "msid-semantic", a.msid_semantic, b.msid_semantic)  # WMS, or none
+        out.compare("session", "session", "msid-semantic stream ids", sorted(a.msid_stream_ids),
+                    sorted(b.msid_stream_ids), volatile=True)
         _diff_other_attributes(out, "session", a.unknown_attributes, b.unknown_attributes)
         for ma, mb in _pair_media(a, b):
             if ma is None:
@@ -270,8 +277,8 @@ def diff_descriptions(a: SessionDescription, b: SessionDescription, label_a: str
             else:
                 _diff_media(out, ma, mb)
     ca, cb = candidate_set(a), candidate_set(b)
-    out.compare("candidates", "candidates", "addresses", ca.addresses, cb.addresses, volatile=True)
-    out.compare("candidates", "candidates", "address families", ca.families, cb.families)
+    out.compare("candidates", "candidates", "addresses", sorted(ca.addresses), sorted(cb.addresses), volatile=True)
+    out.compare("candidates", "candidates", "address families", canonical(ca.families), canonical(cb.families))
     out.compare("candidates", "candidates", "TCP candidate types (tcptype)", _tcptypes(ca), _tcptypes(cb))
     sections = len(b.media)
     return DiffResult(label_a, label_b, candidate_table(ca, cb), _merge_repeats(out.changes, sections),

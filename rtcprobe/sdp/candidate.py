@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from .errors import CandidateError
 from .priority import DecodedPriority, decode_priority
+
+_ICE_CHARS = re.compile(r"[A-Za-z0-9+/]+")  # RFC 8839 §5.1 ice-char
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,10 @@ class Candidate:
         """What departs from RFC 8839/6544 grammar: kept as written, but worth a reader's eye."""
         found = []
         transport, kind = self.transport.lower(), self.type
+        if not self.foundation:
+            found.append("empty foundation (RFC 8839: 1 to 32 ice-chars)")
+        elif len(self.foundation) > 32 or not _ICE_CHARS.fullmatch(self.foundation):
+            found.append(f"foundation {self.foundation!r} is not 1 to 32 ice-chars (ALPHA / DIGIT / + /)")
         if transport not in ("udp", "tcp"):
             found.append(f"transport {self.transport!r} is neither UDP nor TCP")
         if kind not in ("host", "srflx", "prflx", "relay"):
@@ -101,9 +108,14 @@ def parse_candidate(text: str, mid: str | None = None) -> Candidate:
     value = text.strip()
     if value.startswith("a="):
         value = value[2:]
-    if value.startswith("candidate:"):
-        value = value[len("candidate:"):]
+    # what follows `candidate:` (or the bare attribute value) keeps its leading blank: it tells an
+    # empty foundation apart
+    value = value[len("candidate:"):] if value.startswith("candidate:") else text.rstrip()
     tokens = value.split()
+    if value[:1].isspace() and len(tokens) >= 7 and tokens[5] == "typ":
+        # `candidate: 1 udp ...`: the foundation is empty (real Google servers send this; pion and
+        # libwebrtc accept it). Kept as an anomaly on this candidate, not an error for the file.
+        tokens.insert(0, "")
     if len(tokens) < 8 or tokens[6] != "typ":
         raise CandidateError(
             "expected 'candidate:<foundation> <component> <transport> <priority> <address> <port>"

@@ -127,14 +127,64 @@ def parse_fmtp(config: str) -> dict[str, str]:
     return params
 
 
-#: The fmtp parameters that make a different codec of the same name (RFC 6184 §8.2.2, RFC 7798,
-#: the VP9 and AV1 RTP payload specs), with the value an absent parameter means ("" = no default).
-IDENTITY_PARAMETERS: dict[str, dict[str, str]] = {
-    "h264": {"profile-level-id": "42000a", "packetization-mode": "0"},
-    "h265": {"profile-id": "", "tier-flag": "", "level-id": ""},
-    "vp9": {"profile-id": ""},
-    "av1": {"profile": ""},
+#: What an absent fmtp parameter means, per codec (the payload format specs' defaults). A parameter
+#: written with its default value and the same parameter omitted are the same thing, so every
+#: comparison (codec identity, fmtp diff) reads the *effective* values from `effective_fmtp`.
+FMTP_DEFAULTS: dict[str, dict[str, str]] = {
+    # RFC 6184 §8.1: profile-level-id 42000a (baseline, level 1), packetization-mode 0,
+    # level-asymmetry-allowed 0
+    "h264": {"profile-level-id": "42000a", "packetization-mode": "0", "level-asymmetry-allowed": "0"},
+    # RFC 7798 §7.1: profile-id 1 (Main), tier-flag 0, level-id 93 (level 3.1)
+    "h265": {"profile-id": "1", "tier-flag": "0", "level-id": "93"},
+    # RFC 9628 §6 (VP9 RTP payload): profile-id 0
+    "vp9": {"profile-id": "0"},
+    # AV1 RTP payload spec §7.2: profile 0 (Main), level-idx 5, tier 0
+    "av1": {"profile": "0", "level-idx": "5", "tier": "0"},
+    # RFC 7587 §6.1: every flag defaults to 0; maxplaybackrate and sprop-maxcapturerate to 48000
+    "opus": {"stereo": "0", "sprop-stereo": "0", "useinbandfec": "0", "usedtx": "0", "cbr": "0",
+             "maxplaybackrate": "48000", "sprop-maxcapturerate": "48000"},
+    # RFC 4733 §7.1.1: events 0-15 (the DTMF digits)
+    "telephone-event": {"": "0-15"},
 }
+
+#: The fmtp parameters that make a different codec of the same name (RFC 6184 §8.2.2, RFC 7798,
+#: the VP9 and AV1 RTP payload specs); their absence means the default above.
+IDENTITY_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "h264": ("profile-level-id", "packetization-mode"),
+    "h265": ("profile-id", "tier-flag", "level-id"),
+    "vp9": ("profile-id",),
+    "av1": ("profile",),
+}
+
+#: Parameters whose values are hex or tokens that may be written in any case.
+_CASELESS = frozenset(["profile-level-id"])
+
+
+def effective_fmtp(name: str, fmtp: dict[str, str]) -> dict[str, str]:
+    """The fmtp a receiver acts on: names lower-cased (media type parameter names are
+    case-insensitive, RFC 6838 §4.3), defaults filled in, hex values lower-cased."""
+    out = dict(FMTP_DEFAULTS.get(name.lower(), {}))
+    for key, value in fmtp.items():
+        key = key.strip().lower()
+        out[key] = value.strip().lower() if key in _CASELESS else value.strip()
+    return out
+
+
+def effective_channels(channels: int | None) -> int:
+    """RFC 8866 §6.6: an audio rtpmap without encoding parameters has one channel (video has none,
+    which reads the same way)."""
+    return channels or 1
+
+
+def codec_identity(name: str, clock_rate: int, channels: int | None, fmtp: dict[str, str]) -> str:
+    """The one definition of "the same codec": name (any case), clock rate, channel count and the
+    parameters that make another codec, all on their effective values. `G722/8000` and
+    `G722/8000/1` are one codec; so are VP9 without profile-id and VP9 with profile-id=0."""
+    key = name.lower()
+    count = effective_channels(channels)
+    base = f"{key}/{clock_rate}" + (f"/{count}" if count != 1 else "")
+    params = effective_fmtp(key, fmtp)
+    return base + "".join(f";{p}={params.get(p, '')}" for p in IDENTITY_PARAMETERS.get(key, ()))
 
 
 @dataclass
@@ -171,13 +221,13 @@ class Codec:
 
     @property
     def identity(self) -> str:
-        """What the codec *is*, independent of its payload type number (used to compare SDPs):
-        name, rate, channels and the fmtp parameters that make a different codec."""
-        base = f"{self.name.lower()}/{self.clock_rate}" + (f"/{self.channels}" if self.channels else "")
-        defaults = IDENTITY_PARAMETERS.get(self.name.lower(), {})
-        params = [(key, self.fmtp.get(key, default).lower()) for key, default in defaults.items()
-                  if key in self.fmtp or default]
-        return base + "".join(f";{key}={value}" for key, value in params)
+        """What the codec *is*, independent of its payload type number (see `codec_identity`)."""
+        return codec_identity(self.name, self.clock_rate, self.channels, self.fmtp)
+
+    @property
+    def effective_fmtp(self) -> dict[str, str]:
+        """fmtp as the receiver reads it: defaults filled in (see `effective_fmtp`)."""
+        return effective_fmtp(self.name, self.fmtp)
 
     @property
     def label(self) -> str:

@@ -136,8 +136,10 @@ class SessionDescription:
     origin: Origin | None = None
     name: str | None = None
     groups: list[Group] = field(default_factory=list)
-    msid_semantic: str | None = None
-    ice_lite: bool = False
+    msid_semantic: str | None = None  # the semantic token ("WMS"), however the line was spelled
+    msid_stream_ids: list[str] = field(default_factory=list)  # what follows it: stream ids or "*"
+    ice_lite: bool = False  # a=ice-lite at session level, or at media level (werift)
+    ice_options: list[str] = field(default_factory=list)  # session-level a=ice-options, one per token
     media: list[MediaSection] = field(default_factory=list)
     fragment: bool = False
     loose_candidates: list[Candidate] = field(default_factory=list)
@@ -146,9 +148,24 @@ class SessionDescription:
     unknown_attributes: list[Attribute] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def groups_of(self, semantics: str) -> list[Group]:
+        """`a=group:` lines of one semantics (case-insensitive): BUNDLE (RFC 9143), LS (lip sync,
+        RFC 5888), FID, ..."""
+        return [g for g in self.groups if g.semantics.upper() == semantics.upper()]
+
     @property
     def bundle_groups(self) -> list[Group]:
-        return [g for g in self.groups if g.semantics.upper() == "BUNDLE"]
+        return self.groups_of("BUNDLE")
+
+    @property
+    def lip_sync_groups(self) -> list[Group]:
+        """`a=group:LS`: m-lines whose streams the receiver plays in sync (RFC 5888 §7)."""
+        return self.groups_of("LS")
+
+    @property
+    def all_ice_options(self) -> list[str]:
+        """Every ICE option in force: session level, then each m-line's (ice2, trickle, ...)."""
+        return list(dict.fromkeys(self.ice_options + [o for m in self.media for o in m.ice_options]))
 
     @property
     def candidates(self) -> list[Candidate]:

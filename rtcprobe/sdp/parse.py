@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ def _media_section(index: int, media: dict[str, Any], section: RawSection, sessi
         setup=setup.value.strip() if setup and setup.value else None,
         ice_ufrag=ufrag.value.strip() if ufrag and ufrag.value else None,
         ice_pwd=pwd.value.strip() if pwd and pwd.value else None,
-        ice_options=options.value.split() if options and options.value else [],
+        ice_options=ice_option_tokens(options.value if options else None),
         fingerprints=[Fingerprint(*(f.value.strip().split(None, 1) + [""])[:2]) for f in fingerprints if f.value],
         codecs=_codecs(media),
         extensions=[
@@ -166,6 +167,22 @@ def _media_section(index: int, media: dict[str, Any], section: RawSection, sessi
         attributes=attrs,
         unknown_attributes=[a for a in attrs if a.name not in INTERPRETED_ATTRIBUTES],
     )
+
+
+def ice_option_tokens(value: str | None) -> list[str]:
+    """`a=ice-options:trickle ice2` (RFC 8839 §5.6, space-separated) and libdatachannel's
+    `a=ice-options:ice2,trickle` name the same two options."""
+    return list(dict.fromkeys(t for t in re.split(r"[\s,]+", value or "") if t))
+
+
+def msid_semantic(value: str | None) -> tuple[str | None, list[str]]:
+    """`a=msid-semantic: WMS *`, `a=msid-semantic:WMS*` (pion) and `a=msid-semantic:WMS` (no
+    stream) all name the WMS semantic (RFC 8830 §5 / draft-alvestrand-mmusic-msid): the semantic
+    token, then the stream ids or `*`."""
+    match = re.match(r"\s*([A-Za-z0-9_-]+)\s*(.*)$", value or "")
+    if not match:
+        return None, []
+    return match.group(1), match.group(2).split()
 
 
 def _sctpmap_port(media: dict[str, Any]) -> int | None:
@@ -237,7 +254,9 @@ def parse_description(text: str, source: str = "<string>", type: str | None = No
     for section in media:
         section.bundled = section.mid in bundled
     origin = parsed.get("origin") or {}
-    msid_semantic = parsed.get("msidSemantic") or {}
+    semantic_attr = _first(session_attrs, "msid-semantic")
+    semantic, stream_ids = msid_semantic(semantic_attr.value if semantic_attr else None)
+    session_options = _first(session_attrs, "ice-options")
     description = SessionDescription(
         source=source,
         text=text,
@@ -246,8 +265,12 @@ def parse_description(text: str, source: str = "<string>", type: str | None = No
                       str(origin.get("sessionVersion", "")), str(origin.get("address", ""))) if origin else None,
         name=parsed.get("name"),
         groups=groups,
-        msid_semantic=" ".join(str(v).strip() for v in msid_semantic.values() if str(v).strip()) or None,
-        ice_lite=_first(session_attrs, "ice-lite") is not None,
+        msid_semantic=semantic,
+        msid_stream_ids=stream_ids,
+        # RFC 8839 §5.3 puts ice-lite at session level; werift writes it under each m-line instead
+        ice_lite=_first(session_attrs, "ice-lite") is not None or any(
+            _first(m.attributes, "ice-lite") is not None for m in media),
+        ice_options=ice_option_tokens(session_options.value if session_options else None),
         media=media,
         attributes=session_attrs,
         unknown_attributes=[a for a in session_attrs if a.name not in INTERPRETED_ATTRIBUTES],
