@@ -166,3 +166,126 @@ def test_respelled_copy_is_no_change(path: Path) -> None:
     assert changes(diff_descriptions(respelled, original)) == []
     assert respelled.ice_lite == original.ice_lite
     assert respelled.msid_semantic == original.msid_semantic
+
+
+# --- each class of issue 9, on the real file that shows it ---
+
+def test_default_codec_parameters_are_the_same_codec() -> None:
+    # Firefox writes G722/8000/1, aiortc writes the same description back as G722/8000: the only
+    # real difference is the extmap direction aiortc drops
+    firefox, aiortc = load("aiortc-audio_firefox-1.sdp"), load("aiortc-audio_firefox-2.sdp")
+    assert changes(diff_descriptions(firefox, aiortc)) == [
+        "audio (mid sdparta_0): audio-level direction sendonly → none"]
+    assert _dropped(firefox, aiortc) == []  # G.722 was answered, not dropped
+    # Chime's VP9 without profile-id is VP9 profile 0: only the profile 2 codec is gone
+    chrome, no_profile = load("chime-chrome-offer-audio-video.sdp"), load("chime-chrome-offer-vp9-no-profile-id.sdp")
+    assert changes(diff_descriptions(chrome, no_profile)) == [
+        "video (mid video): codecs removed: vp9/90000 (profile-id=2), rtx for vp9/90000 (profile-id=2)",
+        "video (mid video): codecs added: rtx/90000",  # upstream's rtx apt=100 points at a removed codec
+    ]
+
+
+@pytest.mark.parametrize(("name", "old", "new"), [
+    # H.264 without fmtp is profile-level-id 42000a, packetization-mode 0 (RFC 6184 §8.1)
+    ("pion-test-offer-inactive-video.sdp", "a=rtpmap:97 H264/90000\n",
+     "a=rtpmap:97 H264/90000\na=fmtp:97 profile-level-id=42000A;packetization-mode=0;level-asymmetry-allowed=0\n"),
+    # Opus flags default to 0 (RFC 7587 §6.1)
+    ("aiortc-audio_chrome-1.sdp", "a=fmtp:111 minptime=10;useinbandfec=1",
+     "a=fmtp:111 minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0;usedtx=0;cbr=0;maxplaybackrate=48000"),
+    # AV1 profile 0, level-idx 5, tier 0 (AV1 RTP spec §7.2)
+    ("chime-chrome-offer-av1.sdp", "a=rtpmap:96 AV1/90000\n", "a=rtpmap:96 AV1/90000\na=fmtp:96 profile=0;level-idx=5;tier=0\n"),
+    # telephone-event's events default to 0-15 (RFC 4733 §7.1.1)
+    ("aiortc-audio_chrome-1.sdp", "a=rtpmap:126 telephone-event/8000\n",
+     "a=rtpmap:126 telephone-event/8000/1\na=fmtp:126 0-15\n"),
+])
+def test_default_written_or_omitted_is_no_change(name: str, old: str, new: str) -> None:
+    text = text_of(name).replace("\r\n", "\n")
+    assert old in text
+    assert changes(diff_descriptions(parse_description(text), parse_description(text.replace(old, new)))) == []
+
+
+def test_candidate_order_is_no_change() -> None:
+    """The issue's case: two candidate lines swapped gave 'address families IPv4, IPv6 → IPv6, IPv4'."""
+    text = text_of("aiortc-audio_firefox-1.sdp")
+    first = "a=candidate:0 1 UDP 2122187007 192.168.99.58 45274 typ host"
+    second = "a=candidate:2 1 UDP 2122252543 2a02:a03f:3eb0:e000:b0aa:d60a:cff2:933c 47387 typ host"
+    assert f"{first}\n{second}" in text
+    swapped = parse_description(text.replace(f"{first}\n{second}", f"{second}\n{first}"))
+    result = diff_descriptions(parse_description(text), swapped)
+    assert changes(result) == [] and not result.semantic_change
+    assert candidate_set(swapped).families == ["IPv6", "IPv4"]  # the set keeps what it read ...
+    assert next(r for r in result.candidate_table if r.field == "candidate type").b == "host, srflx"  # ... shown canonically
+
+
+@pytest.mark.parametrize(("name", "semantic", "ids"), [
+    ("pion-offer-rtx-wms-star.sdp", "WMS", ["*"]),  # a=msid-semantic:WMS*  (pion)
+    ("libdatachannel-offer-audio-data.sdp", "WMS", ["*"]),  # a=msid-semantic:WMS *
+    ("pion-test-lite-offer.sdp", "WMS", []),  # a=msid-semantic: WMS
+    ("aiortc-safari-1.sdp", "WMS", ["cb7e185b-6110-4f65-b027-ddb8b5fa78c7"]),
+    ("sdptransform-jsep.sdp", "WMS", []),  # a=msid-semantic:WMS
+    ("sdptransform-sctp-dtls-26.sdp", "WMS", []),  # a=msid-semantic: WMS (trailing blank)
+    ("sdptransform-icelite.sdp", None, []),  # no msid-semantic line
+])
+def test_msid_semantic_spellings(name: str, semantic: str | None, ids: list[str]) -> None:
+    description = load(name)
+    assert (description.msid_semantic, description.msid_stream_ids) == (semantic, ids)
+
+
+def test_pion_answer_then_ice_lite_is_one_change() -> None:
+    """OpenAI's January 2026 answers are pion's (`a=msid-semantic:WMS*`); a later answer spelled
+    `WMS *` that also says `a=ice-lite` (and, as every session, new credentials) is ONE change."""
+    january = text_of("pion-offer-rtx-wms-star.sdp")
+    april = (january.replace("a=msid-semantic:WMS*", "a=msid-semantic: WMS *\na=ice-lite")
+             .replace("yIgpPUMarFReduuM", "QvTLkzPAdxMrnHgE").replace("VmnVaqCByWiOTatFoDBbMGhSFGlsxviz", "x" * 32)
+             .replace("930222930247584370 1727933945", "4611686018427387904 1745000000")
+             .replace("11:3F:1C:8D", "22:4E:2D:9E"))
+    result = diff_descriptions(parse_description(january), parse_description(april))
+    assert changes(result) == ["session: ice-lite False → True"]
+    assert result.volatile  # the credentials and session id are listed apart
+
+
+def test_media_level_ice_lite_comma_ice_options_and_lip_sync() -> None:
+    werift = load("werift-offer-icelite-audio-video-data.sdp")  # a=ice-lite under each m-line only
+    assert not any(a.name == "ice-lite" for a in werift.attributes) and werift.ice_lite
+    ldc = load("libdatachannel-offer-audio-data.sdp")  # a=ice-options:ice2,trickle ; a=group:LS audio
+    assert ldc.ice_options == ["ice2", "trickle"] and ldc.all_ice_options == ["ice2", "trickle"]
+    assert [m.ice_options for m in ldc.media] == [["ice2", "trickle"], ["ice2", "trickle"]]
+    assert [(g.semantics, g.mids) for g in ldc.lip_sync_groups] == [("LS", ("audio",))]
+    assert [(g.semantics, g.mids) for g in ldc.bundle_groups] == [("BUNDLE", ("audio", "0"))]
+    assert [m.bundled for m in ldc.media] == [True, True]
+    text = text_of("libdatachannel-offer-audio-data.sdp")
+    without_ls = parse_description(text.replace("a=group:LS audio\n", ""))
+    assert changes(diff_descriptions(ldc, without_ls)) == ["session: other groups LS audio → none"]
+    janus = load("pion-test-janus-offer-videoroom.sdp")  # a=ice-options:trickle at session and media level
+    assert janus.ice_options == ["trickle"] and not janus.ice_lite
+
+
+def test_empty_candidate_foundation_is_an_anomaly_not_an_error() -> None:
+    google = load("werift-issue141-google-icelite.sdp")  # a=candidate: 1 udp 2113939711 2607:... (real Google)
+    assert google.ice_lite and len(google.candidates) == 6
+    assert all(c.foundation == "" for c in google.candidates)
+    assert all("empty foundation (RFC 8839: 1 to 32 ice-chars)" in c.anomalies for c in google.candidates)
+    ssltcp = [c for c in google.candidates if c.transport == "ssltcp"]
+    assert len(ssltcp) == 2 and all("transport 'ssltcp' is neither UDP nor TCP" in c.anomalies for c in ssltcp)
+    assert google.candidates[0].to_sdp() == "candidate: 1 udp 2113939711 2607:f8b0:400e:c03::7f 19305 typ host generation 0"
+    assert [r.anomalies for r in candidate_set(google).rows][0] == ["empty foundation (RFC 8839: 1 to 32 ice-chars)"]
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    ("sdptransform-tcp-active.sdp", "sdptransform-tcp-passive.sdp", [
+        "image (m-line 0): DTLS setup role active → passive",
+        "image (m-line 0): attributes removed: a=connection:new",
+        "image (m-line 0): attributes added: a=connection:existing"]),
+    # Firefox 46's offer, then its answer: recvonly, codecs it did not keep, setup active
+    ("libwebrtc-fuzz-firefox-1.sdp", "libwebrtc-fuzz-firefox-2.sdp", [
+        "audio (mid sdparta_0), video (mid sdparta_1): direction sendrecv → recvonly",
+        "audio (mid sdparta_0): codecs removed: g722/8000, pcmu/8000, pcma/8000",
+        "every m-line: DTLS setup role actpass → active",
+        "video (mid sdparta_1): codecs removed: h264/90000 (42e01f, packetization-mode=1), "
+        "h264/90000 (42e01f, packetization-mode=0)"]),
+    # aiortc writes Chrome's video offer back without a=rtcp-rsize
+    ("aiortc-video_chrome-1.sdp", "aiortc-video_chrome-2.sdp", ["video (mid video): rtcp-rsize True → False"]),
+    ("werift-issue141-google-icelite.sdp", "werift-issue142-google-icelite.sdp", []),
+])
+def test_real_pairs_show_exactly_their_change(a: str, b: str, expected: list[str]) -> None:
+    assert changes(diff_descriptions(load(a), load(b))) == expected

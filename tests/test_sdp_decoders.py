@@ -8,7 +8,7 @@ from rtcprobe.sdp import (
     decode_priority,
     parse_candidate,
 )
-from rtcprobe.sdp.codecs import decode_opus, parse_fmtp
+from rtcprobe.sdp.codecs import codec_identity, decode_opus, effective_fmtp, parse_fmtp
 from rtcprobe.sdp.errors import CandidateError
 from rtcprobe.sdp.extensions import extension_name
 
@@ -131,3 +131,27 @@ def test_extension_names() -> None:
 ])
 def test_candidate_anomalies_are_named(line: str, anomalies: list[str]) -> None:
     assert parse_candidate(line).anomalies == anomalies
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    (("G722", 8000, None, {}), ("g722", 8000, 1, {}), True),  # audio channels default to 1 (RFC 8866 §6.6)
+    (("opus", 48000, 2, {}), ("opus", 48000, None, {}), False),
+    (("VP9", 90000, None, {}), ("VP9", 90000, None, {"profile-id": "0"}), True),  # RFC 9628 §6
+    (("VP9", 90000, None, {}), ("VP9", 90000, None, {"profile-id": "2"}), False),
+    (("H264", 90000, None, {}), ("H264", 90000, None, {"profile-level-id": "42000A", "packetization-mode": "0"}), True),
+    (("H264", 90000, None, {"packetization-mode": "1"}), ("H264", 90000, None, {"packetization-mode": "0"}), False),
+    (("H264", 90000, None, {"profile-level-id": "42e01f"}), ("H264", 90000, None, {"Profile-Level-Id": "42E01F"}), True),
+    (("AV1", 90000, None, {}), ("AV1", 90000, None, {"profile": "0"}), True),
+    (("AV1", 90000, None, {"profile": "1"}), ("AV1", 90000, None, {}), False),
+    (("H265", 90000, None, {}), ("H265", 90000, None, {"profile-id": "1", "tier-flag": "0", "level-id": "93"}), True),
+])
+def test_codec_identity_reads_effective_values(a: tuple, b: tuple, same: bool) -> None:
+    assert (codec_identity(*a) == codec_identity(*b)) is same
+
+
+def test_effective_fmtp_fills_rfc_defaults() -> None:
+    assert effective_fmtp("opus", {"useinbandfec": "1"}) == {
+        "stereo": "0", "sprop-stereo": "0", "useinbandfec": "1", "usedtx": "0", "cbr": "0",
+        "maxplaybackrate": "48000", "sprop-maxcapturerate": "48000"}
+    assert effective_fmtp("telephone-event", {}) == {"": "0-15"}
+    assert effective_fmtp("VP8", {"max-fr": "30"}) == {"max-fr": "30"}  # no defaults known: as written
