@@ -5,7 +5,17 @@ through `anonymize` with one `AddressMap`, so that the address in an SDP ``c=`` 
 candidate table, in a stats report and in a URL is replaced by the same stand-in. Stand-ins come
 from the documentation ranges (RFC 5737 for IPv4, RFC 3849 for IPv6), so nobody mistakes them for
 real hosts. Loopback and unspecified addresses carry nothing worth hiding and are kept, so a local
-demo still reads "127.0.0.1"; mDNS names (``<uuid>.local``) are random already and are kept too.
+demo still reads "127.0.0.1".
+
+Candidates may carry a host *name* instead of an address (RFC 8839 allows an FQDN as the
+connection-address; TURN servers and some SFUs advertise one). Those names are replaced too, in
+candidate lines (``a=candidate:... udp 1 turn.corp.example.com 3478 typ host``, and `raddr`) and in
+the `address` of candidate stats, by ``host-N.anonymized.invalid`` (RFC 6761 `.invalid`), one
+stand-in per name across the report. mDNS candidate names are different: browsers make them a
+random UUIDv4 + ``.local`` (draft-ietf-mmusic-mdns-ice-candidates §3.1.1), which hides the address
+and is never reused across browser restarts, so ``<uuid>.local`` is already anonymous and is kept
+(a reader still sees "mDNS"). A ``.local`` name that is not a UUID (``Jane-MacBook.local``) names a
+device and is replaced (by ``host-N.anonymized.local``, still mDNS). Names made only of ``x`` labels (``x.x.x.x``, Jitsi's redaction) are kept.
 """
 
 from __future__ import annotations
@@ -24,6 +34,16 @@ _V6_POOL = "2001:db8::/32"
 _TOKEN = re.compile(r"(?:(?<![\w.:])|(?<=stun:)|(?<=stuns:)|(?<=turn:)|(?<=turns:))[0-9A-Fa-f.:]++(?![\w.:])",
                     re.IGNORECASE)
 _PORT_SUFFIX = re.compile(r":\d{1,5}$")
+#: A candidate attribute's connection-address (RFC 8839 §5.1: foundation may be empty in the field)
+#: and its `raddr`: the places where a host name stands in for an address.
+_CANDIDATE_ADDRESS = re.compile(r"(candidate:\S* \d+ [A-Za-z-]+ \d+ )(\S+)(?= \d+ typ )", re.IGNORECASE)
+_RELATED_ADDRESS = re.compile(r"(\braddr )(\S+)(?= rport )")
+_HOST_NAME = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?$")
+_MDNS_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.local\.?$", re.IGNORECASE)
+_REDACTED = re.compile(r"^x(?:\.x)+$", re.IGNORECASE)
+#: Members of candidate stats that hold the candidate's address (or name).
+_CANDIDATE_STATS = ("local-candidate", "remote-candidate")
+_CANDIDATE_MEMBERS = ("address", "relatedAddress", "ip")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -54,6 +74,7 @@ class AddressMap:
 
     def __init__(self) -> None:
         self.mapping: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # candidate host name (lower case) -> stand-in
         self._issued: set[str] = set()
         self._v4 = _v4_stand_ins()
         self._v6 = _v6_stand_ins()
@@ -74,11 +95,37 @@ class AddressMap:
             self._issued.add(stand_in)
         return self.mapping[key]
 
+    @property
+    def replaced(self) -> int:
+        """How many distinct addresses and host names were given a stand-in."""
+        return len(self.mapping) + len(self.names)
+
+    def host(self, text: str) -> str:
+        """The stand-in of a candidate's address or host name (see the module doc for what is kept)."""
+        if _parse(text) is not None:
+            return self.address(text)
+        if not _HOST_NAME.match(text) or _MDNS_UUID.match(text) or _REDACTED.match(text) or text in self._issued:
+            return text
+        key = text.lower().rstrip(".")
+        if key not in self.names:
+            mdns = key.endswith(".local")  # a device's mDNS name: the stand-in stays mDNS
+            self.names[key] = f"host-{len(self.names) + 1}.anonymized.{'local' if mdns else 'invalid'}"
+            self._issued.add(self.names[key])
+        return self.names[key]
+
     def text(self, text: str) -> str:
-        """Replace every address in free text (SDP, URLs, `host:port/udp`, diagnoses)."""
+        """Replace every address in free text (SDP, URLs, `host:port/udp`, diagnoses), and host names
+        where a candidate has its address."""
         if not any(c in text for c in ".:"):
             return text
+        if "candidate:" in text or "raddr " in text:
+            text = _CANDIDATE_ADDRESS.sub(self._replace_host, text)
+            text = _RELATED_ADDRESS.sub(self._replace_host, text)
         return _TOKEN.sub(self._replace, text)
+
+    def _replace_host(self, match: re.Match[str]) -> str:
+        token = match.group(2)
+        return match.group(1) + (token if _parse(token) is not None else self.host(token))
 
     def _replace(self, match: re.Match[str]) -> str:
         token = match.group(0)
@@ -109,7 +156,12 @@ def anonymize(value: Any, addresses: AddressMap) -> Any:
     if isinstance(value, str):
         return addresses.text(value)
     if isinstance(value, Mapping):
-        return {k: anonymize(v, addresses) for k, v in value.items()}
+        out = {k: anonymize(v, addresses) for k, v in value.items()}
+        if value.get("type") in _CANDIDATE_STATS:  # a candidate's stats: its address may be a host name
+            for member in _CANDIDATE_MEMBERS:
+                if isinstance(out.get(member), str):
+                    out[member] = addresses.host(out[member])
+        return out
     if isinstance(value, list | tuple):
         return [anonymize(v, addresses) for v in value]
     return value

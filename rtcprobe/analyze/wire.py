@@ -2,16 +2,18 @@
 
 `extensions_seen` events list the extension IDs present on the wire per SSRC and direction; SSRCs
 are tied to m-lines through `rtp_first` events and the stats' `mid`. An ID seen but never negotiated,
-or negotiated but never seen, is what this table exists to show.
+or negotiated but never seen, is what this table exists to show. A dump holds no packets: there,
+what was on the wire is unknown (None), never "not seen".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..capture import Capture
 from ..capture import events as ev
 from ..sdp import MediaSection, extension_name
+from .evidence import evidence
 
 
 @dataclass(frozen=True)
@@ -21,8 +23,15 @@ class ExtensionUsage:
     id: int
     uri: str | None  # None: seen on the wire, never negotiated
     negotiated: bool
-    sent: bool  # seen in packets we sent
-    received: bool  # seen in packets we received
+    sent: bool | None  # seen in packets we sent; None: not observable (no packets in a dump)
+    received: bool | None  # seen in packets we received; None: not observable
+
+    @property
+    def differs(self) -> bool:
+        """Negotiated but never used, or used without being negotiated (only knowable from packets)."""
+        if self.sent is None or self.received is None:
+            return False
+        return self.negotiated != (self.sent or self.received)
 
     @property
     def name(self) -> str:
@@ -78,3 +87,28 @@ def extension_usage(capture: Capture) -> list[ExtensionUsage]:
             rows.extend(ExtensionUsage(mid, kind, ext_id, None, False, "sent" in d, "received" in d)
                         for ext_id, d in sorted(ids.items()))
     return rows
+
+
+@dataclass
+class ExtensionReport:
+    """The extension rows and where the "seen" columns come from."""
+
+    source: str  # "packets" | "sdp" (negotiated only: a dump holds no packets) | "none" (no SDP either)
+    note: str
+    rows: list[ExtensionUsage] = field(default_factory=list)
+
+
+def extension_report(capture: Capture) -> ExtensionReport:
+    found = evidence(capture)
+    if found.packets:
+        return ExtensionReport("packets", "negotiated in the answer versus present in RTP packets on the wire",
+                               extension_usage(capture))
+    description = capture.answer or capture.offer
+    if description is None:
+        return ExtensionReport("none", f"{found.recorder} holds no SDP: the negotiated extensions are unknown, and "
+                                       "their use on the wire is not observable in a dump")
+    rows = [ExtensionUsage(m.mid, m.kind, ext.id, ext.uri, True, None, None)
+            for m in (description.media if description else []) if m.kind in ("audio", "video") and not m.rejected
+            for ext in m.extensions]
+    return ExtensionReport("sdp", f"negotiated in the {'answer' if capture.answer else 'offer'}; use on the wire is "
+                                  f"not observable in a dump ({found.recorder} holds stats, no packets)", rows)

@@ -20,12 +20,13 @@ from typing import TextIO
 
 from .. import __version__
 from ..analyze.connection import selected_pair, session_candidates
+from ..analyze.evidence import evidence
 from ..analyze.feedback import FeedbackCounts, feedback_counts
 from ..analyze.latency import ConnectBreakdown, connect_breakdown, response_timings
-from ..analyze.messages import channel_events, datachannel_messages
+from ..analyze.messages import channel_events, data_channels, datachannel_messages
 from ..analyze.profile import Profile, profile
 from ..analyze.streams import pair_rtt, stream_series
-from ..analyze.wire import extension_usage
+from ..analyze.wire import extension_report
 from ..anonymize import AddressMap, anonymize
 from ..capture import Capture, load
 from . import html_capture as sessions
@@ -76,12 +77,12 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
         sessions.overview(capture), tag("nav", toc, class_="toc"),
         sessions.profile_section(_profile(capture), anchor, capture.answer or capture.offer),
         sessions.connect_section(capture, breakdown, anchor),
-        media.streams_section(stream_series(capture), pair_rtt(capture), anchor),
+        media.streams_section(stream_series(capture), pair_rtt(capture), anchor, evidence(capture)),
         media.feedback_section(feedback, anchor),
         media.candidates_section(session_candidates(capture), selected_pair(capture), capture, anchor),
-        media.extensions_section(extension_usage(capture), anchor),
+        media.extensions_section(extension_report(capture), anchor),
         media.datachannel_section(datachannel_messages(capture), channel_events(capture), response_timings(capture),
-                                  capture.duration, anchor),
+                                  capture.duration, anchor, data_channels(capture)),
         sessions.http_section(capture, anchor),
         sessions.sdp_section(capture, anchor),
         sessions.timeline_section(capture, anchor),
@@ -132,7 +133,7 @@ def _front(digests: list[multi.Digest], title: str | None, addresses: AddressMap
     heading = title or (f"rtcprobe report: {digests[0].id}" if single else f"rtcprobe report: {len(digests)} captures")
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = f"Generated {stamp} by rtcprobe {__version__}" + (
-        "; IP addresses anonymised (loopback kept)" if addresses is not None else "")
+        "; IP addresses and candidate host names anonymised (loopback and mDNS UUID names kept)" if addresses is not None else "")
     chunks = [page_head(heading), tag("h1", heading), tag("p", meta, class_="meta")]
     if not single:
         chunks += [multi.failures(digests), section("captures", "Captures", multi.overview(digests)),
@@ -174,7 +175,7 @@ def _emit(sources: Iterable[Source], file: TextIO, info: ReportInfo, title: str 
         front = _front(digests, title, addresses)
         info.captures = [d.id for d in digests]
         info.failed = [d.id for d in digests if not d.ok]
-        info.addresses_replaced = len(addresses.mapping) if addresses is not None else 0
+        info.addresses_replaced = addresses.replaced if addresses is not None else 0
         spool.seek(0)
         for chunk in front:
             info.bytes += file.write(chunk)

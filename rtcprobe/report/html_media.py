@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..analyze.connection import SelectedPair, SessionCandidate
+from ..analyze.evidence import Evidence
 from ..analyze.feedback import FeedbackCounts
 from ..analyze.latency import ResponseTiming
-from ..analyze.messages import ChannelEvent, Message
+from ..analyze.messages import ChannelEvent, DataChannels, Message
 from ..analyze.streams import StreamSeries
-from ..analyze.wire import ExtensionUsage
+from ..analyze.wire import ExtensionReport
 from ..capture import Capture
 from ..capture import events as ev
 from . import plots
@@ -23,11 +24,14 @@ MESSAGE_LIMIT = 300
 PAYLOAD_EXCERPT = 160
 
 
-def streams_section(series: list[StreamSeries], pair_rtt: list[tuple[float, float]], anchor: str) -> Markup:
+def streams_section(series: list[StreamSeries], pair_rtt: list[tuple[float, float]], anchor: str,
+                    found: Evidence | None = None) -> Markup:
     figure = plots.streams(series, pair_rtt)
     if figure is None:
-        return section(f"{anchor}streams", "Streams over time",
-                       tag("p", "No stats samples: the session never had media to measure.", class_="muted"))
+        why = ("No stats samples: the session never had media to measure." if found is None or found.packets
+               else f"{found.recorder[:1].upper()}{found.recorder[1:]} holds {found.stats_samples} stats sample(s) "
+                    "and no RTP stream in them (no inbound-rtp or outbound-rtp report).")
+        return section(f"{anchor}streams", "Streams over time", tag("p", why, class_="muted"))
     rows = []
     for s in series:
         last = s.points[-1] if s.points else None
@@ -41,7 +45,9 @@ def streams_section(series: list[StreamSeries], pair_rtt: list[tuple[float, floa
     return section(
         f"{anchor}streams", "Streams over time",
         tag("p", "Sent streams: RTT, jitter and loss as the far end reported them (RTCP receiver reports). "
-                 "Received streams: measured here. Solid lines are sent, dashed received.", class_="muted"),
+                 + ("Received streams: measured here. " if found is None or found.packets else
+                    f"Received streams: as the browser measured them ({found.recorder}'s getStats). ")
+                 + "Solid lines are sent, dashed received.", class_="muted"),
         image(figure, "RTT, jitter, loss and bitrate per stream"),
         table(["direction", "kind", "mid", "SSRC", "packets", "mean bitrate", "last RTT", "last jitter",
                "packets lost"], rows),
@@ -49,16 +55,19 @@ def streams_section(series: list[StreamSeries], pair_rtt: list[tuple[float, floa
 
 
 def feedback_section(counts: FeedbackCounts, anchor: str) -> Markup:
-    rows = [[name, Cell(sent, "num"), Cell(received, "num")] for name, sent, received in counts.rows()]
+    where = tag("p", counts.note[:1].upper() + counts.note[1:] + ".", class_="muted")
+    rows = counts.rows()
+    if not rows:
+        return section(f"{anchor}rtcp", "RTCP feedback", where)
+    cells = [[name, Cell(number(sent), "num"), Cell(number(received), "num")] for name, sent, received in rows]
     classes = ["changed" if name in ("NACK", "PLI", "FIR") and (sent or received) else None
-               for name, sent, received in counts.rows()]
+               for name, sent, received in rows]
     nacked = counts.nack_lost_sequence_numbers
     note = (tag("p", f"NACKs asked for {nacked.get('sent', 0)} sequence number(s) (sent) and "
                      f"{nacked.get('received', 0)} (received).") if nacked else "")
-    return section(f"{anchor}rtcp", "RTCP feedback",
-                   tag("p", "Counted from every decrypted RTCP packet, both ways (TWCC = transport-cc).",
-                       class_="muted"),
-                   table(["packet", "sent", "received"], rows, row_classes=classes), note)
+    heading = "packet" if counts.source == "packets" else "message"
+    return section(f"{anchor}rtcp", "RTCP feedback", where,
+                   table([heading, "sent", "received"], cells, row_classes=classes), note)
 
 
 def candidates_section(candidates: list[SessionCandidate], pair: SelectedPair | None, capture: Capture,
@@ -91,21 +100,26 @@ def candidates_section(candidates: list[SessionCandidate], pair: SelectedPair | 
     return section(f"{anchor}candidates", "ICE candidates", *parts)
 
 
-def extensions_section(usage: list[ExtensionUsage], anchor: str) -> Markup:
-    if not usage:
+def extensions_section(report: ExtensionReport, anchor: str) -> Markup:
+    if report.source == "none":
+        return section(f"{anchor}extensions", "RTP header extensions",
+                       tag("p", report.note[:1].upper() + report.note[1:] + ".", class_="muted"))
+    if not report.rows:
         return section(f"{anchor}extensions", "RTP header extensions",
                        tag("p", "No RTP m-lines, no header extensions.", class_="muted"))
 
-    def yes(flag: bool) -> Cell:
+    def yes(flag: bool | None) -> Cell:
+        if flag is None:
+            return Cell("not observable in a dump", "muted")
         return Cell("yes" if flag else "no", "good" if flag else "muted")
 
-    rows, classes = [], []
-    for u in usage:
-        rows.append([u.mid, u.kind, Cell(u.id, "num"), u.name, Cell(u.uri, "wrap"), yes(u.negotiated), yes(u.sent), yes(u.received)])
-        classes.append("changed" if u.negotiated != (u.sent or u.received) else None)
-    return section(f"{anchor}extensions", "RTP header extensions",
-                   tag("p", "Negotiated in the answer versus present in RTP packets on the wire. Highlighted rows "
-                            "differ: negotiated but never used, or used without being negotiated.", class_="muted"),
+    rows = [[u.mid, u.kind, Cell(u.id, "num"), u.name, Cell(u.uri, "wrap"), yes(u.negotiated), yes(u.sent),
+             yes(u.received)] for u in report.rows]
+    classes = ["changed" if u.differs else None for u in report.rows]
+    note = report.note[:1].upper() + report.note[1:] + "." + (
+        " Highlighted rows differ: negotiated but never used, or used without being negotiated."
+        if report.source == "packets" else "")
+    return section(f"{anchor}extensions", "RTP header extensions", tag("p", note, class_="muted"),
                    table(["mid", "kind", "id", "name", "URI", "negotiated", "seen sent", "seen received"], rows,
                          row_classes=classes))
 
@@ -116,8 +130,22 @@ def _excerpt(m: Message) -> str:
     return text[:PAYLOAD_EXCERPT] + (" …" if cut else "")
 
 
+def _channel_stats_table(found: DataChannels) -> Markup:
+    return table(["label", "protocol", "id", "state", "messages sent", "messages received", "bytes sent",
+                  "bytes received"],
+                 [[c.label, c.protocol or None, c.id, Cell(c.state, "good" if c.state == "open" else None),
+                   Cell(number(c.messages_sent), "num"), Cell(number(c.messages_received), "num"),
+                   Cell(number(c.bytes_sent, " B"), "num"), Cell(number(c.bytes_received, " B"), "num")]
+                  for c in found.channels])
+
+
 def datachannel_section(messages: list[Message], channels: list[ChannelEvent], responses: list[ResponseTiming],
-                        duration: float, anchor: str) -> Markup:
+                        duration: float, anchor: str, found: DataChannels | None = None) -> Markup:
+    if found is not None and found.source != "messages":
+        where = tag("p", found.note[:1].upper() + found.note[1:] + ".", class_="muted")
+        if not found.channels:
+            return section(f"{anchor}datachannel", "Data channels", where)
+        return section(f"{anchor}datachannel", "Data channels", where, _channel_stats_table(found))
     if not messages and not channels:
         return section(f"{anchor}datachannel", "Data channels", tag("p", "No data channel was opened.", class_="muted"))
     parts: list[Any] = []
