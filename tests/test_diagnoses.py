@@ -295,3 +295,38 @@ def test_dns_failures_are_named(tmp_path: Path, resolver: str, words: str) -> No
     result = json.loads(proc.stdout.splitlines()[-1])
     assert result["reason"] == "http" and words in result["diagnosis"], result
     assert "unknown error" not in result["diagnosis"]
+
+
+# -- the Interface row: decided from the request, judged only from an answer ---------------------
+
+
+def offer_http(status: int | None, content_type: str, url: str = "https://svc.test/whip/ep", **more: object) -> dict:
+    return {"event": "http", "t": 0.1, "phase": "offer", "method": "POST", "url": url, "status": status,
+            "request_content_type": content_type, "request_headers": {"Content-Type": content_type},
+            "form_fields": [], "location": None, **more}
+
+
+@pytest.mark.parametrize(("http", "protocol", "expected"), [
+    (offer_http(401, "application/sdp"), "whip",
+     "WHIP offer (application/sdp POST) (request refused: 401 Unauthorized) — interface not established"),
+    (offer_http(403, "application/sdp"), None,  # an import: the path says what was meant
+     "WHIP offer (application/sdp POST) (request refused: 403 Forbidden) — interface not established"),
+    (offer_http(500, "application/sdp", url="https://svc.test/offer"), "sdp-post",
+     "SDP POST (application/sdp) (request refused: 500 Internal Server Error) — interface not established"),
+    (offer_http(401, "multipart/form-data; boundary=x", url="https://api.test/v1/realtime/calls",
+                form_fields=["sdp", "session"]), "openai",
+     "multipart form POST with `sdp` and `session` fields (OpenAI realtime calls) (request refused: 401 "
+     "Unauthorized) — interface not established"),
+    (offer_http(None, "application/sdp", error="POST https://svc.test/whip/ep failed: name not found"), "whip",
+     "WHIP offer (application/sdp POST) that got no answer (POST https://svc.test/whip/ep failed: name not found)"
+     " — interface not established"),
+    (offer_http(201, "application/sdp", location="/whip/ep/1"), "whip",
+     "WHIP (RFC 9725): application/sdp POST, 201 Created with Location"),
+    (offer_http(200, "application/sdp"), "whip", "plain SDP POST answered 200 OK (not WHIP: no Location)"),
+])
+def test_interface_row(http: dict, protocol: str | None, expected: str) -> None:
+    from rtcprobe.analyze.interface import describe_interface
+
+    summary, facts = describe_interface([http], protocol)
+    assert summary == expected
+    assert facts["established"] == (http["status"] is not None and 200 <= http["status"] < 300)

@@ -616,3 +616,18 @@ async def test_openai_session_config_reaches_the_service(serve, clients) -> None
     assert created["session"]["type"] == "realtime"
     [hangup] = await signaler.teardown()
     assert hangup.url.endswith("/hangup") and hangup.status == 200
+
+
+@pytest.mark.parametrize(("error", "words"), [
+    (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), "name not found: DNS has no address for x.invalid"),
+    (socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+     "cannot resolve x.invalid: no DNS resolver reachable (or it did not answer)"),
+    (socket.gaierror(socket.EAI_FAIL, "Non-recoverable failure in name resolution"),
+     "cannot resolve x.invalid (non-recoverable failure in name resolution)"),
+    (ConnectionRefusedError(111, "Connect call failed"), "cannot connect (connection refused: nothing listens on x.invalid:8443)"),
+])
+def test_connection_failures_are_named_once(error: OSError, words: str) -> None:
+    """The one mapping of OS/DNS errors to causes (the TLS ones run for real in test_diagnoses)."""
+    from rtcprobe.signaling.failures import client_error_reason
+
+    assert client_error_reason(error, "https://x.invalid:8443/whip") == words

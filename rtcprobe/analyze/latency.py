@@ -69,14 +69,16 @@ def connect_breakdown(capture: Capture) -> ConnectBreakdown:
         http,
         Phase("ice", ice_start, ice_end) if ice_start is not None else None,
         Phase("dtls", dtls_start, dtls_end) if dtls_start is not None else None,
-        Phase("first media", dtls_end, media_end) if dtls_end is not None and media_end is not None else None,
+        Phase("first media", dtls_end, media_end)
+        if dtls_end is not None and (media_end is not None or capture.reason == "media") else None,
         Phase("data channel", dtls_end, channel_end) if dtls_end is not None and channel_end is not None else None,
     ) if p is not None]
     failed = next((p.name for p in phases if p.end is None), None)
     if failed is None and not capture.ok and capture.end:
         failed = {"http": "http", "ice": "ice", "dtls": "dtls", "media": "first media"}.get(capture.reason)
         ended = {p.name for p in phases if p.end is not None}
-        if failed in ended:  # set-up had finished: the session failed later (silence, ICE lost), not in it
+        if failed in ended and capture.reason in ("ice", "media"):  # set-up had finished: the session failed
+            # later (the peer went silent, the connection was lost), not in set-up
             failed = None
     media_ends = [p.end for p in phases if p.name in ("first media", "data channel") and p.end is not None]
     total = max(media_ends) if media_ends and failed is None else None
