@@ -34,10 +34,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         with Progress(TextColumn("report"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                       console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("", total=len(paths))
-            info = write_report(paths, output, anonymize_addresses=args.anonymize, title=args.title,
+            info = write_report(paths, output, anonymize_addresses=args.anonymize, title=args.title, pc=args.pc,
                                 on_progress=lambda done, name: progress.update(task, completed=done, description=name))
     else:
-        info = write_report(paths, output, anonymize_addresses=args.anonymize, title=args.title)
+        info = write_report(paths, output, anonymize_addresses=args.anonymize, title=args.title, pc=args.pc)
     warn(info.warnings)
     if args.json:
         print(json.dumps({"report": info.path, "captures": info.captures, "failed": info.failed, "bytes": info.bytes,
@@ -52,10 +52,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write a self-contained HTML report of one or more captures")
-    p.add_argument("captures", nargs="+", metavar="CAPTURE", help="capture files (captures/*.jsonl); globs allowed")
+    p.add_argument("captures", nargs="+", metavar="CAPTURE",
+                   help="capture files (captures/*.jsonl) or browser dumps (each PeerConnection a capture); globs allowed")
+    p.add_argument("--pc", help="only this PeerConnection of each browser dump (e.g. PC_0, 7-1)")
     p.add_argument("-o", "--output", help="HTML file (default reports/<first capture>.html)")
     p.add_argument("--anonymize", action="store_true",
-                   help="replace IP addresses with documentation addresses, consistently across the report")
+                   help="replace IP addresses (documentation ranges) and candidate host names, consistently across the report")
     p.add_argument("--title", help="heading of the report")
     p.add_argument("--json", action="store_true", help="print what was written as one JSON document")
     p.set_defaults(handler=cmd_report)

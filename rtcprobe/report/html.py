@@ -100,6 +100,20 @@ def _load(source: Source) -> Capture:
     return source if isinstance(source, Capture) else load(source)
 
 
+def _expand(sources: Iterable[Source], pc: str | None) -> list[Source]:
+    """Capture files stay paths (loaded one at a time); a browser dump becomes its sessions' captures
+    (`pc` picks one PeerConnection of each dump)."""
+    from ..importers import detect, load_captures
+
+    out: list[Source] = []
+    for source in sources:
+        if not isinstance(source, Capture) and not str(source).endswith(".jsonl") and detect(source) is not None:
+            out.extend(load_captures(source, pc=pc))
+        else:
+            out.append(source)
+    return out
+
+
 def _sections(sources: Iterable[Source], addresses: AddressMap | None, warnings: list[str],
               on_progress: Callable[[int, str], None] | None) -> Iterator[tuple[multi.Digest, list[Markup]]]:
     """Each capture's rendered sections, loaded, rendered and dropped one at a time."""
@@ -142,23 +156,24 @@ def _front(digests: list[multi.Digest], title: str | None, addresses: AddressMap
 
 
 def render_report(sources: Iterable[Source], *, anonymize_addresses: bool = False, title: str | None = None,
-                  on_progress: Callable[[int, str], None] | None = None) -> str:
+                  on_progress: Callable[[int, str], None] | None = None, pc: str | None = None) -> str:
     """The report as one string: one capture's sections, or for several an overview, latency
     distributions and diffs, then each capture. `anonymize_addresses` maps every IP address
     consistently across the whole report."""
     buffer = io.StringIO()
-    _emit(sources, buffer, ReportInfo("", [], [], 0, anonymize_addresses), title, on_progress)
+    _emit(_expand(sources, pc), buffer, ReportInfo("", [], [], 0, anonymize_addresses), title, on_progress)
     return buffer.getvalue()
 
 
 def write_report(sources: Sequence[Source], output: str | Path, *, anonymize_addresses: bool = False,
-                 title: str | None = None, on_progress: Callable[[int, str], None] | None = None) -> ReportInfo:
+                 title: str | None = None, on_progress: Callable[[int, str], None] | None = None,
+                 pc: str | None = None) -> ReportInfo:
     """Render and write the report (parent directories created); returns what was written."""
     out = Path(output)
     info = ReportInfo(str(out), [], [], 0, anonymize_addresses)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="ascii", newline="") as file:
-        _emit(sources, file, info, title, on_progress)
+        _emit(_expand(sources, pc), file, info, title, on_progress)
     return info
 
 
