@@ -212,8 +212,9 @@ def _diff_media(out: _Collector, ma: MediaSection, mb: MediaSection) -> None:
     out.compare("sctp", where, "sctp-port", ma.sctp_port, mb.sctp_port)
     out.compare("sctp", where, "max-message-size", ma.max_message_size, mb.max_message_size)
     out.compare("simulcast", where, "simulcast", ma.simulcast, mb.simulcast)
-    out.compare("simulcast", where, "rids", [f"{r.id} {r.direction}" for r in ma.rids],
-                [f"{r.id} {r.direction}" for r in mb.rids])
+    # a=rid lines are a set (RFC 8851): a=simulcast says the order
+    out.compare("simulcast", where, "rids", sorted(f"{r.id} {r.direction}" for r in ma.rids),
+                sorted(f"{r.id} {r.direction}" for r in mb.rids))
     out.compare("ssrc", where, "ssrc-group semantics", sorted(g.semantics for g in ma.ssrc_groups),
                 sorted(g.semantics for g in mb.ssrc_groups))
     out.compare("ssrc", where, "SSRCs", sorted(ma.ssrcs), sorted(mb.ssrcs), volatile=True)
