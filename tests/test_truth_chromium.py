@@ -1,0 +1,173 @@
+"""The truth test: the probe's counters against the wire and against Chromium's own getStats.
+
+Headless Chromium answers the probe's offer (sdp-post through an aiohttp route that hands the offer
+to the page) and sends its fake camera (VP8 with RTX) and microphone back. Every datagram goes
+through `tests/relay.py`, which drops a seeded share of RTP both ways and counts, per SSRC and
+direction, what it received, forwarded and dropped. The checks are equalities on counts:
+
+- probe inbound `packetsLost` = the relay's drops on that media SSRC (RFC 3550: between the first
+  and the highest packet forwarded), for audio and for video repaired by NACK + RTX;
+- probe outbound `packetsSent`/`bytesSent` = what the relay received from the probe on the media
+  SSRC and its RTX SSRC (bytes: datagram - header - SRTP tag, - 2 for RTX's original sequence number);
+- the NACKs and PLIs the probe sent = Chromium's outbound-rtp `nackCount`/`pliCount` (what it
+  received), and those Chromium sent = the probe's outbound-rtp counts;
+- Chromium's inbound `packetsLost` = the relay's drops too (the yardstick agrees with the wire);
+- no round-trip-time sample is 0.
+
+Ending at a quiet point, so that nothing is in flight when the two ends are compared: the relay
+stops forwarding RTP, the probe's senders stop (so what the probe counted as sent is what reached
+the relay), then once NACK retries are over the relay stops forwarding RTCP too. No count can move
+after that. The packet counts vary from run to run; only the equalities are asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from browser import BrowserPage, Chromium, get_stats, stats_of_type
+from relay import FROM_ANSWERER, FROM_OFFERER, RTCP, RTP, SRTP_RTP_TAG, Relay
+
+from rtcprobe.capture import Capture, load
+from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
+from rtcprobe.probe.session import ProbeSession
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SEED = 9
+MEDIA_SECONDS = 4.0  # media flowing through the relay before the quiet point
+SETTLE_SECONDS = 1.5  # after RTP stops: late packets land, NACK retries (10 at most) run out
+DURATION = MEDIA_SECONDS + SETTLE_SECONDS + 1.0
+#: Chromium's fake devices, small: the probe decodes the video in Python on a shared machine.
+ANSWER_MEDIA = {"audio": True, "video": True, "width": 320, "height": 240, "frameRate": 15}
+
+
+@dataclass
+class Truth:
+    """One session: the probe's capture, the relay's counts, Chromium's final getStats."""
+
+    loss: float
+    capture: Capture
+    relay: Relay
+    chromium: list[dict[str, Any]]
+
+    def probe(self, type_: str, kind: str) -> dict[str, Any]:
+        [report] = [r for r in self.capture.last_stats() if r["type"] == type_ and r.get("kind") == kind]
+        return report
+
+    def browser(self, type_: str, kind: str) -> dict[str, Any]:
+        [report] = stats_of_type(self.chromium, type_, kind)
+        return report
+
+
+@contextlib.asynccontextmanager
+async def answering_target(page: BrowserPage, relay: Relay) -> AsyncIterator[str]:
+    """An sdp-post endpoint whose answerer is the Chromium page, with the relay in between."""
+    async def offer(request: web.Request) -> web.Response:
+        sdp = relay.rewrite_offer(await request.text())
+        answer = await page.evaluate("([offer, o]) => rtcprobe.createAnswer(offer, o)", [sdp, ANSWER_MEDIA],
+                                     timeout=30)
+        return web.Response(text=relay.rewrite_answer(answer), content_type="application/sdp", status=201)
+
+    app = web.Application()
+    app.router.add_post("/offer", offer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/offer"
+    finally:
+        await runner.cleanup()
+
+
+async def _until(condition: Any, what: str, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            pytest.fail(f"gave up after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def run_session(chromium: Chromium, tmp_path: Path, loss: float) -> Truth:
+    relay = await Relay(loss_percent=loss, seed=SEED).start()
+    browser_stats: list[dict[str, Any]] = []
+    try:
+        async with chromium.open_page() as page, answering_target(page, relay) as url:
+            options = ProbeOptions(target=url, output=tmp_path / f"truth-{loss:g}.jsonl", protocol="sdp-post",
+                                   video=True, video_size=(320, 240), fps=15, duration=DURATION,
+                                   stats_interval=0.5, timeouts=PhaseTimeouts(media=10))
+            session = ProbeSession(options)
+            run = asyncio.create_task(session.run())
+            await _until(lambda: session.status.phase == "running" or run.done(), "the probe's media")
+            if not run.done():
+                await asyncio.sleep(MEDIA_SECONDS)
+                relay.freeze(RTP)
+                for sender in session._pc.getSenders():  # then what it counted as sent reached the relay
+                    await sender.stop()
+                await asyncio.sleep(SETTLE_SECONDS)
+                relay.freeze(RTCP)
+                await asyncio.sleep(0.2)  # RTCP already past the relay lands
+                browser_stats = await get_stats(page)
+            result = await run
+    finally:
+        relay.close()
+    capture = load(result.path)
+    assert capture.ok, capture.diagnosis
+    return Truth(loss, capture, relay, browser_stats)
+
+
+@pytest.mark.parametrize("loss", [0, 2, 10])
+async def test_probe_counters_equal_the_wire_and_chromium(chromium: Chromium, tmp_path: Path,
+                                                          loss: float) -> None:
+    truth = await run_session(chromium, tmp_path, loss)
+    relay, figures = truth.relay, {}
+    tag = SRTP_RTP_TAG[next(r for r in truth.capture.last_stats() if r["type"] == "transport")["srtpCipher"]]
+    for kind in ("audio", "video"):
+        # what the probe received: loss on the media SSRC only, whatever RTX repaired
+        inbound = truth.probe("inbound-rtp", kind)
+        wire = relay.streams[FROM_ANSWERER][inbound["ssrc"]]
+        assert inbound["packetsLost"] == wire.lost_as_rfc3550(), kind
+        retransmitted = inbound.get("retransmittedPacketsReceived", 0)
+        assert inbound["packetsReceived"] - retransmitted == wire.count("forwarded"), kind
+        rtx_in = relay.streams[FROM_ANSWERER].get(inbound.get("rtxSsrc", -1))
+        if rtx_in is not None:  # padding-only probes (padding bit set) are not retransmissions
+            assert retransmitted == rtx_in.count("forwarded", padded=False), kind
+        # what the probe sent: everything the relay received on the SSRC and its RTX SSRC
+        outbound = truth.probe("outbound-rtp", kind)
+        sent = relay.streams[FROM_OFFERER][outbound["ssrc"]]
+        rtx = relay.streams[FROM_OFFERER].get(outbound.get("rtxSsrc", -1))
+        rtx_count = rtx.count() if rtx else 0
+        assert outbound["packetsSent"] == sent.count() + rtx_count, kind
+        assert outbound["retransmittedPacketsSent"] == rtx_count, kind
+        assert outbound["bytesSent"] == sent.payload_bytes(tag) + (rtx.payload_bytes(tag, rtx=True) if rtx else 0)
+        # feedback: each end's count of what it sent equals the other end's count of what arrived
+        chrome_out, chrome_in = truth.browser("outbound-rtp", kind), truth.browser("inbound-rtp", kind)
+        fields = ("nackCount", "pliCount")
+        if kind == "video":  # not vacuous: both ends report video feedback
+            assert all(f in chrome_out and f in chrome_in and f in inbound and f in outbound for f in fields)
+        for field in fields:
+            if field in chrome_out:
+                assert inbound[field] == chrome_out[field], (kind, field)
+            if field in chrome_in:
+                assert outbound[field] == chrome_in[field], (kind, field)
+        # the yardstick agrees with the wire too
+        assert chrome_in["packetsLost"] == sent.lost_as_rfc3550(), kind
+        figures[kind] = {
+            "to probe: dropped (in range)": (wire.count("dropped"), wire.lost_as_rfc3550()),
+            "probe packetsLost": inbound["packetsLost"], "probe NACKs sent": inbound["nackCount"],
+            "RTX received (padding probes)": (retransmitted, rtx_in.count("forwarded", padded=True) if rtx_in else 0),
+            "to Chromium: dropped (in range)": (sent.count("dropped"), sent.lost_as_rfc3550()),
+            "Chromium packetsLost": chrome_in["packetsLost"], "Chromium NACKs sent": chrome_in.get("nackCount"),
+            "RTX sent": rtx_count, "PLIs probe/Chromium sent": (inbound.get("pliCount"), chrome_in.get("pliCount")),
+        }
+    rtts = [r["roundTripTime"] for e in truth.capture.stats_samples for r in e["reports"]
+            if r["type"] == "remote-inbound-rtp" and "roundTripTime" in r]
+    assert rtts and all(rtt > 0 for rtt in rtts)
+    print(f"loss {loss}%: {figures}; RTT samples {len(rtts)}, strays {relay.strays}")
