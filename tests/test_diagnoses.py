@@ -166,6 +166,7 @@ def test_refused_capture_summary_says_no_media(tmp_path: Path) -> None:
                 else:
                     (line,) = [line for line in out.decode().splitlines() if "to media" in line]
                     assert "no media" in line and " ms" not in line
+                    assert "this profile is of rtcprobe's own offer" in out.decode()
         finally:
             await runner.cleanup()
 
@@ -330,3 +331,13 @@ def test_interface_row(http: dict, protocol: str | None, expected: str) -> None:
     summary, facts = describe_interface([http], protocol)
     assert summary == expected
     assert facts["established"] == (http["status"] is not None and 200 <= http["status"] < 300)
+
+
+async def test_created_without_an_sdp_answer_is_not_called_whip(serve, tmp_path: Path) -> None:
+    base = await serve(garbage_body=True)  # 201 with an HTML page
+    capture = await probe(tmp_path, base + "/whip")
+    assert capture.reason == "http"
+    rows = {r.aspect: r.summary for r in profile(capture.negotiation).rows}
+    assert rows["Interface"].startswith("WHIP offer (application/sdp POST) answered 20")
+    assert rows["Interface"].endswith("not an SDP answer — interface not established")
+    assert connect_breakdown(capture).total_note == "no media"

@@ -59,6 +59,10 @@ def describe_interface(http: list[dict[str, Any]], protocol: str | None = None) 
                    "followed) — interface not established")
     elif not established:
         summary = f"{kind} (request refused: {_status_text(status)}) — interface not established"
+    elif offer.get("body_excerpt") and content_type != "application/json":
+        answered = (offer.get("response_content_type") or "no Content-Type").split(";")[0].strip()
+        summary = (f"{kind} answered {_status_text(status)} with {answered}, not an SDP answer — interface not "
+                   "established")
     elif content_type == "multipart/form-data":
         named = " and ".join(f"`{f}`" for f in fields) or "no"
         summary = f"WHIP-like, but not spec WHIP (multipart form with {named} fields)"

@@ -135,8 +135,10 @@ def summarise(result: ProbeResult, out: Console, as_json: bool = False) -> None:
                              "profile": prof,
                              "rtcp": {"sent": feedback.sent, "received": feedback.received}}))
         return
+    # without an answer, every row but Interface describes what rtcprobe offered, not the target
+    note = "" if negotiated.answer else "The target sent no answer: this profile is of rtcprobe's own offer."
     render_summary(path=result.path, reason=result.reason, diagnosis=result.diagnosis, breakdown=breakdown,
-                   profile=prof, feedback=feedback, console=out, warnings=result.warnings)
+                   profile=prof, feedback=feedback, console=out, warnings=result.warnings, profile_note=note)
 
 
 def _exit_status(result: ProbeResult) -> int:

@@ -18,7 +18,7 @@ def _ms(value: float | None) -> str:
 
 def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: ConnectBreakdown,
                    profile: Profile | None, feedback: FeedbackCounts, console: Console,
-                   warnings: list[str] | None = None) -> None:
+                   warnings: list[str] | None = None, profile_note: str = "") -> None:
     style = "green" if reason == "completed" else "red"
     console.print(Text.assemble(("capture ", "bold"), (path, ""), ("  end: ", "bold"), (reason, style)))
     if diagnosis:
@@ -41,6 +41,8 @@ def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: Connect
             responses.add_row(_ms(r.sent_at), Text(r.request), Text(r.response), f"{r.latency * 1000:.1f} ms")
         console.print(responses)
     if profile is not None:
+        if profile_note:
+            console.print(Text(profile_note, style="dim"))
         render_profile(profile, console)
     rtcp = Table(title="RTCP packets", title_justify="left")
     rtcp.add_column("type")
