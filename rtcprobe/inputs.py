@@ -73,12 +73,13 @@ def load_negotiations(path: str | Path, pc: str | None = None) -> list[Negotiati
     return [Negotiation(str(p), offer, answer)]
 
 
-def load_negotiation(path: str | Path) -> Negotiation:
-    """The first (usually only) negotiation in a file."""
-    found = load_negotiations(path)
+def load_negotiation(path: str | Path, pc: str | None = None, round: int | None = None) -> Negotiation:  # noqa: A002
+    """The first (usually only) negotiation in a file (`pc`: one session of a dump), as of its last
+    applied offer/answer round or of `round` (1-based)."""
+    found = load_negotiations(path, pc)
     if not found:
         raise SdpError("holds no session to analyze", str(path))
-    return found[0]
+    return found[0] if round is None else found[0].at_round(round)
 
 
 from . import importers as _importers  # noqa: E402,F401 - registers browser dumps and HAR (by content)

@@ -104,10 +104,13 @@ def _peerconnection(d: SessionDescription) -> ProfileRow:
 
 def _far_end(negotiation: Negotiation, d: SessionDescription) -> tuple[SessionDescription, str]:
     """Whose candidates the ICE row describes: the remote side's when the record says which side was
-    ours (a browser answering a server's offer: the offer), else the described description's."""
-    if negotiation.offer is not None and negotiation.answer is not None and negotiation.local == "answer":
-        return negotiation.offer, "offer"
-    return d, "answer" if d is negotiation.answer else (d.type or "description")
+    ours (a browser answering a server's offer: the offer), else the answer's, or the offer's when
+    only the offer has any."""
+    offer, answer = negotiation.offer, negotiation.answer
+    if offer is not None and answer is not None and (
+            negotiation.local == "answer" or negotiation.local is None and not answer.candidates and offer.candidates):
+        return offer, "offer"  # unknown sides: the answer has none to describe, the offer has
+    return d, "answer" if d is answer else (d.type or "description")
 
 
 def _ice(negotiation: Negotiation, d: SessionDescription) -> ProfileRow:
@@ -126,8 +129,10 @@ def _ice(negotiation: Negotiation, d: SessionDescription) -> ProfileRow:
             summary += " (no TURN)"
     if described.ice_lite:
         summary += "; ICE-lite"
-    if described is not d:
-        summary += f" (the {side}'s: the remote side offered)"
+    if described is not d and negotiation.local == "answer":
+        summary = f"the remote offer's: {summary}"
+    elif described is not d:
+        summary = f"the offer's: {summary}; the answer has none (trickled separately, or none)"
     options = sorted({o for m in described.media for o in m.ice_options})
     return ProfileRow("ICE/TURN", summary, {
         "side": side, "candidate_types": cs.types, "transports": cs.transports, "addresses": cs.addresses,
