@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from rtcprobe.analyze.connection import session_candidates
 from rtcprobe.analyze.latency import connect_breakdown
 from rtcprobe.analyze.profile import profile
 from rtcprobe.capture import Capture, load
@@ -102,6 +103,16 @@ async def test_peer_with_only_non_loopback_candidates_connects_peer_reflexively(
     assert selected["remote"].startswith("127.0.0.1:")  # learned from the peer's checks, not signaled
     assert capture.state_reached("dtls", "connected") is not None
     assert connect_breakdown(capture).total is not None
+    rows = [c for c in session_candidates(capture) if c.side == "remote"]
+    (advertised,) = [c for c in rows if c.row.address == DOC_ADDRESS]
+    assert advertised.ignored == LOOPBACK_POLICY and not advertised.selected
+    (chosen,) = [c for c in rows if c.selected]
+    assert chosen.row.address == "127.0.0.1" and chosen.source == "checks"
+
+    from rtcprobe.report.html import write_report
+
+    html = Path(write_report([capture.path], tmp_path / "report.html").path).read_text()
+    assert f"ignored: {LOOPBACK_POLICY}" in html
 
 
 async def test_ice_failure_after_the_loopback_policy_says_so(serve, tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ class SessionCandidate:
     t: float | None = None  # first seen on the capture clock
     selected: bool = False
     source: str = "signaled"  # "signaled" (SDP or trickle) or "checks" (learned during ICE, e.g. prflx)
+    ignored: str | None = None  # why rtcprobe did not use it (the loopback policy), from its event
 
     @property
     def endpoint(self) -> Endpoint:
@@ -95,20 +96,22 @@ def selected_pair(capture: Capture) -> SelectedPair | None:
     return None
 
 
-def _signaled(capture: Capture, side: str) -> list[tuple[Candidate, float | None]]:
-    """Candidates of one side as trickled/logged; those in the description when none were logged."""
-    out: list[tuple[Candidate, float | None]] = []
+def _signaled(capture: Capture, side: str) -> list[tuple[Candidate, float | None, str | None]]:
+    """Candidates of one side as trickled/logged (with why one was ignored, if it was); those in
+    the description when none were logged."""
+    out: list[tuple[Candidate, float | None, str | None]] = []
     for e in capture.of(ev.CANDIDATE):
         if e.get("side") == side and e.get("candidate"):
             try:
-                out.append((parse_candidate(e["candidate"], mid=e.get("mid")), e.get("t")))
+                out.append((parse_candidate(e["candidate"], mid=e.get("mid")), e.get("t"), e.get("ignored")))
             except ValueError:
                 continue  # Capture.candidate_list reports the same line as a problem
     if out:
         return out
     description = capture.local_description if side == "local" else capture.remote_description
     sdp_event = capture.first(ev.SDP, role=side)
-    return [(c, sdp_event.get("t") if sdp_event else None) for c in description.candidates] if description else []
+    t = sdp_event.get("t") if sdp_event else None
+    return [(c, t, None) for c in description.candidates] if description else []
 
 
 def _from_stats(capture: Capture, side: str, endpoint: Endpoint) -> Candidate | None:
@@ -129,10 +132,10 @@ def session_candidates(capture: Capture) -> list[SessionCandidate]:
     out: list[SessionCandidate] = []
     for side in ("local", "remote"):
         by_key: dict[tuple, SessionCandidate] = {}
-        for cand, t in _signaled(capture, side):
+        for cand, t, ignored in _signaled(capture, side):
             entry = by_key.get(_key(cand))
             if entry is None:
-                entry = by_key[_key(cand)] = SessionCandidate(side, candidate_row(cand), t=t)
+                entry = by_key[_key(cand)] = SessionCandidate(side, candidate_row(cand), t=t, ignored=ignored)
             if cand.mid is not None and cand.mid not in entry.mids:
                 entry.mids.append(cand.mid)
         rows = list(by_key.values())

@@ -86,7 +86,8 @@ def candidates_section(candidates: list[SessionCandidate], pair: SelectedPair | 
                      Cell(r.address + (" (mDNS)" if r.mdns else ""), "wrap"), Cell(r.port, "num"), r.type, Cell(r.priority, "num"),
                      f"{r.type_preference} / {r.local_preference} / {r.priority_component}", r.address_family,
                      ("✔ selected" if c.selected else "") + (" (learned in checks)" if c.source == "checks" else ""),
-                     Cell("; ".join(filter(None, [r.priority_note, *r.anomalies])) or None, "wrap")])
+                     Cell("; ".join(filter(None, [r.priority_note, *r.anomalies,
+                                                  c.ignored and f"ignored: {c.ignored}"])) or None, "wrap")])
         classes.append("selected" if c.selected else None)
     if rows:
         parts.append(table(["side", "mids", "comp", "transport", "address", "port", "type", "priority",
