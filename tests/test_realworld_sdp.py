@@ -192,7 +192,7 @@ def test_default_codec_parameters_are_the_same_codec() -> None:
     # Opus flags default to 0 (RFC 7587 §6.1)
     ("aiortc-audio_chrome-1.sdp", "a=fmtp:111 minptime=10;useinbandfec=1",
      "a=fmtp:111 minptime=10;useinbandfec=1;stereo=0;sprop-stereo=0;usedtx=0;cbr=0;maxplaybackrate=48000"),
-    # AV1 profile 0, level-idx 5, tier 0 (AV1 RTP spec §7.2)
+    # AV1 profile 0, level-idx 5, tier 0 (AV1 RTP spec §7.1)
     ("chime-chrome-offer-av1.sdp", "a=rtpmap:96 AV1/90000\n", "a=rtpmap:96 AV1/90000\na=fmtp:96 profile=0;level-idx=5;tier=0\n"),
     # telephone-event's events default to 0-15 (RFC 4733 §7.1.1)
     ("aiortc-audio_chrome-1.sdp", "a=rtpmap:126 telephone-event/8000\n",

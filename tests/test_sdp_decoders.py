@@ -136,7 +136,7 @@ def test_candidate_anomalies_are_named(line: str, anomalies: list[str]) -> None:
 @pytest.mark.parametrize(("a", "b", "same"), [
     (("G722", 8000, None, {}), ("g722", 8000, 1, {}), True),  # audio channels default to 1 (RFC 8866 §6.6)
     (("opus", 48000, 2, {}), ("opus", 48000, None, {}), False),
-    (("VP9", 90000, None, {}), ("VP9", 90000, None, {"profile-id": "0"}), True),  # RFC 9628 §6
+    (("VP9", 90000, None, {}), ("VP9", 90000, None, {"profile-id": "0"}), True),  # RFC 9628 §6.1
     (("VP9", 90000, None, {}), ("VP9", 90000, None, {"profile-id": "2"}), False),
     (("H264", 90000, None, {}), ("H264", 90000, None, {"profile-level-id": "42000A", "packetization-mode": "0"}), True),
     (("H264", 90000, None, {"packetization-mode": "1"}), ("H264", 90000, None, {"packetization-mode": "0"}), False),

@@ -136,14 +136,14 @@ FMTP_DEFAULTS: dict[str, dict[str, str]] = {
     "h264": {"profile-level-id": "42000a", "packetization-mode": "0", "level-asymmetry-allowed": "0"},
     # RFC 7798 §7.1: profile-id 1 (Main), tier-flag 0, level-id 93 (level 3.1)
     "h265": {"profile-id": "1", "tier-flag": "0", "level-id": "93"},
-    # RFC 9628 §6 (VP9 RTP payload): profile-id 0
+    # RFC 9628 §6.1 (VP9 RTP payload): profile-id 0
     "vp9": {"profile-id": "0"},
-    # AV1 RTP payload spec §7.2: profile 0 (Main), level-idx 5, tier 0
+    # AV1 RTP payload spec §7.1: profile 0 (Main), level-idx 5, tier 0
     "av1": {"profile": "0", "level-idx": "5", "tier": "0"},
     # RFC 7587 §6.1: every flag defaults to 0; maxplaybackrate and sprop-maxcapturerate to 48000
     "opus": {"stereo": "0", "sprop-stereo": "0", "useinbandfec": "0", "usedtx": "0", "cbr": "0",
              "maxplaybackrate": "48000", "sprop-maxcapturerate": "48000"},
-    # RFC 4733 §7.1.1: events 0-15 (the DTMF digits)
+    # RFC 4733 §7.1.1 (audio/telephone-event): events 0-15, the DTMF digits
     "telephone-event": {"": "0-15"},
 }
 
