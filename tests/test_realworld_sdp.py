@@ -124,10 +124,19 @@ def _respell_ice_options(line: str) -> str:
     return "a=ice-options:" + (" ".join(tokens) if "," in value else ",".join(tokens))
 
 
+def _respell_extmap(line: str) -> str:
+    """`a=extmap:3 uri` -> `a=extmap:3/sendrecv uri` and back (RFC 8285 §5 default)."""
+    match = re.match(r"a=extmap:(\d+)(/sendrecv)? (.*)$", line)
+    if not match:
+        return line
+    return f"a=extmap:{match.group(1)}{'' if match.group(2) else '/sendrecv'} {match.group(3)}"
+
+
 def respell(text: str) -> str:
     """The same description, spelled as another stack would: candidate lines in reverse order,
     default codec parameters added or dropped, msid-semantic with or without its spaces,
-    ice-options comma-separated, ice-lite moved between session and media level."""
+    ice-options comma-separated, ice-lite moved between session and media level, extmap
+    direction sendrecv written or not, sctp-port 5000 and max-message-size 65536 written or not."""
     session, *media = _sections(text)
     out = []
     for line in session:
@@ -149,8 +158,15 @@ def respell(text: str) -> str:
         rest = [ln for ln in section if not ln.startswith("a=candidate:")]
         if media_lite:
             rest.remove("a=ice-lite")
-        rest = [_respell_ice_options(ln) for ln in rest]
+        rest = [_respell_extmap(_respell_ice_options(ln)) for ln in rest]
         rest = _respell_codecs(rest, kind)
+        if "UDP/DTLS/SCTP" in section[0]:  # RFC 8841 defaults: sctp-port 5000, max-message-size 65536
+            for default in ("a=sctp-port:5000", "a=max-message-size:65536"):
+                key = default.split(":")[0] + ":"
+                if default in rest:
+                    rest.remove(default)
+                elif not any(ln.startswith(key) for ln in rest):
+                    rest.append(default)
         out += rest[:1] + (["a=ice-lite"] if session_lite else []) + rest[1:] + list(reversed(candidates))
     return "\r\n".join(out) + "\r\n"
 
@@ -175,7 +191,7 @@ def test_default_codec_parameters_are_the_same_codec() -> None:
     # real difference is the extmap direction aiortc drops
     firefox, aiortc = load("aiortc-audio_firefox-1.sdp"), load("aiortc-audio_firefox-2.sdp")
     assert changes(diff_descriptions(firefox, aiortc)) == [
-        "audio (mid sdparta_0): audio-level direction sendonly → none"]
+        "audio (mid sdparta_0): audio-level direction sendonly → sendrecv"]
     assert _dropped(firefox, aiortc) == []  # G.722 was answered, not dropped
     # Chime's VP9 without profile-id is VP9 profile 0: only the profile 2 codec is gone
     chrome, no_profile = load("chime-chrome-offer-audio-video.sdp"), load("chime-chrome-offer-vp9-no-profile-id.sdp")

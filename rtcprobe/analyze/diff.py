@@ -187,7 +187,8 @@ def _diff_extensions(out: _Collector, where: str, ma: MediaSection, mb: MediaSec
     for uri in eb.keys() - ea.keys():
         out.add("extensions", where, f"header extension added: {eb[uri].name}", None, uri)
     for uri in ea.keys() & eb.keys():
-        out.compare("extensions", where, f"{ea[uri].name} direction", ea[uri].direction, eb[uri].direction)
+        out.compare("extensions", where, f"{ea[uri].name} direction", ea[uri].effective_direction,
+                    eb[uri].effective_direction)
         out.compare("extensions", where, f"{ea[uri].name} id", ea[uri].id, eb[uri].id, volatile=True)
 
 
@@ -209,8 +210,8 @@ def _diff_media(out: _Collector, ma: MediaSection, mb: MediaSection) -> None:
     out.compare("dtls", where, "fingerprint algorithm", sorted({f.algorithm for f in ma.fingerprints}),
                 sorted({f.algorithm for f in mb.fingerprints}))
     out.changed("dtls", where, "fingerprint", [f.value for f in ma.fingerprints], [f.value for f in mb.fingerprints])
-    out.compare("sctp", where, "sctp-port", ma.sctp_port, mb.sctp_port)
-    out.compare("sctp", where, "max-message-size", ma.max_message_size, mb.max_message_size)
+    out.compare("sctp", where, "sctp-port", ma.effective_sctp_port, mb.effective_sctp_port)
+    out.compare("sctp", where, "max-message-size", ma.effective_max_message_size, mb.effective_max_message_size)
     out.compare("simulcast", where, "simulcast", ma.simulcast, mb.simulcast)
     # a=rid lines are a set (RFC 8851): a=simulcast says the order
     out.compare("simulcast", where, "rids", sorted(f"{r.id} {r.direction}" for r in ma.rids),

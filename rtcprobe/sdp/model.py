@@ -29,6 +29,11 @@ class HeaderExtension:
     def name(self) -> str:
         return extension_name(self.uri)
 
+    @property
+    def effective_direction(self) -> str:
+        """RFC 8285 §5: an extmap without a direction is sendrecv."""
+        return self.direction or "sendrecv"
+
 
 @dataclass(frozen=True)
 class Fingerprint:
@@ -113,6 +118,16 @@ class MediaSection:
     @property
     def is_datachannel(self) -> bool:
         return self.kind == "application" and "SCTP" in self.protocol.upper()
+
+    @property
+    def effective_sctp_port(self) -> int | None:
+        """RFC 8841 §5.1: a data channel m-line without a=sctp-port uses 5000."""
+        return self.sctp_port if self.sctp_port is not None or not self.is_datachannel else 5000
+
+    @property
+    def effective_max_message_size(self) -> int | None:
+        """RFC 8841 §6.1: without a=max-message-size the peer takes 64 KiB (65536); 0 means no limit."""
+        return self.max_message_size if self.max_message_size is not None or not self.is_datachannel else 65536
 
     @property
     def media_codecs(self) -> list[Codec]:
