@@ -189,6 +189,19 @@ def parse_json(text: str, path: Path, what: str) -> tuple[Any, list[str]]:
         return value, [f"{path}:{line}: {why}: kept the complete parts before it"]
 
 
+def load_json_object(path: Path, what: str, progress: Progress | None = None) -> tuple[dict[str, Any], list[str]]:
+    """A file holding one JSON object (`what`: "a webrtc-internals dump"), read and parsed once; a
+    file cut short keeps every member that is complete (said in the problems)."""
+    progress = progress or NoProgress()
+    text = read_text(path, f"{what} (JSON)", progress)
+    progress.stage(f"parsing {path.name}")
+    value, problems = parse_json(text, path, what)
+    del text
+    if not isinstance(value, dict):
+        raise InputError(f"not {what} (expected a JSON object)", str(path))
+    return value, problems
+
+
 # -- time ----------------------------------------------------------------------------------
 
 #: Old dumps write `updateLog[].time` with the browser's toLocaleString(); these are the common ones.

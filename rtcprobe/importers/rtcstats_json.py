@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import InputError
 from .common import Recorder, SessionInfo, SinkFactory
-from .files import NoProgress, Progress, epoch_ms, ice_server_urls, parse_json, read_text
+from .files import Progress, epoch_ms, ice_server_urls, load_json_object
 from .rtcstats_lines import Session, apply_line, finish, new_session
 
 FORMAT = "rtcstats-json"
@@ -33,13 +33,7 @@ def is_rtcstats_json(dump: dict[str, Any]) -> bool:
 
 def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
          progress: Progress | None = None) -> tuple[list[Recorder], list[str]]:
-    progress = progress or NoProgress()
-    text = read_text(path, "an rtcstats JSON dump", progress)
-    progress.stage(f"parsing {path.name}")
-    dump, problems = parse_json(text, path, "an rtcstats JSON dump")
-    del text
-    if not isinstance(dump, dict):
-        raise InputError(f"not an rtcstats JSON dump (expected an object {EXPECTED})", str(path))
+    dump, problems = load_json_object(path, "an rtcstats JSON dump", progress)
     return import_dump(path, dump, problems, pc=pc, sinks=sinks, stats=stats)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InputError
 from . import rtcstats_json
 from .common import Recorder, SessionInfo, SinkFactory
-from .files import NoProgress, Progress, epoch_ms, ice_server_urls, parse_json, read_text
+from .files import NoProgress, Progress, epoch_ms, ice_server_urls, load_json_object
 from .series import SeriesProblems, build_reports, iter_ticks, plan_ticks
 from .trace import TraceMapper
 
@@ -34,13 +34,7 @@ def sniff(head: bytes) -> bool:
 
 def load(path: Path, progress: Progress | None = None) -> tuple[dict[str, Any], list[str]]:
     """The dump object, parsed once; a truncated dump keeps every member that is complete."""
-    progress = progress or NoProgress()
-    text = read_text(path, "a webrtc-internals dump (JSON)", progress)
-    progress.stage(f"parsing {path.name}")
-    dump, problems = parse_json(text, path, "a webrtc-internals dump")
-    del text
-    if not isinstance(dump, dict):
-        raise InputError("not a webrtc-internals dump (expected a JSON object)", str(path))
+    dump, problems = load_json_object(path, "a webrtc-internals dump", progress)
     peers = dump.get("PeerConnections")
     if (not isinstance(peers, dict) or not peers) and not rtcstats_json.is_rtcstats_json(dump):
         why = "the dump ends before any" if problems else "no"
