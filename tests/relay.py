@@ -28,8 +28,8 @@ FROM_OFFERER, FROM_ANSWERER = "from_offerer", "from_answerer"
 RTP, RTCP, STUN, DTLS, OTHER = "rtp", "rtcp", "stun", "dtls", "other"
 
 #: Bytes of the SRTP authentication tag on RTP, by W3C `srtpCipher` (RFC 3711, RFC 7714).
-SRTP_RTP_TAG = {"AES_CM_128_HMAC_SHA1_80": 10, "AES_CM_128_HMAC_SHA1_32": 4,
-                "AEAD_AES_128_GCM": 16, "AEAD_AES_256_GCM": 16}
+SRTP_RTP_TAG = {"SRTP_AES128_CM_HMAC_SHA1_80": 10, "SRTP_AES128_CM_HMAC_SHA1_32": 4,
+                "SRTP_AEAD_AES_128_GCM": 16, "SRTP_AEAD_AES_256_GCM": 16}
 
 
 def classify(data: bytes) -> str:

@@ -4,10 +4,13 @@ sessions on this machine with taps on both peers."""
 from __future__ import annotations
 
 import asyncio
+import gzip
+import re
 import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +38,7 @@ from rtcprobe.probe.mediamap import MediaMap
 from rtcprobe.probe.pairs import watch_selected_pairs
 from rtcprobe.probe.stats import StatsCollector
 from rtcprobe.probe.taps import LossFilter, PacketTap, monotonic_clock, peer_connection_transports
+from rtcprobe.probe.transport_stats import SRTP_CIPHERS
 from rtcprobe.sdp import parse_description
 
 EVENT_FIELDS = {
@@ -250,6 +254,19 @@ def test_feedback_counters_rtcp_counts_and_events() -> None:
     assert sink[2]["lost"] == [1, 2] and sink[0]["payload_type"] == 111
 
 
+def test_srtp_cipher_names_are_those_chromium_reports() -> None:
+    """W3C srtpCipher is the IANA DTLS-SRTP profile name, as current Chromium reports it (the
+    Chromium 156 dump recorded here). Chrome 117 (Jitsi's dumps) still wrote the RFC 4568
+    crypto-suite spellings (AES_CM_128_HMAC_SHA1_80), which the probe once copied."""
+    dumps = Path(__file__).parent / "data" / "realworld" / "dumps"
+    with gzip.open(dumps / "chromium-renegotiation-trickle.json.gz", "rt", encoding="utf8") as dump:
+        current = set(re.findall(r"SRTP_[A-Z0-9_]+", dump.read()))
+    with gzip.open(dumps / "jitsi-chrome-relay.gz", "rt", encoding="utf8") as dump:
+        older = set(re.findall(r'"srtpCipher"\s*:\s*"([^"]+)"', dump.read()))
+    assert current == {"SRTP_AES128_CM_HMAC_SHA1_80"} and current <= set(SRTP_CIPHERS.values())
+    assert older and older.isdisjoint(SRTP_CIPHERS.values())
+
+
 # -- the tap and the loss filter ----------------------------------------------------------------
 
 
@@ -445,7 +462,7 @@ async def test_transport_and_selected_pair(live: tuple[Peer, Peer]) -> None:
     reports = a.stats.snapshot(1.0)
     transport = report(reports, "transport")
     assert transport["dtlsState"] == "connected" and transport["tlsVersion"] == "FEFD"
-    assert transport["srtpCipher"] and transport["dtlsCipher"].startswith("TLS_")
+    assert transport["srtpCipher"] in SRTP_CIPHERS.values() and transport["dtlsCipher"].startswith("TLS_")
     pair = next(r for r in reports if r["id"] == transport["selectedCandidatePairId"])
     assert pair["type"] == "candidate-pair" and pair["nominated"] and pair["state"] == "succeeded"
     assert pair["currentRoundTripTime"] > 0 and pair["bytesSent"] > 0

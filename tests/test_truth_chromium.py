@@ -157,6 +157,9 @@ async def test_probe_counters_equal_the_wire_and_chromium(chromium: Chromium, tm
                 assert inbound[field] == chrome_out[field], (kind, field)
             if field in chrome_in:
                 assert outbound[field] == chrome_in[field], (kind, field)
+        for mine, theirs in ((inbound, chrome_in), (outbound, chrome_out)):  # video-only members
+            assert {f for f in ("pliCount", "firCount") if f in mine} == \
+                {f for f in ("pliCount", "firCount") if f in theirs}, (kind, mine["type"])
         # the yardstick agrees with the wire too
         assert chrome_in["packetsLost"] == sent.lost_as_rfc3550(), kind
         figures[kind] = {
@@ -170,4 +173,17 @@ async def test_probe_counters_equal_the_wire_and_chromium(chromium: Chromium, tm
     rtts = [r["roundTripTime"] for e in truth.capture.stats_samples for r in e["reports"]
             if r["type"] == "remote-inbound-rtp" and "roundTripTime" in r]
     assert rtts and all(rtt > 0 for rtt in rtts)
+    # the SRTP profile the byte counts assumed is the one both ends report
+    [chrome_transport] = stats_of_type(truth.chromium, "transport")
+    probe_transport = next(r for r in truth.capture.last_stats() if r["type"] == "transport")
+    assert probe_transport["srtpCipher"] == chrome_transport["srtpCipher"]
+    # the pair ICE selected is the relay's, and it was recorded as it happened
+    selected = truth.capture.of("selected_pair")
+    assert selected and selected[-1]["remote"] == f"127.0.0.1:{relay.port(FROM_OFFERER)}/udp"
+    # the far end's REMB estimate, when it sends one, is the candidate-pair's last value
+    rembs = [e["remb_bitrate_bps"] for e in truth.capture.of("rtcp")
+             if e["direction"] == "received" and e["packet_type"] == "REMB"]
+    pair = [r for r in truth.capture.last_stats() if r["type"] == "candidate-pair"]
+    assert [r.get("remoteEstimatedBitrate") for r in pair] == [rembs[-1] if rembs else None]
+    figures["REMB received"] = (len(rembs), rembs[-1] if rembs else None)
     print(f"loss {loss}%: {figures}; RTT samples {len(rtts)}, strays {relay.strays}")

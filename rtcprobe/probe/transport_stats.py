@@ -18,12 +18,14 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport
 
 logger = logging.getLogger(__name__)
 
-#: OpenSSL SRTP profile names -> the IANA names W3C `srtpCipher` uses (RFC 5764, RFC 7714).
+#: OpenSSL SRTP profile names -> the "Profile" column of IANA's DTLS-SRTP protection profile
+#: registry, which W3C `srtpCipher` uses (RFC 5764, RFC 7714), as Chromium reports them. Not the
+#: SDES crypto-suite names (`AES_CM_128_HMAC_SHA1_80`, RFC 4568): those are `a=crypto` spellings.
 SRTP_CIPHERS = {
-    "SRTP_AES128_CM_SHA1_80": "AES_CM_128_HMAC_SHA1_80",
-    "SRTP_AES128_CM_SHA1_32": "AES_CM_128_HMAC_SHA1_32",
-    "SRTP_AEAD_AES_128_GCM": "AEAD_AES_128_GCM",
-    "SRTP_AEAD_AES_256_GCM": "AEAD_AES_256_GCM",
+    "SRTP_AES128_CM_SHA1_80": "SRTP_AES128_CM_HMAC_SHA1_80",
+    "SRTP_AES128_CM_SHA1_32": "SRTP_AES128_CM_HMAC_SHA1_32",
+    "SRTP_AEAD_AES_128_GCM": "SRTP_AEAD_AES_128_GCM",
+    "SRTP_AEAD_AES_256_GCM": "SRTP_AEAD_AES_256_GCM",
 }
 
 #: OpenSSL cipher names -> IANA names, for the suites aiortc offers (TLS 1.3 names already are).
