@@ -316,3 +316,11 @@ def test_json_of_the_analyzers_carries_the_source() -> None:
     assert to_jsonable(extension_report(capture))["source"] == "none"
     channels = to_jsonable(data_channels(capture))
     assert channels["source"] == "stats" and channels["channels"][0]["messages_received"] == 28
+
+
+def test_overview_of_several_dumps_shows_unknown_nacks_as_unknown() -> None:
+    html = render_report([JITSI_P2P, JITSI_CHROME])  # three PeerConnections of two dumps
+    text = section_text(html, "captures")
+    assert "jitsi-google-standard-stats-relay-p2p#PC_0 import-rtcstats-server" in text
+    assert re.search(r"relay-p2p#PC_0 .*? — / — jitsi", text)  # no stream counts NACKs there
+    assert text.rstrip().endswith("39 / 0")  # Chrome on meet.jit.si sent 39 NACKs (inbound-rtp nackCount)

@@ -49,10 +49,16 @@ def overview(digests: Sequence[Digest]) -> Markup:
                        for n in ("http", "ice", "dtls", "first media")]
                     + [Cell(ms(None if d.breakdown.failed_phase else d.breakdown.total), "num"),
                        Cell(ms(responses.median), "num"),
-                       Cell(f"{d.feedback.sent.get('NACK', 0)} / {d.feedback.received.get('NACK', 0)}", "num")])
+                       Cell(_nacks(d.feedback), "num")])
         classes.append(None if d.ok else "bad")
     return table(["capture", "protocol", "end", "duration", "HTTP", "ICE", "DTLS", "first media", "to media",
                   "response (median)", "NACK sent / received"], rows, row_classes=classes)
+
+
+def _nacks(feedback: FeedbackCounts) -> str:
+    """NACKs sent / received; "—" where the record cannot know (a dump without NACK counters)."""
+    (_, sent, received), = [row for row in feedback.rows() if row[0] == "NACK"] or [("NACK", None, None)]
+    return f"{'—' if sent is None else sent} / {'—' if received is None else received}"
 
 
 def failures(digests: Sequence[Digest]) -> Markup:
