@@ -100,12 +100,15 @@ def profile_section(profile: Profile | None, anchor: str, description: SessionDe
     if profile is None:
         return section(f"{anchor}profile", "Profile", tag("p", "No session description was recorded.", class_="muted"))
     parts: list[Any] = [
-        tag("p", f"From {profile.described} descriptions.", class_="muted"),
+        tag("p", f"From {profile.described} descriptions"
+            + (f", offer/answer round {profile.round} of {profile.rounds}." if profile.round else "."), class_="muted"),
         table(["aspect", "what was found"], [[tag("strong", r.aspect), r.summary] for r in profile.rows],
               class_="profile"),
     ]
     if profile.dropped:
         parts += [tag("h3", "Offered but dropped by the answer"), tag("ul", join(tag("li", d) for d in profile.dropped))]
+    if profile.added:
+        parts += [tag("h3", "Answered but never offered (not in use)"), tag("ul", join(tag("li", a) for a in profile.added))]
     if profile.warnings:
         parts += [tag("h3", "SDP warnings"), tag("ul", join(tag("li", w) for w in profile.warnings))]
     parts.append(_unknown_attributes(description))
