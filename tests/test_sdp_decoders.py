@@ -106,11 +106,22 @@ def test_candidate_tcptype_and_mdns_and_ipv6() -> None:
 @pytest.mark.parametrize(
     "bad",
     ["candidate:1 1 udp", "candidate:1 x udp 1 1.2.3.4 1 typ host", "candidate:1 1 udp 1 1.2.3.4 99999 typ host",
-     "candidate:1 1 udp 1 1.2.3.4 1 host host", "candidate:1 1 udp 1 1.2.3.4 1 typ host generation"],
+     "candidate:1 1 udp 1 1.2.3.4 1 host host", "candidate:1 x udp 1 1.2.3.4 1 typ host generation 0"],
 )
 def test_candidate_errors(bad: str) -> None:
     with pytest.raises(CandidateError):
         parse_candidate(bad)
+
+
+def test_cut_extension_and_empty_foundation_are_anomalies() -> None:
+    """Candidates whose core is whole are kept; what departs from the grammar is named on them."""
+    cut = parse_candidate("candidate:1 1 udp 1 1.2.3.4 1 typ host generation")
+    assert cut.anomalies == ["extension attribute 'generation' has no value (RFC 8839: name and value)"]
+    empty = parse_candidate("candidate: 1 udp 2113939711 2a00:1450:4010:c01::7f 3478 typ host generation 0")
+    assert (empty.foundation, empty.component, empty.address) == ("", 1, "2a00:1450:4010:c01::7f")
+    assert empty.anomalies == ["empty foundation (RFC 8839: 1 to 32 ice-chars)"]
+    assert parse_candidate("candidate:a_b 1 udp 1 1.2.3.4 1 typ host").anomalies == [
+        "foundation 'a_b' is not 1 to 32 ice-chars (ALPHA / DIGIT / + /)"]
 
 
 def test_extension_names() -> None:

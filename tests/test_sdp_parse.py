@@ -98,3 +98,25 @@ def test_missing_and_binary_files(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00\x81")
     with pytest.raises(InputError, match="not a text file"):
         load_negotiation(binary)
+
+
+REALWORLD = Path(__file__).resolve().parent / "data" / "realworld" / "sdp"
+
+
+def test_literal_crlf_escapes_read_as_line_breaks() -> None:
+    """An SDP pasted from a log or a JSON string (`v=0\\r\\no=...` on one line) is the same SDP."""
+    text = (REALWORLD / "libdatachannel-offer-audio-data.sdp").read_text()
+    escaped = parse_description(text.replace("\n", "\\r\\n"), "pasted.sdp")
+    plain = parse_description(text, "plain.sdp")
+    assert [m.label for m in escaped.media] == [m.label for m in plain.media] == ["audio (mid audio)", "application (mid 0)"]
+    assert escaped.candidates == plain.candidates
+    assert escaped.warnings == ["pasted.sdp: line breaks were written as \\r\\n escapes; read as line breaks"]
+
+
+def test_candidate_with_a_cut_extension_is_kept_with_an_anomaly() -> None:
+    text = (REALWORLD / "libdatachannel-answer-to-werift.sdp").read_text()
+    line = "a=candidate:1 1 UDP 2114977791 127.0.0.1 50527 typ host"
+    assert line in text
+    description = parse_description(text.replace(line, line + " generation"), "cut.sdp")
+    assert description.candidates[0].anomalies == [
+        "extension attribute 'generation' has no value (RFC 8839: name and value)"]

@@ -33,6 +33,8 @@ class Candidate:
     network_cost: int | None = None
     extras: tuple[tuple[str, str], ...] = ()
     mid: str | None = field(default=None, compare=False)
+    #: grammar the parser met and kept going past (a trailing extension name with no value)
+    parse_notes: tuple[str, ...] = field(default=(), compare=False)
 
     @cached_property
     def decoded_priority(self) -> DecodedPriority:
@@ -55,7 +57,7 @@ class Candidate:
     @property
     def anomalies(self) -> list[str]:
         """What departs from RFC 8839/6544 grammar: kept as written, but worth a reader's eye."""
-        found = []
+        found = list(self.parse_notes)
         transport, kind = self.transport.lower(), self.type
         if not self.foundation:
             found.append("empty foundation (RFC 8839: 1 to 32 ice-chars)")
@@ -125,8 +127,10 @@ def parse_candidate(text: str, mid: str | None = None) -> Candidate:
     known: dict[str, str] = {}
     extras: list[tuple[str, str]] = []
     rest = tokens[8:]
-    if len(rest) % 2:
-        raise CandidateError(f"extension attribute {rest[-1]!r} has no value")
+    notes = []
+    if len(rest) % 2:  # kept: the candidate itself is whole, only its last extension is cut
+        notes.append(f"extension attribute {rest[-1]!r} has no value (RFC 8839: name and value)")
+        rest = rest[:-1]
     for key, val in zip(rest[::2], rest[1::2], strict=True):
         if key in ("raddr", "rport", "tcptype", "generation", "ufrag", "network-id", "network-cost"):
             known[key] = val
@@ -158,4 +162,5 @@ def parse_candidate(text: str, mid: str | None = None) -> Candidate:
         network_cost=_int(known["network-cost"], "network-cost") if "network-cost" in known else None,
         extras=tuple(extras),
         mid=mid,
+        parse_notes=tuple(notes),
     )

@@ -231,10 +231,14 @@ def parse_description(text: str, source: str = "<string>", type: str | None = No
     stripped = text.lstrip("\ufeff").strip()
     if stripped.startswith("{"):
         return _parse_json(stripped, source)
+    warnings: list[str] = []
+    if "\n" not in stripped and stripped.startswith("v=0\\") and "\\n" in stripped:
+        # one line with literal `\r\n` escapes: an SDP copied out of a log or a JSON string
+        text = stripped.replace("\\r\\n", "\n").replace("\\n", "\n")
+        warnings.append(f"{source}: line breaks were written as \\r\\n escapes; read as line breaks")
     lines = numbered_lines(text)
     if lines and is_candidate_line(lines[0][1]):
         return parse_fragment(text, source)
-    warnings: list[str] = []
     sections = split_sections(text, source, warnings)
     # sdp-transform's patterns are anchored at the line end: trailing blanks would lose values
     parsed = sdp_transform.parse("\n".join(line.rstrip() for line in text.lstrip("\ufeff").splitlines()))
