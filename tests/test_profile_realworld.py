@@ -42,6 +42,21 @@ def test_the_answer_says_each_m_line_direction() -> None:
     assert first.startswith("mid 1: ") and first.endswith("(recvonly)") and second.endswith("(inactive)")
 
 
+def test_an_inactive_first_video_m_line_does_not_hide_the_second() -> None:
+    """Chime's answer to Firefox: H.264 on mid 1 turned inactive, VP8 sent on mid 2."""
+    video = row(SDP / "chime-firefox-remote-answer-vp8-only.sdp", "Video")
+    assert video.summary == ("mid 1: H.264 only, no simulcast, no RTX; profiles constrained baseline (inactive); "
+                             "mid 2: VP8 only, no simulcast, no RTX (sendonly)")
+
+
+def test_m_lines_that_agree_are_one_summary_with_their_directions() -> None:
+    """Firefox 68 offer with five video transceivers in every direction."""
+    video = row(SDP / "chime-firefox68-offer-video-multiple.sdp", "Video")
+    assert video.summary == ("VP8, VP9, H.264, no simulcast, no RTX; profiles constrained baseline "
+                             "(sendrecv on mids 1 and 2, recvonly on mid 3, sendonly on mid 4, inactive on mid 5)")
+    assert video.facts["mids"] == ["1", "2", "3", "4", "5"]
+
+
 def test_datachannel_only_session_is_dtls_not_plain_rtp() -> None:
     for name in ("aiortc-datachannel_firefox_63-1.sdp", "werift-offer-data.sdp"):
         srtp = row(SDP / name, "SRTP encryption")

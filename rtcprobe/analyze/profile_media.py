@@ -92,6 +92,15 @@ def unasked(offer: SessionDescription, answer: SessionDescription) -> list[str]:
     return out
 
 
+def _on(direction: str, sections: list[MediaSection]) -> str:
+    """`recvonly on mid 3`, `sendrecv on mids 1 and 2`."""
+    if len(sections) == 1:
+        return f"{direction} on {where(sections[0])}"
+    named = all(m.mid is not None for m in sections)
+    ids = [str(m.mid if named else m.index) for m in sections]
+    return f"{direction} on {'mids' if named else 'm-lines'} {join_words(ids)}"
+
+
 def per_kind(sections: list[MediaSection], describe: Callable[[MediaSection], Described]) -> Described:
     """One row over every m-line of a kind: one summary when they agree, else one per mid."""
     if not sections:
@@ -108,7 +117,7 @@ def per_kind(sections: list[MediaSection], describe: Callable[[MediaSection], De
         if len(directions) == 1 and directions[0] != "sendrecv":
             summary += f" ({directions[0]})"
         elif len(directions) > 1:
-            summary += f" ({', '.join(f'{m.direction} on {where(m)}' for m in live)})"
+            summary += f" ({', '.join(_on(d, [m for m in live if m.direction == d]) for d in directions)})"
     else:
         summary = "; ".join(f"{where(m)}: {s}" + ("" if m.direction == "sendrecv" else f" ({m.direction})")
                             for m, s, _ in described)
