@@ -120,3 +120,10 @@ def test_candidate_with_a_cut_extension_is_kept_with_an_anomaly() -> None:
     description = parse_description(text.replace(line, line + " generation"), "cut.sdp")
     assert description.candidates[0].anomalies == [
         "extension attribute 'generation' has no value (RFC 8839: name and value)"]
+
+
+def test_ssrc_group_with_a_blank_after_the_colon() -> None:
+    text = (REALWORLD / "pion-offer-rtx-wms-star.sdp").read_text()
+    assert "a=ssrc-group:FID 1701050765 2578535262" in text
+    spaced = parse_description(text.replace("a=ssrc-group:FID", "a=ssrc-group: FID"), "spaced.sdp")
+    assert [(g.semantics, g.ssrcs) for g in spaced.media[1].ssrc_groups] == [("FID", (1701050765, 2578535262))]

@@ -149,9 +149,9 @@ def _media_section(index: int, media: dict[str, Any], section: RawSection, sessi
         ],
         extmap_allow_mixed=bool(_first(attrs, "extmap-allow-mixed") or _first(session_attrs, "extmap-allow-mixed")),
         ssrcs=_ssrcs(media),
-        ssrc_groups=[
-            SsrcGroup(str(g.get("semantics")), tuple(int(s) for s in str(g.get("ssrcs", "")).split()))
-            for g in media.get("ssrcGroups", [])
+        ssrc_groups=[  # from the line itself: `a=ssrc-group: FID 1 2` (blank after the colon) too
+            SsrcGroup(words[0], tuple(int(w) for w in words[1:]))
+            for words in (a.value.split() for a in attrs if a.name == "ssrc-group" and a.value) if words
         ],
         rids=[Rid(str(r.get("id")), str(r.get("direction")), r.get("params")) for r in media.get("rids", [])],
         simulcast=(_first(attrs, "simulcast").value if _first(attrs, "simulcast") else None),
