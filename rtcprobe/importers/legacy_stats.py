@@ -47,7 +47,7 @@ def standardise(reports: dict[str, Any], dropped: dict[str, int]) -> dict[str, d
             continue
         kind = standard_type(report)
         if kind is None:
-            name = str(report.get("type"))
+            name = str(report.get("type") or "untyped")
             dropped[name] = dropped.get(name, 0) + 1
             continue
         if kind == report.get("type"):

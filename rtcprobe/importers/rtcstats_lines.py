@@ -32,6 +32,7 @@ EXPECTED = "one JSON array per line: [method, connection id, value, timestamp]"
 _ARRAY_LINE = re.compile(rb'\[\s*"[^"\r\n]{1,100}"\s*,\s*(?:null|"[^"\r\n]*"|-?\d+)\s*,')
 _OBJECT_THEN_ARRAY = re.compile(rb'\{[^\n]*\}\s*\r?\n\s*\[\s*"')
 _DESCRIPTION_CALLS = ("setlocaldescription", "setremotedescription", "createofferonsuccess", "createansweronsuccess")
+_CANDIDATE_CALLS = ("addicecandidate", "onicecandidate", "icecandidate")
 
 
 def sniff(head: bytes) -> bool:
@@ -62,6 +63,7 @@ class Session:
     connection: Connection
     dropped: dict[str, int] = field(default_factory=dict)
     empty_descriptions: int = 0
+    empty_candidates: int = 0
 
     @property
     def recorder(self) -> Recorder:
@@ -80,8 +82,11 @@ def apply_line(session: Session, name: str, value: Any, ms: float, stats: bool) 
         reports = standardise(full, session.dropped)
         rec.stats(ms, [shape(rec, i, r) for i, r in reports.items()])
         return
-    if lower in _DESCRIPTION_CALLS and value == "":
-        session.empty_descriptions += 1
+    if value == "" and lower in _DESCRIPTION_CALLS + _CANDIDATE_CALLS:  # left out by the client or server
+        if lower in _DESCRIPTION_CALLS:
+            session.empty_descriptions += 1
+        else:
+            session.empty_candidates += 1
         return
     apply_trace(session.connection, name, value, ms)
 
@@ -93,6 +98,9 @@ def finish(session: Session) -> None:
         rec.problems.append(f"{rec.info.id}: the dump holds no SDP ({session.empty_descriptions} description "
                             "call(s) logged empty: the rtcstats client or server left the SDP out): codecs, "
                             "extensions and the negotiated profile are unknown")
+    if session.empty_candidates:
+        rec.problems.append(f"{rec.info.id}: {session.empty_candidates} candidate call(s) logged empty (left out "
+                            "of the dump): those candidates are unknown")
     note = dropped_note(rec.info.id, session.dropped)
     if note:
         rec.problems.append(note)
