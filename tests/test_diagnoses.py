@@ -25,6 +25,7 @@ from aiohttp import web
 from rtcprobe.analyze.connection import session_candidates
 from rtcprobe.analyze.latency import connect_breakdown
 from rtcprobe.analyze.profile import profile
+from rtcprobe.analyze.wire import extension_report
 from rtcprobe.capture import Capture, load
 from rtcprobe.probe.loopback import LOOPBACK_POLICY, restrict_to_loopback
 from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
@@ -155,6 +156,8 @@ async def test_refused_whip_offer_claims_nothing_it_cannot_know(serve, tmp_path:
     rows = {r.aspect: r.summary for r in profile(capture.negotiation).rows}
     assert rows["Interface"] == ("WHIP offer (application/sdp POST) (request refused: 401 Unauthorized)"
                                  " — interface not established")
+    extensions = extension_report(capture)  # nothing flowed: no "negotiated but never seen" rows
+    assert extensions.rows == [] and "no RTP flowed" in extensions.note and "target sent no answer" in extensions.note
 
 
 def test_refused_capture_summary_says_no_media(tmp_path: Path) -> None:

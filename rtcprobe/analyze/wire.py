@@ -93,13 +93,18 @@ def extension_usage(capture: Capture) -> list[ExtensionUsage]:
 class ExtensionReport:
     """The extension rows and where the "seen" columns come from."""
 
-    source: str  # "packets" | "sdp" (negotiated only: a dump holds no packets) | "none" (no SDP either)
+    source: str  # "packets" | "sdp" (negotiated only: a dump holds no packets) | "none" (no SDP either, or no RTP
+    # flowed at all: nothing on the wire to compare, so no row may claim "negotiated but never seen")
     note: str
     rows: list[ExtensionUsage] = field(default_factory=list)
 
 
 def extension_report(capture: Capture) -> ExtensionReport:
     found = evidence(capture)
+    if found.packets and not capture.of(ev.RTP_FIRST):  # a 401, an ICE or DTLS failure: set-up never reached media
+        what = "negotiated" if capture.answer else "offered (the target sent no answer)"
+        return ExtensionReport("none", f"no RTP flowed in this session, so the extensions {what} cannot be "
+                                       "compared with the wire; the profile lists them")
     if found.packets:
         return ExtensionReport("packets", "negotiated in the answer versus present in RTP packets on the wire",
                                extension_usage(capture))
