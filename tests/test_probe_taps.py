@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import re
 import struct
 from collections.abc import AsyncIterator, Callable
@@ -181,6 +182,18 @@ def test_pli_and_fir_counts_are_video_only() -> None:
         assert {"pliCount", "firCount"}.isdisjoint(report(reports, type_, audio))
         assert report(reports, type_, audio)["nackCount"] == 0
         assert report(reports, type_, video)["pliCount"] == report(reports, type_, video)["firCount"] == 0
+    # the yardstick: Chromium 156's own outbound-rtp members in a real webrtc-internals dump
+    dump = Path(__file__).parent / "data" / "realworld" / "dumps" / "chromium-renegotiation-trickle.json.gz"
+    with gzip.open(dump, "rt", encoding="utf8") as f:
+        series = next(iter(json.load(f)["PeerConnections"].values()))["stats"]
+    chromium: dict[str, set[str]] = {}
+    for key, value in series.items():
+        stat_id, member = key.rsplit("-", 1)
+        if value.get("statsType") == "outbound-rtp" and member.endswith("Count") and member[:3] in ("nac", "pli", "fir"):
+            chromium.setdefault(json.loads(series[f"{stat_id}-kind"]["values"])[0], set()).add(member)
+    ours = {kind: {m for m in ("nackCount", "pliCount", "firCount") if m in report(reports, "outbound-rtp", ssrc)}
+            for kind, ssrc in (("audio", 1), ("video", 3))}
+    assert ours == chromium == {"audio": {"nackCount"}, "video": {"nackCount", "pliCount", "firCount"}}
 
 
 def test_remb_bitrate_is_recorded_on_the_event() -> None:
