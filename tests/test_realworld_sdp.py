@@ -305,3 +305,13 @@ def test_empty_candidate_foundation_is_an_anomaly_not_an_error() -> None:
 ])
 def test_real_pairs_show_exactly_their_change(a: str, b: str, expected: list[str]) -> None:
     assert changes(diff_descriptions(load(a), load(b))) == expected
+
+
+@pytest.mark.parametrize("name", ["chime-chrome-offer-audio-video.sdp", "aiortc-audio_firefox-1.sdp",
+                                  "pion-test-chrome-offer-simulcast-vp9-mid1-vp8-mid2.sdp"])
+def test_blank_after_an_attribute_colon_is_spelling(name: str) -> None:
+    """`a=rtpmap: 111 opus/48000/2`, `a=ssrc-group: FID ...`: hand-edited and some stacks' spelling."""
+    text = text_of(name)
+    spaced = re.sub(r"^(a=(?!candidate)[^:\s]+:)", r"\1 ", text, flags=re.M)
+    assert spaced != text
+    assert changes(diff_descriptions(parse_description(text), parse_description(spaced))) == []

@@ -25,8 +25,13 @@ class RawLine:
 
     @property
     def attribute(self) -> tuple[str, str | None]:
+        """(name, value). Blanks after the colon are spelling (`a=rtpmap: 111 ...`), except for
+        candidates, where a blank before the component means an empty foundation."""
         name, sep, value = self.value.partition(":")
-        return name.strip(), (value.rstrip() if sep else None)
+        name = name.strip()
+        if not sep:
+            return name, None
+        return name, value.rstrip() if name == "candidate" else value.strip()
 
 
 @dataclass

@@ -37,6 +37,7 @@ INTERPRETED_ATTRIBUTES = frozenset(
      "crypto"]
 )
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+_ATTRIBUTE_BLANK = re.compile(r"^(a=(?!candidate:)[^:\s]+:)\s+")
 SDP_FILE_CONTENT = "SDP, JSON or candidate lines"
 
 
@@ -240,8 +241,10 @@ def parse_description(text: str, source: str = "<string>", type: str | None = No
     if lines and is_candidate_line(lines[0][1]):
         return parse_fragment(text, source)
     sections = split_sections(text, source, warnings)
-    # sdp-transform's patterns are anchored at the line end: trailing blanks would lose values
-    parsed = sdp_transform.parse("\n".join(line.rstrip() for line in text.lstrip("\ufeff").splitlines()))
+    # sdp-transform's patterns are anchored at both ends of the value: trailing blanks, or blanks
+    # after an attribute's colon, would lose values
+    parsed = sdp_transform.parse("\n".join(_ATTRIBUTE_BLANK.sub(r"\1", line.rstrip())
+                                           for line in text.lstrip("\ufeff").splitlines()))
     parsed_media = parsed.get("media", [])
     if len(parsed_media) != len(sections) - 1:
         raise SdpError(f"found {len(sections) - 1} m-lines but could interpret {len(parsed_media)}", source)
