@@ -324,3 +324,10 @@ def test_overview_of_several_dumps_shows_unknown_nacks_as_unknown() -> None:
     assert "jitsi-google-standard-stats-relay-p2p#PC_0 import-rtcstats-server" in text
     assert re.search(r"relay-p2p#PC_0 .*? — / — jitsi", text)  # no stream counts NACKs there
     assert text.rstrip().endswith("39 / 0")  # Chrome on meet.jit.si sent 39 NACKs (inbound-rtp nackCount)
+
+
+def test_overview_names_the_browser_that_recorded_a_dump() -> None:
+    text = section_text(render_report([JITSI_CHROME]).replace("<table", '<section id="ov"><table', 1)
+                        .replace("</table>", "</table></section>", 1), "ov")
+    assert "recorded by Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)" in text
+    assert "dump format rtcstats-server; imported by rtcprobe" in text and "aiortc" not in text

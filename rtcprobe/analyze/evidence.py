@@ -22,6 +22,7 @@ class Evidence:
     recorder: str  # who recorded it, for "where from" notes
     stats_samples: int = 0  # getStats samples the capture holds
     described: bool = False  # an offer or answer SDP was recorded
+    recorded_by: str = ""  # the software that recorded it (the browser's user agent for a dump)
 
 
 def evidence(capture: Capture) -> Evidence:
@@ -29,8 +30,14 @@ def evidence(capture: Capture) -> Evidence:
     samples = len(capture.stats_samples)
     described = capture.offer is not None or capture.answer is not None
     if protocol.startswith(IMPORT_PREFIX):
-        return Evidence(False, f"the imported {protocol.removeprefix(IMPORT_PREFIX)} dump", samples, described)
-    return Evidence(True, "rtcprobe's packet taps", samples, described)
+        options = capture.header.get("options") or {}
+        agent = options.get("user_agent")
+        by = f"{agent}, " if isinstance(agent, str) and agent else ""
+        return Evidence(False, f"the imported {protocol.removeprefix(IMPORT_PREFIX)} dump", samples, described,
+                        f"{by}dump format {protocol.removeprefix(IMPORT_PREFIX)}; imported by rtcprobe "
+                        f"{capture.header.get('rtcprobe', '?')}")
+    return Evidence(True, "rtcprobe's packet taps", samples, described,
+                    f"rtcprobe {capture.header.get('rtcprobe', '?')}, aiortc {capture.header.get('aiortc', '?')}")
 
 
 def last_reports(capture: Capture, *types: str) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..analyze.distribution import distribution
+from ..analyze.evidence import evidence
 from ..analyze.latency import ConnectBreakdown
 from ..analyze.profile import Profile
 from ..analyze.timeline import timeline_entries
@@ -64,7 +65,6 @@ def ice_pairs_table(pairs: list[dict[str, Any]]) -> Markup:
 
 
 def overview(capture: Capture) -> Markup:
-    header = capture.header
     reason_class = "good" if capture.ok else "bad"
     rows = [
         ["target", Cell(capture.target, "wrap")], ["protocol", capture.protocol],
@@ -73,7 +73,7 @@ def overview(capture: Capture) -> Markup:
         ["diagnosis", Cell(capture.diagnosis, "wrap")],
         *[["warning", Cell(w, "warn")] for w in (capture.end or {}).get("warnings") or []],
         ["events", len(capture.events)],
-        ["recorded by", f"rtcprobe {header.get('rtcprobe', '?')}, aiortc {header.get('aiortc', '?')}"],
+        ["recorded by", Cell(evidence(capture).recorded_by, "wrap")],
         ["file", capture.path],
     ]
     parts: list[Any] = [table(None, rows, class_="overview")]
