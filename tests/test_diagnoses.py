@@ -20,20 +20,22 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import test_probe_e2e as e2e
 from aiohttp import web
 
 from rtcprobe.analyze.connection import session_candidates
 from rtcprobe.analyze.latency import connect_breakdown
 from rtcprobe.analyze.profile import profile
 from rtcprobe.analyze.wire import extension_report
-from rtcprobe.capture import Capture, load
 from rtcprobe.probe.loopback import LOOPBACK_POLICY, restrict_to_loopback
-from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
-from rtcprobe.probe.session import ProbeSession
+from rtcprobe.probe.options import PhaseTimeouts
 from rtcprobe.server import ServerConfig, run_server
 from rtcprobe.server.peer import EchoSession, open_session
 
 pytestmark = pytest.mark.slow
+
+probe = e2e.probe
+serve = e2e.serve  # the reference-target fixture, shared
 
 #: A documentation address (RFC 5737): advertised, dropped by the loopback policy, never contacted.
 DOC_ADDRESS = "192.0.2.10"
@@ -75,14 +77,6 @@ async def whip_endpoint(*, answer: Callable[[str], str] = lambda sdp: sdp, delet
         for session in sessions:
             await session.close()
         await runner.cleanup()
-
-
-async def probe(tmp_path: Path, url: str, **options: object) -> Capture:
-    opts = ProbeOptions(target=url, output=tmp_path / "capture.jsonl", **options)  # type: ignore[arg-type]
-    result = await ProbeSession(opts).run()
-    capture = load(result.path)
-    assert capture.reason == result.reason and not capture.cut
-    return capture
 
 
 # -- the loopback policy ----------------------------------------------------------------------
@@ -127,20 +121,6 @@ async def test_ice_failure_after_the_loopback_policy_says_so(serve, tmp_path: Pa
     assert "no connectivity check came from the target" in capture.diagnosis
     breakdown = connect_breakdown(capture)
     assert breakdown.failed_phase == "ice" and breakdown.total is None and breakdown.total_note == "no media"
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., object]]:
-    runners = []
-
-    async def start(**knobs: object) -> str:
-        runner, base_url = await run_server(ServerConfig(host="127.0.0.1", port=0, **knobs))
-        runners.append(runner)
-        return base_url
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 # -- refused requests: no media, no "to media", no "not WHIP" ----------------------------------
