@@ -33,6 +33,7 @@ import pytest
 from aiohttp import web
 from browser import BrowserPage, Chromium, get_stats, stats_of_type
 from relay import FROM_ANSWERER, FROM_OFFERER, RTCP, RTP, SRTP_RTP_TAG, Relay
+from test_probe_taps import until
 
 from rtcprobe.capture import Capture, load
 from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
@@ -86,15 +87,6 @@ async def answering_target(page: BrowserPage, relay: Relay) -> AsyncIterator[str
         await runner.cleanup()
 
 
-async def _until(condition: Any, what: str, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            pytest.fail(f"gave up after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def run_session(chromium: Chromium, tmp_path: Path, loss: float) -> Truth:
     relay = await Relay(loss_percent=loss, seed=SEED).start()
     browser_stats: list[dict[str, Any]] = []
@@ -105,7 +97,7 @@ async def run_session(chromium: Chromium, tmp_path: Path, loss: float) -> Truth:
                                    stats_interval=0.5, timeouts=PhaseTimeouts(media=10))
             session = ProbeSession(options)
             run = asyncio.create_task(session.run())
-            await _until(lambda: session.status.phase == "running" or run.done(), "the probe's media")
+            await until(lambda: session.status.phase == "running" or run.done(), "the probe's media")
             if not run.done():
                 await asyncio.sleep(MEDIA_SECONDS)
                 relay.freeze(RTP)
