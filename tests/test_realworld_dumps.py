@@ -331,3 +331,12 @@ def test_overview_names_the_browser_that_recorded_a_dump() -> None:
                         .replace("</table>", "</table></section>", 1), "ov")
     assert "recorded by Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)" in text
     assert "dump format rtcstats-server; imported by rtcprobe" in text and "aiortc" not in text
+
+
+@pytest.mark.parametrize("path", [JITSI_P2P, RTCSTATS_JSON], ids=lambda p: p.name)
+def test_library_entry_points_take_them(path: Path) -> None:
+    import rtcprobe
+
+    (negotiation,) = rtcprobe.load_negotiations(path, "PC_1")
+    assert negotiation.answer is not None and negotiation.offer is not None
+    assert [c.id.split("#")[1] for c in load_captures(path, pc="PC_0")] == ["PC_0"]
