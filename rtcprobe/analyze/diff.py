@@ -64,15 +64,15 @@ def canonical(values: list) -> list:
 def _ports(side: CandidateSet, other: CandidateSet) -> str:
     """`3478 for UDP and TCP`, or `3478 for UDP only; 443 for TCP` when a port was narrowed."""
     by_port: dict[int, list[str]] = {}
-    for transport in canonical(list(side.ports_by_transport)):
-        for port in side.ports_by_transport[transport]:
+    for transport in canonical(list(side.ports_by_transport)):  # UDP's ports first, each transport's in order
+        for port in sorted(side.ports_by_transport[transport]):
             by_port.setdefault(port, []).append(transport)
     other_by_port: dict[int, set[str]] = {}
     for transport, ports in other.ports_by_transport.items():
         for port in ports:
             other_by_port.setdefault(port, set()).add(transport)
     parts = []
-    for port, transports in sorted(by_port.items()):
+    for port, transports in by_port.items():
         narrowed = len(other_by_port.get(port, set()) - set(transports)) > 0
         parts.append(f"{port} for {join_words(transports)}{' only' if narrowed else ''}")
     return "; ".join(parts) or "none"
