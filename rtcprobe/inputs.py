@@ -15,8 +15,12 @@ from .sdp.parse import SDP_FILE_CONTENT
 def _capture(path: Path, pc: str | None = None) -> list[Negotiation]:
     """A capture holds one session: `pc` (for browser dumps) does not apply."""
     from .capture import load
+    from .errors import InputError
 
-    return [load(path).negotiation]
+    negotiation = load(path).negotiation
+    if negotiation.offer is None and negotiation.answer is None:  # e.g. an imported dump that left out its SDP
+        raise InputError("holds no session description (no offer or answer SDP was recorded)", str(path))
+    return [negotiation]
 
 
 #: A reader takes the path and an optional session id (`--pc`: one PeerConnection of a dump).

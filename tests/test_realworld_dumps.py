@@ -340,3 +340,33 @@ def test_library_entry_points_take_them(path: Path) -> None:
     (negotiation,) = rtcprobe.load_negotiations(path, "PC_1")
     assert negotiation.answer is not None and negotiation.offer is not None
     assert [c.id.split("#")[1] for c in load_captures(path, pc="PC_0")] == ["PC_0"]
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("rtcstats-gumonly.jsonl", "holds no PeerConnection events (only page events such as getUserMedia)"),
+    ("rtcstats-internals-gumonly.gz", "no PeerConnections: nothing to import"),
+])
+def test_getusermedia_only_dumps_are_one_clear_line(name: str, expected: str, capsys: pytest.CaptureFixture) -> None:
+    """rtcstats' own fixtures of a page that never made a PeerConnection; the first is named `.jsonl`,
+    as rtcstats names its dumps, and must be read as a dump, not as a capture."""
+    path = DUMPS / name
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err and expected in err and "capture header" not in err
+
+
+def test_rtcstats_dump_named_jsonl_and_an_imported_capture_without_sdp(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture) -> None:
+    named = tmp_path / "call.jsonl"
+    named.write_bytes(JITSI_P2P.read_bytes())
+    assert main(["analyze", str(named), "--pc", "PC_0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["profile"][0]["aspect"] == "PeerConnection"
+    assert main(["import", str(JITSI_CHROME), "-o", str(tmp_path / "out")]) == 0
+    (written,) = (tmp_path / "out").iterdir()
+    capsys.readouterr()
+    assert main(["analyze", str(written)]) == 2  # a capture of a dump that left out its SDP
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds no session description" in err
+    report = tmp_path / "r.html"
+    assert main(["report", str(written), "-o", str(report)]) == 0  # the report has what the capture holds
+    assert "JVB data channel" in report.read_text()

@@ -41,12 +41,18 @@ FORMATS = {
 }
 
 
+#: What the first line of an rtcprobe capture holds (captures and rtcstats dumps are both `.jsonl`).
+CAPTURE_MARK = b'"rtcprobe-capture/'
+
+
 def detect(path: str | Path) -> str | None:
-    """The browser-record format of a file by its content (and `.har`), or None."""
+    """The browser-record format of a file by its content (and `.har`), or None (also for a capture)."""
     p = Path(path)
     try:
         start = head(p)
     except InputError:
+        return None
+    if CAPTURE_MARK in start.split(b"\n", 1)[0]:
         return None
     for name, (sniff, _) in FORMATS.items():
         if sniff(start):
@@ -154,6 +160,14 @@ def _register() -> None:
     from .. import inputs
 
     inputs.READERS.setdefault(".har", load_negotiations)
+    capture_reader = inputs.READERS.get(".jsonl")
+    if capture_reader is not None and not getattr(capture_reader, "sniffs_dumps", False):
+        def jsonl(path: Path, pc: str | None = None) -> list[Negotiation]:
+            """rtcstats names its dumps `.jsonl` too: a browser record by content, else a capture."""
+            return load_negotiations(path, pc) if detect(path) is not None else capture_reader(path, pc)
+
+        jsonl.sniffs_dumps = True  # type: ignore[attr-defined]
+        inputs.READERS[".jsonl"] = jsonl
     if sniff_reader not in inputs.SNIFFERS:
         inputs.SNIFFERS.append(sniff_reader)
 

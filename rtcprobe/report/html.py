@@ -107,7 +107,7 @@ def _expand(sources: Iterable[Source], pc: str | None) -> list[Source]:
 
     out: list[Source] = []
     for source in sources:
-        if not isinstance(source, Capture) and not str(source).endswith(".jsonl") and detect(source) is not None:
+        if not isinstance(source, Capture) and detect(source) is not None:
             out.extend(load_captures(source, pc=pc))
         else:
             out.append(source)
