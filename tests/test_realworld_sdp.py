@@ -11,7 +11,7 @@ import pytest
 
 from rtcprobe.analyze.candidates import candidate_set
 from rtcprobe.analyze.diff import DiffResult, diff_descriptions
-from rtcprobe.analyze.profile import _dropped, profile
+from rtcprobe.analyze.profile import ASPECTS, _dropped, profile
 from rtcprobe.errors import InputError
 from rtcprobe.negotiation import Negotiation
 from rtcprobe.sdp import SessionDescription, load_description, parse_description
@@ -50,10 +50,11 @@ def test_every_file_is_read_profiled_and_diffed(path: Path) -> None:
         assert path.name in REFUSED and REFUSED[path.name] in str(exc) and str(path) in str(exc)
         return
     assert path.name not in REFUSED
-    described = profile(Negotiation(str(path), description if description.type != "answer" else None,
-                                    description if description.type == "answer" else None))
-    assert [r.aspect for r in described.rows][:8] == ["PeerConnection", "ICE/TURN", "SRTP encryption", "Audio",
-                                                       "Video", "DataChannels", "RTP header extensions", "RTCP"]
+    is_answer = description.type == "answer"
+    described = profile(Negotiation(str(path), offer=None if is_answer else description,
+                                    answer=description if is_answer else None))
+    assert [r.aspect for r in described.rows if r.aspect != "Interface"] == list(ASPECTS[:-1])
+    assert all(r.summary for r in described.rows)
     cset = candidate_set(description)
     assert cset.count == len({(c.foundation, c.component, c.transport, c.address, c.port, c.type)
                               for c in description.candidates})
