@@ -36,6 +36,7 @@ from .pairs import watch_selected_pairs
 from .stats import StatsCollector
 from .status import ProbeFailure, ProbeResult, ProbeStatus
 from .taps import peer_connection_transports
+from .teardown import end_at_service
 
 logger = logging.getLogger(__name__)
 
@@ -411,32 +412,16 @@ class ProbeSession:
             for event in self._collector.final_events():
                 self._on_packet_event(dict(event))
         if self._signaler is not None:
-            done = len(self._signaler.exchanges)
             try:
-                await asyncio.wait_for(self._signaler.teardown(), self.options.timeouts.http)
-            except SignalingError as exc:
-                self._warnings.append(f"teardown failed: {exc}")
-            except TimeoutError:
-                self._record_unanswered(f"no answer within {self.options.timeouts.http:g} s")
-            finally:
-                self._teardown_warnings(done)
+                self._warnings += await end_at_service(self._signaler, self.options.timeouts.http,
+                                                       self._record_unanswered)
+            finally:  # also when Ctrl-C comes during the teardown
                 self._record_exchanges()
-                with contextlib.suppress(Exception):
-                    await self._signaler.close()
         with contextlib.suppress(Exception):
             await self._blackhole.stop()
         if self._pc is not None:
             with contextlib.suppress(Exception):
                 await self._pc.close()
-
-
-    def _teardown_warnings(self, first: int) -> None:
-        """A teardown request that failed or was refused leaves the session at the service: a warning
-        on the capture's end, not a failure of the session (the session itself ran)."""
-        for exchange in self._signaler.exchanges[first:]:
-            if exchange.error and not any(exchange.error in w for w in self._warnings):
-                self._warnings.append(f"teardown failed: {exchange.error}; the session may still be open at the "
-                                      "service until it times out there")
 
 
 def _message_fields(data: Any) -> dict[str, Any]:
