@@ -109,6 +109,9 @@ def test_rtx_folds_into_the_stream_it_repairs() -> None:
     stats = StatsCollector(media=media)
     for seq in range(1, 6):
         stats.observe("sent", "rtp", rtp(seq, 0, 111, pt=97), 0.0)
+    nack = RtcpRtpfbPacket(fmt=1, ssrc=9, media_ssrc=111)
+    nack.lost = [3]
+    stats.observe("received", "rtcp", bytes(nack), 0.05)
     stats.observe("sent", "rtp", rtp(40, 0, 222, pt=98, payload=struct.pack("!H", 3) + b"x" * 100), 0.1)
     stats.observe("sent", "rtp", rtp(3, 0, 333, pt=97), 0.1)  # another stream, no RTX yet
     stats.observe("sent", "rtp", rtp(3, 0, 333, pt=97), 0.2)  # the same packet again
@@ -122,17 +125,24 @@ def test_rtx_folds_into_the_stream_it_repairs() -> None:
 
 
 def test_rtx_and_padding_probes_leave_loss_to_the_media_sequence_space() -> None:
-    """Media 1..10 with 3 and 7 lost on the wire, both repaired on RTX, five padding-only probes
-    on the RTX SSRC: lost stays 2 (libwebrtc's rule), padding is neither payload nor a retransmission."""
+    """Media 1..10 with 3 and 7 lost on the wire and NACKed, both repaired on RTX; libwebrtc's
+    bandwidth probes on the RTX SSRC: five padding-only packets and a media packet resent unasked
+    ("payload padding"). Lost stays 2 (libwebrtc's rule); the probes are neither payload nor
+    retransmissions."""
     media = MediaMap(clock_rates={96: 90000, 97: 90000}, kinds={96: "video", 97: "video"},
                      rtx_apt={97: 96}, rtx_ssrcs={222: 111})
     stats = StatsCollector(media=media)
     for seq in (1, 2, 4, 5, 6, 8, 9, 10):
         stats.observe("received", "rtp", rtp(seq, seq, 111, pt=96), seq / 100)
-    for rtx_seq, lost in ((500, 3), (501, 7)):
-        stats.observe("received", "rtp", rtp(rtx_seq, 0, 222, pt=97, payload=struct.pack("!H", lost) + b"y" * 100), 0.2)
-    for rtx_seq in range(502, 507):
+    nack = RtcpRtpfbPacket(fmt=1, ssrc=9, media_ssrc=111)
+    nack.lost = [3, 7]
+    stats.observe("sent", "rtcp", bytes(nack), 0.15)
+    for rtx_seq, original in ((500, 3), (501, 7), (502, 5)):  # 5 was not NACKed: payload padding
+        stats.observe("received", "rtp", rtp(rtx_seq, 0, 222, pt=97, payload=struct.pack("!H", original) + b"y" * 100),
+                      0.2)
+    for rtx_seq in range(503, 508):
         stats.observe("received", "rtp", rtp(rtx_seq, 0, 222, pt=97, payload=b"", padding=224), 0.3)
+    stats.observe("received", "rtp", rtp(508, 0, 222, pt=97, payload=struct.pack("!H", 3) + b"y" * 100), 0.4)
     video = report(stats.snapshot(1.0), "inbound-rtp", 111)
     assert video["packetsLost"] == 2
     assert (video["packetsReceived"], video["retransmittedPacketsReceived"]) == (10, 2)

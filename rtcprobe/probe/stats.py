@@ -124,7 +124,8 @@ class StatsCollector:
             stream.payload_bytes += payload
             stream.header_bytes += header + padding
             repaired = streams.get(stream.rtx_of)
-            if repaired is not None and payload >= 2:  # else padding only: a probe, no payload
+            if repaired is not None and payload >= 2 and repaired.answers_nack(
+                    int.from_bytes(data[header:header + 2], "big")):
                 repaired.rtx_packets += 1
                 repaired.rtx_payload_bytes += payload - 2  # minus the original sequence number
                 repaired.rtx_header_bytes += header + padding + 2
@@ -230,7 +231,9 @@ class StatsCollector:
         about = self._streams[_OTHER[direction]]
         kind = info.packet_type
         if kind == "NACK" and info.media_ssrc is not None:
-            (about.get(info.media_ssrc) or _placeholder(about, info.media_ssrc)).nack_count += 1
+            stream = about.get(info.media_ssrc) or _placeholder(about, info.media_ssrc)
+            stream.nack_count += 1
+            stream.record_nack(info.lost)
         elif kind == "PLI" and info.media_ssrc is not None:
             (about.get(info.media_ssrc) or _placeholder(about, info.media_ssrc)).pli_count += 1
         elif kind == "FIR":

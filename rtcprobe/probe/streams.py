@@ -10,8 +10,10 @@ apart: `packetsReceived`/`packetsSent` and the byte counts include the retransmi
 on the RTX SSRC (W3C: "includes retransmissions"), but `packetsLost` is computed from the media
 SSRC's own sequence space only, so it equals what the wire lost of the media packets whether or
 not NACK/RTX repaired them. The 2-byte original sequence number of an RTX packet counts as header.
-Padding-only packets on the RTX SSRC (libwebrtc's bandwidth probes) are not retransmissions and
-carry no payload: they count on the RTX stream alone, never towards the media stream.
+A retransmission is an RTX packet that answers a NACK (its original sequence number was NACKed):
+libwebrtc's bandwidth probes on the RTX SSRC, padding-only packets and "payload padding" (media
+packets resent unasked), are not retransmissions (Chromium's sender does not count them in
+retransmittedPacketsSent either) and count on the RTX stream alone, never towards the media stream.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .mediamap import MediaMap
 from .rtcp import ReportBlock, SenderInfo
 
 SR_TIMES_KEPT = 16  # our last SRs per SSRC whose LSR a report block may echo
+NACKED_KEPT = 4096  # NACKed sequence numbers per SSRC awaiting their retransmission
 
 
 @dataclass(slots=True)
@@ -59,6 +62,7 @@ class StreamCounters:
     last_rtp_ts: int = 0
     # feedback about this SSRC: what we sent for a received stream, what came in for a sent one
     nack_count: int = 0
+    nacked: dict[int, None] = field(default_factory=dict)  # NACKed sequence numbers not yet repaired
     pli_count: int = 0
     fir_count: int = 0
     # sent streams: our SRs (LSR -> capture times) and the peer's report blocks about the SSRC
@@ -80,6 +84,20 @@ class StreamCounters:
     def packets_total(self) -> int:
         """W3C packetsSent/packetsReceived: this SSRC's packets and the RTX retransmissions."""
         return self.packets + self.rtx_packets
+
+    def record_nack(self, lost: list[int]) -> None:
+        for seq in lost:
+            self.nacked[seq] = None
+        while len(self.nacked) > NACKED_KEPT:
+            del self.nacked[next(iter(self.nacked))]
+
+    def answers_nack(self, original_seq: int) -> bool:
+        """Whether an RTX packet carrying `original_seq` repairs a NACKed packet (then it no
+        longer waits: a second retransmission needs a second NACK)."""
+        if original_seq not in self.nacked:
+            return False
+        del self.nacked[original_seq]
+        return True
 
     def record_sr(self, lsr: int, t: float) -> None:
         """Several SRs may carry the same LSR (aiortc stamps an SR with the time of its last RTP
