@@ -1,4 +1,4 @@
-"""Anonymise IP addresses for sharing: one mapping per report, so an address reads the same everywhere.
+"""Anonymise IP addresses (and candidate host names) for sharing: one mapping per report, so an address reads the same everywhere.
 
 Every writer that anonymises (the HTML report, DataFrames of a shared capture) passes its events
 through `anonymize` with one `AddressMap`, so that the address in an SDP ``c=`` line, in a
@@ -15,7 +15,9 @@ stand-in per name across the report. mDNS candidate names are different: browser
 random UUIDv4 + ``.local`` (draft-ietf-mmusic-mdns-ice-candidates §3.1.1), which hides the address
 and is never reused across browser restarts, so ``<uuid>.local`` is already anonymous and is kept
 (a reader still sees "mDNS"). A ``.local`` name that is not a UUID (``Jane-MacBook.local``) names a
-device and is replaced (by ``host-N.anonymized.local``, still mDNS). Names made only of ``x`` labels (``x.x.x.x``, Jitsi's redaction) are kept.
+device and is replaced (by ``host-N.anonymized.local``, still mDNS). Names made only of ``x``
+labels (``x.x.x.x``, Jitsi's redaction) are kept. Server names in STUN/TURN and page URLs are kept:
+they name a service, not a participant.
 """
 
 from __future__ import annotations
