@@ -114,7 +114,7 @@ class StreamCounters:
         """A report block about this (sent) SSRC. RFC 3550 §6.4.1: RTT = A - LSR - DLSR, where
         A - LSR is taken from our own record of when the SR carrying that LSR left: its NTP
         timestamp may be older than its sending. Of several SRs with that LSR, the peer echoed
-        one it had received, the latest whose RTT is not negative. When none gives a positive
+        one it had received: the latest whose RTT is positive. When none gives a positive
         RTT, the sample cannot be computed and is absent, never 0."""
         self.report = block
         self.reports += 1
