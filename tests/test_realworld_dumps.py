@@ -154,7 +154,12 @@ def test_analyze_diff_import_and_report_take_them(path: Path, tmp_path: Path, ca
     capsys.readouterr()
     report = tmp_path / "r.html"
     assert main(["report", str(path), "--pc", "PC_1", "-o", str(report), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["captures"] == [f"{path.name.split('.')[0]}#PC_1"]
+    document = json.loads(capsys.readouterr().out)
+    (capture_id,) = document["captures"]
+    assert capture_id == f"{path.name.split('.')[0]}#PC_1"
+    sources = document["sources"][capture_id]  # every section says where its numbers come from
+    assert sources["rtcp"]["source"] == "stats" and sources["extensions"]["source"] == "sdp"
+    assert "not observable in a dump" in sources["extensions"]["note"]
 
 
 # -- bad variants: one clear line -------------------------------------------------------------------

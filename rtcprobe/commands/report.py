@@ -41,7 +41,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     warn(info.warnings)
     if args.json:
         print(json.dumps({"report": info.path, "captures": info.captures, "failed": info.failed, "bytes": info.bytes,
-                          "anonymized": info.anonymized, "addresses_replaced": info.addresses_replaced}, indent=2))
+                          "anonymized": info.anonymized, "addresses_replaced": info.addresses_replaced,
+                          "sources": info.sources}, indent=2))
     else:
         failed = f", {len(info.failed)} failed" if info.failed else ""
         anonymized = f", {info.addresses_replaced} address(es) anonymised" if info.anonymized else ""

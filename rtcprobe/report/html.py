@@ -48,6 +48,8 @@ class ReportInfo:
     anonymized: bool
     addresses_replaced: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: Capture id -> section -> {"source", "note"}: where each section's numbers come from.
+    sources: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
 def _profile(capture: Capture) -> Profile | None:
@@ -66,6 +68,8 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
     """Every section of one capture, the failure first when it failed; and its digest."""
     breakdown = connect_breakdown(capture)
     feedback = feedback_counts(capture)
+    extensions = extension_report(capture)
+    channels = data_channels(capture)
     parts = []
     if not capture.ok:
         parts.append(sessions.failure(capture, breakdown, anchor))
@@ -80,14 +84,17 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
         media.streams_section(stream_series(capture), pair_rtt(capture), anchor, evidence(capture)),
         media.feedback_section(feedback, anchor),
         media.candidates_section(session_candidates(capture), selected_pair(capture), capture, anchor),
-        media.extensions_section(extension_report(capture), anchor),
+        media.extensions_section(extensions, anchor),
         media.datachannel_section(datachannel_messages(capture), channel_events(capture), response_timings(capture),
-                                  capture.duration, anchor, data_channels(capture)),
+                                  capture.duration, anchor, channels),
         sessions.http_section(capture, anchor),
         sessions.sdp_section(capture, anchor),
         sessions.timeline_section(capture, anchor),
     ]
-    return join(parts), _digest(capture, anchor, breakdown, feedback)
+    digest = _digest(capture, anchor, breakdown, feedback)
+    digest.sources = {name: {"source": found.source, "note": found.note}
+                      for name, found in (("rtcp", feedback), ("extensions", extensions), ("data_channels", channels))}
+    return join(parts), digest
 
 
 def _digest(capture: Capture, anchor: str = "", breakdown: ConnectBreakdown | None = None,
@@ -190,6 +197,7 @@ def _emit(sources: Iterable[Source], file: TextIO, info: ReportInfo, title: str 
         front = _front(digests, title, addresses)
         info.captures = [d.id for d in digests]
         info.failed = [d.id for d in digests if not d.ok]
+        info.sources = {d.id: d.sources for d in digests}
         info.addresses_replaced = addresses.replaced if addresses is not None else 0
         spool.seek(0)
         for chunk in front:

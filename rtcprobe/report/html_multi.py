@@ -4,7 +4,7 @@ and the diff of the first capture against each other one (the foundation's `diff
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..analyze.diff import DiffResult, diff
 from ..analyze.distribution import distribution
@@ -32,6 +32,8 @@ class Digest:
     negotiation: Negotiation
     breakdown: ConnectBreakdown
     feedback: FeedbackCounts
+    #: Section -> {"source", "note"}: where its numbers come from (packets, a dump's stats, nothing).
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
