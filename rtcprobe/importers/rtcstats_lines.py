@@ -36,8 +36,21 @@ _CANDIDATE_CALLS = ("addicecandidate", "onicecandidate", "icecandidate")
 
 
 def sniff(head: bytes) -> bool:
+    """A first line `[method, connection id, value, epoch ms, ...]` (whole when it fits in the head,
+    else by its start), or a client object line followed by such a line."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return bool(_ARRAY_LINE.match(text) or _OBJECT_THEN_ARRAY.match(text))
+    if _OBJECT_THEN_ARRAY.match(text):
+        return True
+    if not _ARRAY_LINE.match(text):
+        return False
+    first, newline, _ = text.partition(b"\n")
+    if not newline:
+        return True  # a first line longer than the head: its start has the shape
+    try:
+        item = json.loads(first)
+    except ValueError:
+        return False
+    return len(item) >= 4 and isinstance(item[3], int | float) and not isinstance(item[3], bool)
 
 
 def decompress(base: dict[str, Any], delta: dict[str, Any]) -> dict[str, Any]:
