@@ -123,6 +123,27 @@ async def test_ice_failure_after_the_loopback_policy_says_so(serve, tmp_path: Pa
     assert breakdown.failed_phase == "ice" and breakdown.total is None and breakdown.total_note == "no media"
 
 
+def no_candidates(answer: str) -> str:
+    """The answer with no candidate at all, end-of-candidates kept: nothing for our agent to check."""
+    return "".join(line for line in answer.splitlines(keepends=True) if not line.startswith("a=candidate:"))
+
+
+async def test_session_connected_after_the_ice_agent_said_failed(tmp_path: Path) -> None:
+    """aioice declares ICE failed at once when the answer leaves it nothing to check, although the
+    peer's check has already formed a peer-reflexive pair that succeeds, and aiortc runs DTLS on it.
+    The session is judged on what happened: DTLS connected on a selected pair, media flowed."""
+    async with whip_endpoint(answer=no_candidates) as url:
+        capture = await probe(tmp_path, url, duration=1.0, stats_interval=0.5, timeouts=PhaseTimeouts(ice=5))
+    assert capture.ok, capture.diagnosis
+    assert "failed" in [s for _, s in capture.states("ice_connection")]  # what the agent said, kept
+    (warning,) = capture.end["warnings"]
+    assert warning.startswith("the ICE agent reported failure before the pair 127.0.0.1:")
+    assert all(r["packetsReceived"] > 0 for r in capture.last_stats() if r["type"] == "inbound-rtp")
+    breakdown = connect_breakdown(capture)
+    assert breakdown.failed_phase is None and breakdown.total is not None
+    assert breakdown.phase("ice").end == capture.first("selected_pair")["t"]
+
+
 # -- refused requests: no media, no "to media", no "not WHIP" ----------------------------------
 
 

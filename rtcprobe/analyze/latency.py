@@ -63,6 +63,8 @@ def connect_breakdown(capture: Capture) -> ConnectBreakdown:
     dtls_start = _first_t(events, event=ev.STATE, machine="dtls", state="connecting") or ice_end
     dtls_end = _first_t(events, event=ev.STATE, machine="dtls", state="connected") or _first_t(
         events, event=ev.STATE, machine="connection", state="connected")
+    if ice_end is None and dtls_end is not None:  # the ICE agent said "failed", yet a pair was selected and
+        ice_end = _first_t(events, event=ev.SELECTED_PAIR)  # DTLS connected on it: ICE ended at the selection
     media_end = _first_t(events, event=ev.RTP_FIRST, direction="received")
     channel_end = _first_t(events, event=ev.DATACHANNEL, action="open")
     phases = [p for p in (

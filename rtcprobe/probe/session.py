@@ -24,7 +24,7 @@ from ..sdp import SdpError, parse_description
 from ..signaling import SignalingError, guess_protocol, make_signaler
 from ..signaling.exchange import CANCELLED
 from . import media
-from .diagnose import diagnose_ice, ice_pairs
+from .connect import ConnectPhases
 from .loopback import (
     ignored_reason,
     is_loopback_url,
@@ -35,13 +35,12 @@ from .options import ProbeOptions
 from .pairs import watch_selected_pairs
 from .stats import StatsCollector
 from .status import ProbeFailure, ProbeResult, ProbeStatus
-from .taps import peer_connection_transports
 from .teardown import end_at_service
 
 logger = logging.getLogger(__name__)
 
 
-class ProbeSession:
+class ProbeSession(ConnectPhases):
     """Runs one capture. `run()` never raises for session failures: they become the capture's end."""
 
     def __init__(self, options: ProbeOptions, on_status: Callable[[ProbeStatus], None] | None = None) -> None:
@@ -57,6 +56,7 @@ class ProbeSession:
         self._blackhole = MediaBlackhole()
         self._ice_connected = asyncio.Event()
         self._connected = asyncio.Event()
+        self._dtls_connected = asyncio.Event()
         self._failed = asyncio.Event()
         self._first_rtp = asyncio.Event()
         self._channel_open = asyncio.Event()
@@ -239,43 +239,6 @@ class ProbeSession:
 
         return channel
 
-    def _watch_states(self, pc: RTCPeerConnection) -> None:
-        def watch(machine: str, attribute: str) -> Callable[[], None]:
-            def handler() -> None:
-                state = getattr(pc, attribute)
-                self._record(ev.STATE, machine=machine, state=state)
-                if machine == "connection":
-                    self.status.connection_state = state
-                    if state == "connected":
-                        self._connected.set()
-                    elif state in ("failed", "closed"):
-                        self._failed.set()
-                elif machine == "ice_connection":
-                    self.status.ice_state = state
-                    if state in ("connected", "completed"):
-                        self._ice_connected.set()
-                    elif state == "failed":
-                        self._failed.set()
-                    if state == "checking":
-                        self._watch_dtls(pc)
-                self._publish()
-            return handler
-
-        pc.on("signalingstatechange", watch("signaling", "signalingState"))
-        pc.on("icegatheringstatechange", watch("ice_gathering", "iceGatheringState"))
-        pc.on("iceconnectionstatechange", watch("ice_connection", "iceConnectionState"))
-        pc.on("connectionstatechange", watch("connection", "connectionState"))
-
-    def _watch_dtls(self, pc: RTCPeerConnection) -> None:
-        for transport in peer_connection_transports(pc):
-            if getattr(transport, "_rtcprobe_watched", False):
-                continue
-            transport._rtcprobe_watched = True
-
-            @transport.on("statechange")
-            def on_state(transport: Any = transport) -> None:
-                self._record(ev.STATE, machine="dtls", state=transport.state)
-
     def _record_candidates(self, side: str, sdp: str) -> None:
         try:
             description = parse_description(sdp, f"{side} description")
@@ -294,41 +257,6 @@ class ProbeSession:
             self._ignored_candidates = [c for c in description.candidates if ignored_reason(c.address)]
 
     # -- phases ----------------------------------------------------------------------------
-    def _ice_connection(self) -> Any:
-        for transport in peer_connection_transports(self._pc):  # type: ignore[arg-type]
-            return transport.transport._connection
-        return None
-
-    async def _until(self, event: asyncio.Event, timeout: float) -> bool:
-        """Wait for `event` unless the connection fails first or `timeout` passes; True if it came."""
-        waits = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(self._failed.wait())}
-        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        for waiting in waits:
-            waiting.cancel()
-        return event.is_set()
-
-    async def _await_connected(self) -> None:
-        """ICE within its timeout, then DTLS within its own; each failure is classified apart."""
-        pc, timeouts = self._pc, self.options.timeouts
-        assert pc is not None
-        self._phase("ICE")
-        ice_ok = await self._until(self._ice_connected, timeouts.ice)
-        connection = self._ice_connection()
-        self._record(ev.ICE_PAIRS, pairs=ice_pairs(connection))
-        if not ice_ok:
-            waited = None if self._failed.is_set() else timeouts.ice
-            raise ProbeFailure("ice", diagnose_ice(connection, self._remote_candidates, waited,
-                                                   self._ignored_candidates))
-        self._phase("DTLS")
-        if not await self._until(self._connected, timeouts.dtls):
-            dtls_states = ", ".join(t.state for t in peer_connection_transports(pc))
-            if self._failed.is_set():
-                raise ProbeFailure("dtls", f"ICE connected but the DTLS handshake failed (DTLS state {dtls_states}):"
-                                           " the peer's certificate does not match the answer's fingerprint, or the"
-                                           " peer aborted the handshake")
-            raise ProbeFailure("dtls", f"ICE connected but the DTLS handshake did not complete within "
-                                       f"{timeouts.dtls:g} s (DTLS state {dtls_states})")
-
     async def _await_media(self, channel: Any) -> None:
         timeouts = self.options.timeouts
         if self._expects_media():
