@@ -137,7 +137,8 @@ async def test_session_connected_after_the_ice_agent_said_failed(tmp_path: Path)
     assert capture.ok, capture.diagnosis
     assert "failed" in [s for _, s in capture.states("ice_connection")]  # what the agent said, kept
     (warning,) = capture.end["warnings"]
-    assert warning.startswith("the ICE agent reported failure before the pair 127.0.0.1:")
+    assert warning.startswith("the ICE agent reported failure, yet the pair 127.0.0.1:")
+    assert "succeeded and was selected; DTLS connected on it" in warning
     assert all(r["packetsReceived"] > 0 for r in capture.last_stats() if r["type"] == "inbound-rtp")
     breakdown = connect_breakdown(capture)
     assert breakdown.failed_phase is None and breakdown.total is not None

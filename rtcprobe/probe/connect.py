@@ -29,7 +29,7 @@ class ConnectPhases:
     _pc: RTCPeerConnection | None
     _ice_connected: asyncio.Event
     _connected: asyncio.Event
-    _dtls_connected: asyncio.Event
+    _dtls_settled: asyncio.Event  # a DTLS transport reached connected, failed or closed
     _failed: asyncio.Event
     _remote_candidates: list
     _ignored_candidates: list
@@ -74,8 +74,8 @@ class ConnectPhases:
             @transport.on("statechange")
             def on_state(transport: Any = transport) -> None:
                 self._record(ev.STATE, machine="dtls", state=transport.state)
-                if transport.state == "connected":
-                    self._dtls_connected.set()
+                if transport.state in ("connected", "failed", "closed"):
+                    self._dtls_settled.set()
 
     def _ice_connection(self) -> Any:
         for transport in peer_connection_transports(self._pc):  # type: ignore[arg-type]
@@ -122,14 +122,15 @@ class ConnectPhases:
         if not any(p["state"] in ("succeeded", "in_progress", "waiting") for p in ice_pairs(connection)):
             return False
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._dtls_connected.wait(), self.options.timeouts.dtls)
+            await asyncio.wait_for(self._dtls_settled.wait(), self.options.timeouts.dtls)
+        dtls_connected = [t for t in peer_connection_transports(self._pc) if t.state == "connected"]  # type: ignore[arg-type]
         nominated = [p for p in ice_pairs(connection) if p["nominated"] and p["state"] == "succeeded"]
-        if not (self._dtls_connected.is_set() and nominated):
+        if not (dtls_connected and nominated):
             return False
         self._failed.clear()
         self._connected.set()
         self._warnings.append(
-            f"the ICE agent reported failure before the pair {nominated[0]['local']} → {nominated[0]['remote']} "
-            "(learned from the peer's checks) succeeded; DTLS connected on it, so the session went on, without "
+            f"the ICE agent reported failure, yet the pair {nominated[0]['local']} → {nominated[0]['remote']} "
+            "succeeded and was selected; DTLS connected on it, so the session went on, without "
             "ICE consent checks (a lost path shows as media silence)")
         return True

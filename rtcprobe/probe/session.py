@@ -56,7 +56,7 @@ class ProbeSession(ConnectPhases):
         self._blackhole = MediaBlackhole()
         self._ice_connected = asyncio.Event()
         self._connected = asyncio.Event()
-        self._dtls_connected = asyncio.Event()
+        self._dtls_settled = asyncio.Event()
         self._failed = asyncio.Event()
         self._first_rtp = asyncio.Event()
         self._channel_open = asyncio.Event()
