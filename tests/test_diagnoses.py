@@ -26,6 +26,7 @@ from aiohttp import web
 from rtcprobe.analyze.connection import session_candidates
 from rtcprobe.analyze.latency import connect_breakdown
 from rtcprobe.analyze.profile import profile
+from rtcprobe.analyze.timeline import timeline_entries
 from rtcprobe.analyze.wire import extension_report
 from rtcprobe.probe.loopback import LOOPBACK_POLICY, restrict_to_loopback
 from rtcprobe.probe.options import PhaseTimeouts
@@ -108,6 +109,8 @@ async def test_peer_with_only_non_loopback_candidates_connects_peer_reflexively(
 
     html = Path(write_report([capture.path], tmp_path / "report.html").path).read_text()
     assert f"ignored: {LOOPBACK_POLICY}" in html
+    assert any(e.event == "candidate" and e.summary.endswith(f"— ignored: {LOOPBACK_POLICY}")
+               for e in timeline_entries(capture))
 
 
 async def test_ice_failure_after_the_loopback_policy_says_so(serve, tmp_path: Path) -> None:
@@ -198,6 +201,7 @@ async def test_refused_teardown_is_a_warning(tmp_path: Path) -> None:
     assert capture.ok, capture.diagnosis  # the session ran: its numbers stand
     (warning,) = capture.end["warnings"]
     assert warning.startswith("teardown failed: DELETE http://127.0.0.1:") and "answered 500" in warning
+    assert timeline_entries(capture)[-1].summary.endswith(f"; warning: {warning}")
     (delete,) = [h for h in capture.http if h["method"] == "DELETE"]
     assert delete["status"] == 500 and delete["error"]
 
