@@ -125,7 +125,9 @@ def test_candidates_decoded_and_selected_pair_flagged(captures) -> None:
     assert set(table.side) == {"local", "remote"}
     selected = table[table.selected]
     assert sorted(selected.side) == ["local", "remote"]
-    pair = cap.first("ice_pairs")["pairs"][0]
+    # ICE may settle on ::1 or 127.0.0.1 (equal priorities, first success wins): the flag must follow
+    # the pair aioice actually sends on, as its last `selected_pair` event says
+    pair = cap.of("selected_pair")[-1]
     local = selected[selected.side == "local"].iloc[0]
     assert f"{local.address}:{local.port}/{local.transport}" == pair["local"]
     host = table[table.type == "host"]
