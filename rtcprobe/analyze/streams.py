@@ -59,7 +59,7 @@ def _sample_time(sample: dict[str, Any], report: dict[str, Any]) -> float:
 def stream_series(capture: Capture) -> list[StreamSeries]:
     """One series per outbound-rtp / inbound-rtp SSRC, in order of first appearance."""
     series: dict[str, StreamSeries] = {}
-    baseline: dict[str, tuple[float, float, float, float]] = {}  # id -> (t, bytes, packets, lost)
+    baseline: dict[str, tuple[float, float, float, float]] = {}  # id -> (t, bytes, media packets, lost)
     for sample in capture.stats_samples:
         reports = {r.get("id"): r for r in sample.get("reports", [])}
         by_local = {r.get("localId"): r for r in reports.values() if r.get("localId")}
@@ -75,6 +75,8 @@ def stream_series(capture: Capture) -> list[StreamSeries]:
             t = _sample_time(sample, report)
             octets = _number(report, "bytesSent" if sent else "bytesReceived")
             packets = _number(report, "packetsSent" if sent else "packetsReceived")
+            # W3C packetsReceived includes retransmissions; loss is counted in the media sequence space
+            media_packets = None if packets is None else packets - (_number(report, "retransmittedPacketsReceived") or 0.0)
             remote = reports.get(report.get("remoteId")) or by_local.get(rid)
             if sent:
                 lost = _number(remote, "packetsLost")
@@ -89,13 +91,13 @@ def stream_series(capture: Capture) -> list[StreamSeries]:
             bitrate = None
             last = baseline.get(rid)
             if last is None:
-                baseline[rid] = (t, octets or 0.0, packets or 0.0, lost or 0.0)
+                baseline[rid] = (t, octets or 0.0, media_packets or 0.0, lost or 0.0)
             elif t - last[0] >= MIN_INTERVAL:
                 bitrate = ((octets or 0.0) - last[1]) * 8 / (t - last[0])
                 if not sent:
-                    got, missed = (packets or 0.0) - last[2], (lost or 0.0) - last[3]
+                    got, missed = (media_packets or 0.0) - last[2], (lost or 0.0) - last[3]
                     loss = max(missed, 0.0) / (got + missed) if got + missed > 0 else 0.0
-                baseline[rid] = (t, octets or 0.0, packets or 0.0, lost or 0.0)
+                baseline[rid] = (t, octets or 0.0, media_packets or 0.0, lost or 0.0)
             else:
                 continue  # folded into the next interval
             entry.points.append(StreamPoint(t, bitrate, _int(packets), rtt, jitter, loss, _int(lost)))
