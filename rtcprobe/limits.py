@@ -20,3 +20,22 @@ MAX_LINE_BYTES = 64 * MiB
 #: JSON nesting depth accepted from any input: real records nest fewer than 10 levels; Python's own
 #: json stops at its recursion limit (~1000) and the code that walks the values afterwards needs room.
 MAX_JSON_DEPTH = 200
+
+
+# -- a hostile server, on the probe's side (signaling) --
+
+#: Largest HTTP response body the probe reads from a target (an answer SDP, an error body). Real
+#: answers are a few KiB (OpenAI's: ~2 KiB; a browser's with many candidates: < 20 KiB); 1 MiB leaves
+#: room for any real one, and stops a 1 GB answer at 1 MiB instead of gigabytes of memory.
+MAX_RESPONSE_BYTES = 1 * MiB
+#: Bytes read per chunk while streaming a response body towards MAX_RESPONSE_BYTES.
+RESPONSE_CHUNK_BYTES = 64 * 1024
+
+# -- redaction --
+
+#: Strings longer than this are scrubbed without the cache: a peer's long, unique messages would
+#: otherwise pin up to 65,536 of them in memory.
+REDACT_CACHED_CHARS = 4096
+#: How far past a cut the redactor looks, so that a secret split by a truncation (a 4 KiB message,
+#: a 500-character excerpt) is recognised whole; longer than any token or key in use (JWTs ~1-2 KiB).
+REDACT_MARGIN_CHARS = 8192
