@@ -29,13 +29,19 @@ def replace(old: str, new: str) -> str:
     # trailing blanks and hex case are spelling, not meaning
     (OFFER.replace("\r\n", "  \r\n"), []),
     (replace("profile-level-id=42e01f", "profile-level-id=42E01F"), []),
+    # constraint flags that only restate the profile: 42c01f is constrained baseline 3.1 too
+    (replace("profile-level-id=42e01f", "profile-level-id=42c01f"), []),
+    # the level is a parameter of the profile (RFC 6184 §8.2.2), not another codec
+    (replace("profile-level-id=42e01f", "profile-level-id=42e01e"),
+     ["video (mid 1): h264/90000 (constrained baseline, packetization-mode=1) fmtp profile-level-id 42e01f → 42e01e",
+      "video (mid 1): h264/90000 (constrained baseline, packetization-mode=0) fmtp profile-level-id 42e01f → 42e01e"]),
     # packetization mode makes another codec (RFC 6184 §8.2.2): named in the label
     (replace("a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;",
              "a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=0;"),
-     ["video (mid 1): codecs removed: h264/90000 (42e01f, packetization-mode=1), "
-      "rtx for h264/90000 (42e01f, packetization-mode=1)",
-      "video (mid 1): codecs added: h264/90000 (42e01f, packetization-mode=0) #2, "
-      "rtx for h264/90000 (42e01f, packetization-mode=0) #2"]),
+     ["video (mid 1): codecs removed: h264/90000 (constrained baseline, packetization-mode=1), "
+      "rtx for h264/90000 (constrained baseline, packetization-mode=1)",
+      "video (mid 1): codecs added: h264/90000 (constrained baseline, packetization-mode=0) #2, "
+      "rtx for h264/90000 (constrained baseline, packetization-mode=0) #2"]),
     (replace("a=extmap-allow-mixed\r\n", ""), ["every m-line: extmap-allow-mixed True → False"]),
     (replace("a=group:BUNDLE 0 1 2\r\n", "a=group:BUNDLE 0 1 2\r\na=group:LS 0 1\r\n"),
      ["session: other groups none → LS 0 1"]),

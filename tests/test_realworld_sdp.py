@@ -298,8 +298,8 @@ def test_empty_candidate_foundation_is_an_anomaly_not_an_error() -> None:
         "audio (mid sdparta_0), video (mid sdparta_1): direction sendrecv → recvonly",
         "audio (mid sdparta_0): codecs removed: g722/8000, pcmu/8000, pcma/8000",
         "every m-line: DTLS setup role actpass → active",
-        "video (mid sdparta_1): codecs removed: h264/90000 (42e01f, packetization-mode=1), "
-        "h264/90000 (42e01f, packetization-mode=0)"]),
+        "video (mid sdparta_1): codecs removed: h264/90000 (constrained baseline, packetization-mode=1), "
+        "h264/90000 (constrained baseline, packetization-mode=0)"]),
     # aiortc writes Chrome's video offer back without a=rtcp-rsize
     ("aiortc-video_chrome-1.sdp", "aiortc-video_chrome-2.sdp", ["video (mid video): rtcp-rsize True → False"]),
     ("werift-issue141-google-icelite.sdp", "werift-issue142-google-icelite.sdp", []),

@@ -160,13 +160,39 @@ IDENTITY_PARAMETERS: dict[str, tuple[str, ...]] = {
 _CASELESS = frozenset(["profile-level-id"])
 
 
+#: (profile_idc, profile_iop) that libwebrtc writes for each profile: the canonical spelling of a
+#: profile-level-id, so that `42c01f` and `42e01f` (both constrained baseline 3.1) read as one value.
+_H264_CANONICAL: dict[str, tuple[int, int]] = {
+    "constrained baseline": (0x42, 0xE0), "baseline": (0x42, 0x00), "main": (0x4D, 0x00),
+    "extended": (0x58, 0x00), "high": (0x64, 0x00), "constrained high": (0x64, 0x0C),
+    "high 10": (0x6E, 0x00), "high 4:2:2": (0x7A, 0x00), "high 4:4:4 predictive": (0xF4, 0x00),
+    "CAVLC 4:4:4 intra": (0x2C, 0x00),
+}
+
+
+def canonical_profile_level_id(value: str) -> str:
+    """The canonical hex of an H.264 profile-level-id (libwebrtc's spelling: the constraint flags
+    that only restate the profile are normalised); lower-cased as written when it cannot be decoded."""
+    decoded = decode_h264_profile_level_id(value)
+    if decoded is None or decoded.profile not in _H264_CANONICAL:
+        return value.strip().lower()
+    idc, iop = _H264_CANONICAL[decoded.profile]
+    level = decoded.level_idc
+    if decoded.level == "1b" and decoded.profile in ("baseline", "constrained baseline", "main"):
+        iop, level = iop | 0x10, 11  # level 1b: constraint_set3 with level_idc 11 (RFC 6184 §8.1)
+    return f"{idc:02x}{iop:02x}{level:02x}"
+
+
 def effective_fmtp(name: str, fmtp: dict[str, str]) -> dict[str, str]:
     """The fmtp a receiver acts on: names lower-cased (media type parameter names are
-    case-insensitive, RFC 6838 §4.3), defaults filled in, hex values lower-cased."""
+    case-insensitive, RFC 6838 §4.3), defaults filled in, hex values lower-cased and an H.264
+    profile-level-id in its canonical spelling."""
     out = dict(FMTP_DEFAULTS.get(name.lower(), {}))
     for key, value in fmtp.items():
         key = key.strip().lower()
         out[key] = value.strip().lower() if key in _CASELESS else value.strip()
+    if name.lower() == "h264":
+        out["profile-level-id"] = canonical_profile_level_id(out["profile-level-id"])
     return out
 
 
@@ -184,6 +210,12 @@ def codec_identity(name: str, clock_rate: int, channels: int | None, fmtp: dict[
     count = effective_channels(channels)
     base = f"{key}/{clock_rate}" + (f"/{count}" if count != 1 else "")
     params = effective_fmtp(key, fmtp)
+    if key == "h264":
+        # RFC 6184 §8.2.2: an answer may lower the level of the offered profile; the profile makes
+        # the codec, the level is a parameter of it (compared as fmtp)
+        decoded = decode_h264_profile_level_id(params["profile-level-id"])
+        if decoded is not None and decoded.profile in _H264_CANONICAL:
+            params["profile-level-id"] = decoded.profile
     return base + "".join(f";{p}={params.get(p, '')}" for p in IDENTITY_PARAMETERS.get(key, ()))
 
 
