@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
+
+from .limits import REDACT_CACHED_CHARS, REDACT_MARGIN_CHARS
 
 REDACTED = "[redacted]"
 
@@ -18,9 +22,16 @@ SECRET_HEADERS = frozenset(
 #: Query-string and JSON keys whose values are secrets, compared lower-case; see `is_secret_key`.
 SECRET_KEYS = frozenset(
     {"token", "access_token", "api_key", "apikey", "key", "client_secret", "secret",
-     "password", "authorization", "bearer", "auth", "credential", "sig", "signature"}
+     "password", "passwd", "pwd", "authorization", "bearer", "auth", "credential", "sig", "signature",
+     "jwt", "access_key", "accesskey", "secret_key", "secretkey", "private_key", "access_key_id",
+     # signed URLs and cloud credentials: AWS SigV2/SigV4 and STS, CloudFront, Google Cloud Storage,
+     # Azure SAS (`sig`; its `se`, `sp`, `sv` are expiry and permissions, not secrets), Akamai
+     "awsaccesskeyid", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+     "x-goog-signature", "x-goog-credential", "googleaccessid", "hdnts", "hmac"}
 )
-_SECRET_KEY_SUFFIXES = ("_token", "-token", "_secret", "-secret", "_password", "api_key", "api-key")
+_SECRET_KEY_SUFFIXES = ("_token", "-token", "_secret", "-secret", "_password", "api_key", "api-key",
+                        "_jwt", "-jwt", "_signature", "-signature", "-credential", "_credential",
+                        "access_key", "secret_key", "accesskeyid")
 #: The same names (`is_secret_key`) as they appear in free text: URLs, JSON, Link parameters.
 _KEY = "(?:{}|[A-Za-z0-9_-]*(?:{}))".format(
     "|".join(re.escape(k) for k in sorted(SECRET_KEYS, key=len, reverse=True)),
@@ -33,12 +44,14 @@ _SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # A token68 after "Bearer", but not an auth-param such as WWW-Authenticate's `Bearer realm="x"`.
     ("", re.compile(r"(?i)\bBearer\s+(?![A-Za-z0-9_\-]+=\")[A-Za-z0-9._~+/=\-]{8,}"), REDACTED),
     ("", re.compile(r"(?i)\bBasic\s+[A-Za-z0-9+/=]+"), REDACTED),
+    # user:password@ of a URL quoted in text (a HAR's request URL in a diagnosis)
+    ("@", re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#@\s\"'<>]+@"), rf"\1{REDACTED}@"),
     # ?token=..., &api_key=... in a URL quoted in text (a diagnosis, a Location, an error body)
     ("=", re.compile(rf"(?i)([?&;]{_KEY}=)[^&#\s\"'<>]+"), rf"\1{REDACTED}"),
     # "password": "...", "client_secret": {...} in a JSON body quoted in text
     ('"', re.compile(rf'(?i)("{_KEY}"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\{{[^{{}}]*\}})'), rf'\1"{REDACTED}"'),
     # credential="..." of a Link header's ice-server parameters (RFC 9725 §4.6)
-    ("=", re.compile(r'(?i)(\b(?:credential|password)\s*=\s*)(?:"[^"]*"|[^;,\s]+)'), rf'\1"{REDACTED}"'),
+    ("=", re.compile(r'(?i)((?<![\w-])(?:credential|password)\s*=\s*)(?:"[^"]*"|[^;,&\s]+)'), rf'\1"{REDACTED}"'),
 )
 
 
@@ -49,28 +62,99 @@ def is_secret_key(key: str) -> bool:
 
 
 _known_secrets: set[str] = set()
+_known_pattern: re.Pattern[str] | None = None
+#: A character that may stand beside a base64 core and still belong to the secret's encoding.
+_B64_EDGE = "[A-Za-z0-9+/_-]"
+
+
+def _base64_cores(secret: str) -> list[str]:
+    """The part of the secret's base64 that is the same wherever the secret starts in a longer
+    encoded blob (`user:secret` in Basic auth): one core per byte alignment, standard and URL-safe."""
+    raw = secret.encode("utf-8")
+    cores = []
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode("ascii")
+        core = encoded[4 if shift else 0:(len(raw) + shift) // 3 * 4]
+        if len(core) >= 8:
+            cores += [core, core.translate(str.maketrans("+/", "-_"))]
+    return cores
+
+
+def _echoes(secret: str) -> list[str]:
+    """How a server or a peer may echo a secret back: verbatim, URL-encoded (upper- or lower-case
+    hex, `+` for space), JSON-escaped, and as Latin-1 text of its UTF-8 bytes (a binary message)."""
+    forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret), json.dumps(secret)[1:-1],
+             json.dumps(secret, ensure_ascii=False)[1:-1], secret.encode("utf-8").decode("latin-1")}
+    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), f) for f in list(forms)}
+    return [f for f in forms if len(f) >= 4]
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a literal secret (a token given on the command line) so it is scrubbed everywhere."""
+    """Remember a literal secret (a token given on the command line) so it is scrubbed everywhere,
+    in every encoding it may come back in (see `_echoes`, `_base64_cores`)."""
+    global _known_pattern
     if value and len(value) >= 4 and value not in _known_secrets:
         _known_secrets.add(value)
-        redact_text.cache_clear()  # a string scrubbed before may hold the new secret
+        plain = sorted({f for s in _known_secrets for f in _echoes(s)}, key=len, reverse=True)
+        cores = sorted({c for s in _known_secrets for c in _base64_cores(s)}, key=len, reverse=True)
+        alternatives = [re.escape(f) for f in plain]
+        alternatives += [f"{_B64_EDGE}{{0,4}}{re.escape(c)}{_B64_EDGE}{{0,4}}=*" for c in cores]
+        _known_pattern = re.compile("|".join(alternatives))
+        _redact_cached.cache_clear()  # a string scrubbed before may hold the new secret
 
 
-@functools.lru_cache(maxsize=65536)
-def redact_text(text: str) -> str:
-    """Scrub known secrets and secret-shaped values from free text.
+def register_url_credentials(url: str) -> None:
+    """A URL's `user:password@` and its secret query values (`?token=`) are secrets from here on:
+    a server may echo them in a body, a HAR may repeat them in another request."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return
+    register_secret(unquote(password) if password else None)
+    for key, value in parse_qsl(parts.query):
+        if is_secret_key(key):
+            register_secret(value)
 
-    Cached: captures and imports repeat the same ids and values many times over.
-    """
-    for secret in _known_secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
+
+def _redact(text: str) -> str:
+    if _known_pattern is not None:
+        text = _known_pattern.sub(REDACTED, text)
     for gate, pattern, replacement in _SECRET_PATTERNS:
         if gate in text:
             text = pattern.sub(replacement, text)
     return text
+
+
+#: Cached: captures and imports repeat the same ids and values many times over. Only short strings:
+#: a peer's long unique messages would otherwise pin memory in the cache.
+_redact_cached = functools.lru_cache(maxsize=65536)(_redact)
+
+
+def redact_text(text: str) -> str:
+    """Scrub known secrets and secret-shaped values from free text."""
+    return _redact_cached(text) if len(text) <= REDACT_CACHED_CHARS else _redact(text)
+
+
+def redact_cut(text: str, limit: int) -> str:
+    """The first `limit` characters of `text`, scrubbed BEFORE the cut, so that a secret the cut
+    splits is recognised whole and no first characters of it survive. A `[redacted]` the cut
+    splits is kept whole. Only `limit` plus a margin longer than any secret is scanned."""
+    window = text if len(text) <= limit else text[:limit + REDACT_MARGIN_CHARS]
+    scrubbed = redact_text(window)
+    if len(text) <= limit and scrubbed == text:
+        return text
+    cut = scrubbed[:limit]
+    start = cut.rfind("[", max(0, limit - len(REDACTED)))
+    if start >= 0 and scrubbed.startswith(REDACTED, start):
+        cut = scrubbed[:start + len(REDACTED)]
+    return cut
+
+
+def redact_bytes(data: bytes, limit: int) -> bytes:
+    """`redact_cut` for a binary payload: its bytes read as Latin-1 (one character per byte, so
+    positions are kept), scrubbed, cut, and back to bytes; a secret inside becomes `[redacted]`."""
+    return redact_cut(bytes(data[:limit + REDACT_MARGIN_CHARS]).decode("latin-1"), limit).encode("latin-1")
 
 
 def redact_url(url: str) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -21,8 +20,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from ..errors import InputError
-from ..redact import SECRET_HEADERS, redact_headers, register_secret
+from ..errors import InputError, json_value
+from ..redact import (
+    SECRET_HEADERS,
+    redact_headers,
+    redact_url,
+    register_secret,
+    register_url_credentials,
+)
 from ..signaling import HttpExchange, guess_protocol
 from ..signaling.exchange import excerpt, is_sdp
 from .common import Recorder, SessionInfo, SinkFactory
@@ -89,8 +94,8 @@ def _offer(request: dict[str, Any]) -> tuple[str | None, str, list[str]]:
         sdp = text
     elif text.lstrip().startswith("{"):
         try:
-            body = json.loads(text)
-        except json.JSONDecodeError:
+            body = json_value(text)
+        except ValueError:
             body = None
         if isinstance(body, dict):
             nested = body.get("offer") if isinstance(body.get("offer"), dict) else {}
@@ -118,8 +123,8 @@ def _answer(body: str | None) -> str | None:
         return body
     if body.lstrip().startswith("{"):
         try:
-            data = json.loads(body)
-        except json.JSONDecodeError:
+            data = json_value(body)
+        except ValueError:
             return None
         sdp = data.get("sdp") if isinstance(data, dict) else None
         return sdp if isinstance(sdp, str) and is_sdp(sdp) else None
@@ -149,7 +154,7 @@ def _exchange(entry: dict[str, Any], phase: str, start_ms: float, fields: list[s
     response_headers = _headers(response)
     body = _body(response)
     exchange = HttpExchange(
-        phase=phase, method=str(request.get("method", "")), url=str(request.get("url", "")), status=status,
+        phase=phase, method=str(request.get("method", "")), url=redact_url(str(request.get("url", ""))), status=status,
         request_headers=_headers(request), response_headers=response_headers,
         request_content_type=content_type, response_content_type=_header(response_headers, "content-type"),
         form_fields=fields, t_request=round((began - start_ms) / 1000.0, 6),
@@ -173,6 +178,10 @@ def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
     if not isinstance(entries, list):
         raise InputError("not a HAR file (expected {\"log\": {\"entries\": [...]}})", str(path))
     entries = sorted((e for e in entries if isinstance(e, dict)), key=lambda e: epoch_ms(e.get("startedDateTime")) or 0)
+    for entry in entries:  # user:password@ and ?token= of any request: scrubbed wherever they recur
+        request = entry.get("request")
+        if isinstance(request, dict) and isinstance(request.get("url"), str):
+            register_url_credentials(request["url"])
     offers = [(i, e) for i, e in enumerate(entries)
               if str((e.get("request") or {}).get("method", "")).upper() == "POST" and _offer(e["request"])[0]]
     if not offers:

@@ -12,9 +12,14 @@ ignored and why (`ignored_reason`), and the ICE diagnosis names them when the se
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from urllib.parse import urlsplit
 
 import aioice.ice
+
+#: Dotted IPv4 in the forms inet_aton takes (decimal, octal, hex parts; one to four of them).
+_LEGACY_IPV4 = re.compile(r"(?i)(?:0x[0-9a-f]+|[0-9]+)(?:\.(?:0x[0-9a-f]+|[0-9]+)){0,3}")
 
 _restricted = False
 _original_request_received = aioice.ice.Connection.request_received
@@ -24,19 +29,49 @@ LOOPBACK_POLICY = ("not a loopback address, and the target URL is on loopback: r
                    "loopback so that no packet leaves this host")
 
 
-def is_loopback(host: str | None) -> bool:
+def host_address(host: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host spelling stands for, the way the resolver reads it: `[::1]`, `::1%lo`,
+    `0:0:0:0:0:0:0:1`, `::ffff:127.0.0.1` (IPv4-mapped: the IPv4 address), and the legacy IPv4
+    forms getaddrinfo accepts (`127.1`, `0x7f000001`, `2130706433`). None for a name."""
+    if not host:
+        return None
+    text = host.strip().strip("[]").partition("%")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        if not _LEGACY_IPV4.fullmatch(text):
+            return None
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def is_loopback(host: str | None, *, destination: bool = False) -> bool:
+    """Whether `host` is this machine's loopback, in any spelling: `localhost` (and `x.localhost`,
+    RFC 6761 §6.3), 127.0.0.0/8, ::1, IPv4-mapped loopback. With `destination` (where packets are
+    sent: a target URL, a remote candidate), the unspecified address (0.0.0.0, ::) counts too, since
+    connecting to it reaches this host; as a bind address it means every interface, so it does not."""
     if not host:
         return False
-    if host.lower() == "localhost":
+    name = host.strip().rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
         return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
+    address = host_address(host)
+    if address is None:
         return False
+    return address.is_loopback or (destination and address.is_unspecified)
 
 
 def is_loopback_url(url: str) -> bool:
-    return is_loopback(urlsplit(url).hostname)
+    """Whether a target URL's packets stay on this host."""
+    try:
+        return is_loopback(urlsplit(url).hostname, destination=True)
+    except ValueError:
+        return False
 
 
 def _loopback_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
@@ -62,7 +97,7 @@ def restrict_to_loopback() -> None:
 
 def ignored_reason(address: str) -> str | None:
     """Why a remote candidate at `address` is not used, or None when it is."""
-    if _restricted and not is_loopback(address):
+    if _restricted and not is_loopback(address, destination=True):
         return LOOPBACK_POLICY
     return None
 

@@ -10,12 +10,19 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 from aiortc import RTCDataChannel, RTCIceServer
 
-from ..redact import is_secret_key, redact_headers, redact_text, redact_url, register_secret
+from ..limits import MAX_RESPONSE_BYTES, RESPONSE_CHUNK_BYTES
+from ..redact import (
+    redact_headers,
+    redact_text,
+    redact_url,
+    register_secret,
+    register_url_credentials,
+)
 from .exchange import (
     CANCELLED,
     HttpExchange,
@@ -54,10 +61,8 @@ class HttpSignaler(abc.ABC):
         max_redirects: int = 5,
     ) -> None:
         register_secret(token)
+        register_url_credentials(url)  # a server may echo them back in an error body
         self.url, self.basic_auth = _split_credentials(url)
-        for key, value in parse_qsl(urlsplit(self.url).query):
-            if is_secret_key(key):  # a server may echo it back in an error body
-                register_secret(value)
         self.token = token
         self.timeout = timeout
         self.clock = clock
@@ -166,7 +171,6 @@ class HttpSignaler(abc.ABC):
                     method, url, data=body() if body else None, headers=dict(headers),
                     allow_redirects=False,
                 ) as resp:
-                    raw = await resp.read()
                     sent = _headers(resp.request_info.headers)
                     exchange.request_headers = redact_headers(sent)
                     exchange.request_content_type = sent.get("Content-Type")
@@ -177,7 +181,13 @@ class HttpSignaler(abc.ABC):
                     loc = resp.headers.get("Location")
                     exchange.location = redact_url(loc) if loc else None
                     exchange.etag = resp.headers.get("ETag")
+                    raw, whole = await _read_limited(resp)
                     text = _decode(raw, resp.charset)
+                    if not whole:
+                        exchange.body_excerpt = excerpt(text) if text.strip() and not is_sdp(text) else None
+                        exchange.error = (f"{exchange.summary}: the response body is larger than "
+                                          f"{MAX_RESPONSE_BYTES:,} bytes; rtcprobe stopped reading it")
+                        raise SignalingError(phase, "http", exchange.error, exchange, self.exchanges)
                     if not is_sdp(text) and text.strip():
                         exchange.body_excerpt = excerpt(text)
                     return Response(exchange, resp.status, text, str(resp.url),
@@ -253,6 +263,23 @@ def _headers(headers: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+async def _read_limited(resp: aiohttp.ClientResponse) -> tuple[bytes, bool]:
+    """The body, up to MAX_RESPONSE_BYTES, and whether that was all of it: a server must not be
+    able to fill memory or disk with its answer. A declared Content-Length past the limit is not
+    read at all. The request's deadline (HttpSignaler.timeout) bounds the whole read, so a server
+    trickling bytes forever ends in a timeout."""
+    if resp.content_length is not None and resp.content_length > MAX_RESPONSE_BYTES:
+        return b"", False
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await resp.content.read(RESPONSE_CHUNK_BYTES):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            return b"".join(chunks)[:MAX_RESPONSE_BYTES], False
+    return b"".join(chunks), True
+
+
 def _decode(raw: bytes, charset: str | None) -> str:
     try:
         return raw.decode(charset or "utf-8", errors="replace")
@@ -267,7 +294,6 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
     if parts.username is None and parts.password is None:
         return url, None
     user, password = unquote(parts.username or ""), unquote(parts.password or "")
-    register_secret(password)
     netloc = parts.netloc.rpartition("@")[2]
     basic = base64.b64encode(f"{user}:{password}".encode()).decode()
     register_secret(basic)

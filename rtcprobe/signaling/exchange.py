@@ -10,7 +10,8 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from aiortc import RTCDataChannel, RTCIceServer
 
 from ..capture import events
-from ..redact import redact_headers, redact_text
+from ..limits import REDACT_MARGIN_CHARS
+from ..redact import redact_cut, redact_headers, redact_text
 
 #: How much of a non-SDP response body an exchange keeps.
 BODY_EXCERPT_CHARS = 500
@@ -140,11 +141,12 @@ def is_sdp(text: str) -> bool:
 
 
 def excerpt(text: str) -> str:
-    """First characters of a body, on one line, secrets removed."""
-    one_line = " ".join(text.split())
-    if len(one_line) > BODY_EXCERPT_CHARS:
-        one_line = one_line[:BODY_EXCERPT_CHARS] + "…"
-    return redact_text(one_line)
+    """First characters of a body, on one line, secrets removed before the cut (so that a token
+    the cut splits leaves nothing of itself). Only the start of a long body is looked at."""
+    window = text[:BODY_EXCERPT_CHARS + REDACT_MARGIN_CHARS]
+    one_line = " ".join(window.split())
+    shown = redact_cut(one_line, BODY_EXCERPT_CHARS)
+    return shown + "…" if len(one_line) > BODY_EXCERPT_CHARS or len(window) < len(text) else shown
 
 
 @dataclass

@@ -46,12 +46,12 @@ class SdpPostSignaler(HttpSignaler):
             return self.expect_answer(response)
         try:
             data = json.loads(response.text)
-        except ValueError as exc:
-            raise self.fail(response, f"answer is not valid JSON ({exc})") from None
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than json can go
+            raise self.fail(response, f"answer is not valid JSON ({str(exc) or 'nested too deep'})") from None
         sdp = data.get("sdp") if isinstance(data, dict) else None
         if not isinstance(sdp, str) or not is_sdp(sdp):
             raise self.fail(response, f"expected JSON with an \"sdp\" answer, got {excerpt(response.text)}")
         if data.get("type", "answer") != "answer":
-            raise self.fail(response, f"expected type \"answer\", got {data.get('type')!r}")
+            raise self.fail(response, f"expected type \"answer\", got {excerpt(repr(data.get('type')))}")
         response.exchange.body_excerpt = None  # the body was the answer, not a message
         return sdp
