@@ -54,8 +54,10 @@ def ssrc_sections(capture: Capture) -> dict[int, tuple[str | None, str | None]]:
 
 
 def extension_usage(capture: Capture) -> list[ExtensionUsage]:
-    """One row per (m-line, extension ID): negotiated in the answer (or offer) and/or seen on the wire."""
-    description = capture.answer or capture.offer
+    """One row per (m-line, extension ID): negotiated in the answer (or offer) of the session as it
+    ended (its last round) and/or seen on the wire."""
+    negotiation = capture.negotiation
+    description = negotiation.answer or negotiation.offer
     sections: list[MediaSection] = [m for m in (description.media if description else [])
                                     if m.kind in ("audio", "video") and not m.rejected]
     by_ssrc = ssrc_sections(capture)

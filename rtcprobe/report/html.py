@@ -79,7 +79,7 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
         ("signaling", "signaling"), ("SDP", "sdp"), ("timeline", "timeline")))
     parts += [
         sessions.overview(capture), tag("nav", toc, class_="toc"),
-        sessions.profile_section(_profile(capture), anchor, capture.answer or capture.offer),
+        sessions.profile_section(_profile(capture), anchor, capture.negotiation.answer or capture.negotiation.offer),
         sessions.connect_section(capture, breakdown, anchor),
         media.streams_section(stream_series(capture), pair_rtt(capture), anchor, evidence(capture)),
         media.feedback_section(feedback, anchor),
