@@ -103,9 +103,11 @@ _KINDS = ((stat.S_ISDIR, "is a directory, expected a file"),
 class BoundedInput(io.RawIOBase):
     """A binary input that refuses to yield more than the size limit (counted after gunzip)."""
 
-    def __init__(self, stream: Any, source: str, limit: int, compressed: io.BufferedReader | None = None) -> None:
+    def __init__(self, stream: Any, source: str, limit: int, file_size: int,
+                 compressed: io.BufferedReader | None = None) -> None:
         super().__init__()
         self._stream, self.source, self.limit, self._compressed = stream, source, limit, compressed
+        self.file_size = file_size  # of the file itself (compressed): what `position()` runs up to
         self.count = 0
 
     def readable(self) -> bool:
@@ -173,7 +175,8 @@ def open_input(path: str | Path, *, gunzip: bool = False) -> BoundedInput:
     except ValueError:  # a NUL byte in the name
         raise InputError("not a valid file name", source) from None
     try:
-        mode = os.fstat(fd).st_mode
+        info = os.fstat(fd)
+        mode = info.st_mode
         for test, why in _KINDS:
             if test(mode):
                 raise InputError(why, source)
@@ -190,8 +193,11 @@ def open_input(path: str | Path, *, gunzip: bool = False) -> BoundedInput:
         raw.close()
         raise InputError(os_error_message(exc), source) from None
     if magic == b"\x1f\x8b":
-        return BoundedInput(gzip.GzipFile(fileobj=raw, mode="rb"), source, limit, compressed=raw)
-    return BoundedInput(raw, source, limit)
+        return BoundedInput(gzip.GzipFile(fileobj=raw, mode="rb"), source, limit, info.st_size, compressed=raw)
+    if info.st_size > limit:  # refused before reading it
+        raw.close()
+        raise InputError(f"larger than {size_text(limit)}, the input size limit (--max-size raises it)", source)
+    return BoundedInput(raw, source, limit, info.st_size)
 
 
 def check_input(path: str | Path) -> None:
@@ -233,12 +239,12 @@ def json_value(text: str | bytes) -> Any:
             raise
         digits = sys.get_int_max_str_digits()
         raise JSONLimitError(f"JSON integer longer than {digits:,} digits (Python's limit)") from None
-    if isinstance(value, dict | list) and not _shallow(value, limits.MAX_JSON_DEPTH):
+    if isinstance(value, dict | list) and not shallow_enough(value):
         raise JSONLimitError(f"JSON nested deeper than {limits.MAX_JSON_DEPTH} levels")
     return value
 
 
-def _shallow(value: dict | list, limit: int) -> bool:
+def shallow_enough(value: dict | list, limit: int = limits.MAX_JSON_DEPTH) -> bool:
     """Whether `value` nests at most `limit` levels (walked without recursion)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:

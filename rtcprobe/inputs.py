@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import read_text_file
+from .errors import JSONLimitError, json_value, read_text_file
 from .negotiation import Negotiation
 from .sdp import SdpError, parse_description
 from .sdp.parse import SDP_FILE_CONTENT
@@ -66,9 +66,11 @@ def load_negotiations(path: str | Path, pc: str | None = None) -> list[Negotiati
     stripped = text.lstrip("\ufeff").strip()
     if stripped.startswith("{"):
         try:
-            obj = json.loads(stripped)
+            obj = json_value(stripped)
         except json.JSONDecodeError as exc:
             raise SdpError(f"invalid JSON: {exc.msg} (column {exc.colno})", str(p), exc.lineno) from None
+        except JSONLimitError as exc:  # too deep, or an integer Python cannot read
+            raise SdpError(str(exc), str(p)) from None
         if isinstance(obj, dict) and ("offer" in obj or "answer" in obj):
             return [_snapshot(obj, str(p))]
     description = parse_description(text, str(p))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..capture import Capture
-from ..errors import InputError
+from ..errors import InputError, check_input
 from ..negotiation import Negotiation
 from . import har, rtcstats_json, rtcstats_lines, rtcstatsdump, webrtc_internals
 from .common import FileSink, MemorySink, Recorder, SessionInfo
@@ -79,10 +79,7 @@ def import_file(path: str | Path, sinks: Callable[[SessionInfo], object], *, pc:
     p = Path(path)
     name = detect(p)
     if name is None:
-        if not p.exists():
-            raise InputError("no such file", str(p))
-        if p.is_dir():
-            raise InputError("is a directory, expected a file", str(p))
+        check_input(p)  # missing, unreadable, not a regular file: said as such, not as "not a browser record"
         raise InputError("not a browser record: expected a webrtc-internals dump (JSON), an RTCStatsDump, an "
                          "rtcstats-server dump (Jitsi: one JSON array a line), an rtcstats JSON dump "
                          "(\"peerConnections\") or a HAR file", str(p))

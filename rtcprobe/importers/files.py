@@ -7,15 +7,24 @@ import codecs
 import gzip
 import json
 import re
+import sys
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import InputError
+from ..errors import (
+    BoundedInput,
+    InputError,
+    JSONLimitError,
+    json_value,
+    open_input,
+    shallow_enough,
+    size_text,
+)
+from ..limits import MAX_JSON_DEPTH, MAX_LINE_BYTES
 
-GZIP_MAGIC = b"\x1f\x8b"
 #: Files above this size show a progress bar while they are imported.
 PROGRESS_BYTES = 4 * 1024 * 1024
 READ_CHUNK = 8 * 1024 * 1024
@@ -40,20 +49,9 @@ class NoProgress:
 # -- reading -------------------------------------------------------------------------------
 
 
-def _open_binary(path: Path) -> Any:
-    try:
-        raw = path.open("rb")
-    except FileNotFoundError:
-        raise InputError("no such file", str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, expected a file", str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", str(path)) from None
-    if raw.read(2) == GZIP_MAGIC:
-        raw.seek(0)
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    raw.seek(0)
-    return raw
+def _open_binary(path: Path) -> BoundedInput:
+    """The one guard (regular files only, reads capped after gunzip), gunzipping gzip files."""
+    return open_input(path, gunzip=True)
 
 
 def head(path: Path, size: int = 4096) -> bytes:
@@ -68,17 +66,15 @@ def head(path: Path, size: int = 4096) -> bytes:
 def read_text(path: Path, what: str, progress: Progress | None = None) -> str:
     """The whole file as text (gunzipped), in chunks so that a progress bar can follow."""
     progress = progress or NoProgress()
-    size = path.stat().st_size if path.exists() else None
     parts: list[str] = []
     with _open_binary(path) as f:
-        progress.stage(f"reading {path.name}", size)
-        raw = getattr(f, "fileobj", None) or f
+        progress.stage(f"reading {path.name}", f.file_size)
         decoder = _utf8_decoder()
         before = 0
         try:
             while chunk := f.read1(READ_CHUNK):  # read1: a cut gzip stream loses nothing already inflated
                 parts.append(decoder.decode(chunk))
-                now = raw.tell()
+                now = f.position()
                 progress.advance(now - before)
                 before = now
             parts.append(decoder.decode(b"", final=True))
@@ -98,22 +94,35 @@ def _utf8_decoder() -> Any:
 def iter_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, str, int]]:
     """(line number, text, bytes of the file read so far) of a JSON Lines file, gunzipped.
 
-    A gzip stream cut short ends the lines with the last complete one and says so in `problems`."""
+    A gzip stream cut short ends the lines with the last complete one and says so in `problems`;
+    a line longer than limits.MAX_LINE_BYTES is skipped (and said), so memory stays bounded."""
     with _open_binary(path) as f:
-        raw = getattr(f, "fileobj", None) or f
-        number, pending = 0, b""
+        number, pending, held, skipping = 0, [], 0, False
         try:
             while chunk := f.read1(READ_CHUNK):  # read1: a cut gzip stream loses nothing already inflated
-                *complete, pending = (pending + chunk).split(b"\n")
-                position = raw.tell()
-                for line in complete:
+                *complete, rest = chunk.split(b"\n")
+                position = f.position()
+                for index, line in enumerate(complete):
                     number += 1
+                    if index == 0 and (pending or skipping):
+                        line, pending, held = b"".join([*pending, line]), [], 0
+                        if skipping:
+                            skipping = False
+                            problems.append(f"{path}:{number}: line longer than {size_text(MAX_LINE_BYTES)}, skipped")
+                            continue
                     yield number, line.decode("utf-8", errors="replace"), position
+                if not skipping:
+                    pending.append(rest)
+                    held += len(rest)
+                    if held > MAX_LINE_BYTES:  # drop it now; the rest of the line is skipped as it comes
+                        pending, held, skipping = [], 0, True
         except (EOFError, zlib.error, gzip.BadGzipFile):
             problems.append(f"{path}:{number + 1}: the file ends early (truncated): kept the complete lines before it")
             return
-        if pending:
-            yield number + 1, pending.decode("utf-8", errors="replace"), raw.tell()
+        if skipping:
+            problems.append(f"{path}:{number + 1}: line longer than {size_text(MAX_LINE_BYTES)}, skipped")
+        elif held:
+            yield number + 1, b"".join(pending).decode("utf-8", errors="replace"), f.position()
 
 
 # -- a file cut short still gives what it holds ----------------------------------------------
@@ -176,17 +185,34 @@ def salvage(text: str) -> tuple[Any, int]:
 
 
 def parse_json(text: str, path: Path, what: str) -> tuple[Any, list[str]]:
-    """Parse once; on failure keep the complete parts and say where the file stops being JSON."""
+    """Parse once; on failure keep the complete parts and say where the file stops being JSON.
+    JSON that Python cannot take (too deep, integers too long) is an InputError naming the file."""
     try:
-        return json.loads(text), []
+        return json_value(text), []
+    except JSONLimitError as exc:
+        raise InputError(f"not {what}: {exc}", str(path), _long_number_line(text)) from None
     except json.JSONDecodeError as exc:
-        value, stopped = salvage(text)
+        try:
+            value, stopped = salvage(text)
+            if isinstance(value, dict | list) and not shallow_enough(value):  # what was kept obeys the limits too
+                raise RecursionError
+        except RecursionError:
+            raise InputError(f"not {what}: JSON nested deeper than {MAX_JSON_DEPTH} levels", str(path)) from None
+        except ValueError:  # an integer too long inside what was kept
+            raise InputError(f"not {what}: a JSON integer longer than Python's limit", str(path),
+                             _long_number_line(text)) from None
         line = text.count("\n", 0, stopped) + 1
         cut = exc.msg.startswith("Unterminated string") or exc.pos >= len(text.rstrip()) - 1
         why = "the file ends early (truncated)" if cut else f"invalid JSON ({exc.msg})"
         if value is None:
             raise InputError(f"not {what}: {why}", str(path), line) from None
         return value, [f"{path}:{line}: {why}: kept the complete parts before it"]
+
+
+def _long_number_line(text: str) -> int | None:
+    """The line of the first integer too long for int(), if that is what failed."""
+    found = re.search(rf"[-\d]\d{{{sys.get_int_max_str_digits()}}}", text)
+    return None if found is None else text.count("\n", 0, found.start()) + 1
 
 
 def load_json_object(path: Path, what: str, progress: Progress | None = None) -> tuple[dict[str, Any], list[str]]:

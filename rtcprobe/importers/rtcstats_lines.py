@@ -14,13 +14,12 @@ Old clients sent pre-standard stats; `legacy_stats` keeps only what has a W3C na
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, json_value
 from .common import Recorder, SessionInfo, SinkFactory
 from .files import NoProgress, Progress, epoch_ms, ice_server_urls, iter_lines
 from .legacy_stats import dropped_note, standardise
@@ -47,7 +46,7 @@ def sniff(head: bytes) -> bool:
     if not newline:
         return True  # a first line longer than the head: its start has the shape
     try:
-        item = json.loads(first)
+        item = json_value(first)
     except ValueError:
         return False
     return len(item) >= 4 and isinstance(item[3], int | float) and not isinstance(item[3], bool)
@@ -143,7 +142,7 @@ def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = json_value(line)
         except ValueError:
             item = None
         if first and isinstance(item, dict):  # the original rtcstats-server's client object

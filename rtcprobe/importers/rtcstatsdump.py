@@ -13,12 +13,11 @@ pass, line by line, so files of any size stream through.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, json_value
 from . import rtcstats_tables as tables
 from .common import Recorder, SessionInfo, SinkFactory
 from .files import NoProgress, Progress, ice_server_urls, iter_lines
@@ -119,8 +118,8 @@ def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
         raise InputError("not an RTCStatsDump (the first line must be RTCStatsDump)", str(path), 1)
     meta_line = next(lines, None)
     try:
-        meta = json.loads(meta_line[1]) if meta_line else None
-    except json.JSONDecodeError:
+        meta = json_value(meta_line[1]) if meta_line else None
+    except ValueError:
         meta = None
     if not isinstance(meta, dict):
         raise InputError("expected the metadata object ({\"fileFormat\": 3}) on line 2", str(path), 2)
@@ -138,7 +137,7 @@ def read(path: Path, *, pc: str | None, sinks: SinkFactory, stats: bool = True,
             problems.append(bad)
             bad = None
         try:
-            item = json.loads(line)
+            item = json_value(line)
             if not isinstance(item, list) or len(item) < 3 or not isinstance(item[-1], int | float):
                 raise ValueError
         except ValueError:

@@ -13,13 +13,13 @@ are turned into dictionaries only chunk by chunk while they are written.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..errors import json_value
 from .files import NoProgress, Progress, epoch_ms
 
 #: W3C RTCStatsType values (and obsolete ones Chromium shipped); anything else is legacy goog stats.
@@ -150,7 +150,7 @@ def build_reports(stats: dict[str, Any], problems: SeriesProblems,
             continue
         text = entry.get("values")
         try:
-            values = json.loads(text) if isinstance(text, str) else text
+            values = json_value(text) if isinstance(text, str) else text
             if not isinstance(values, list):
                 raise ValueError
         except (ValueError, TypeError):

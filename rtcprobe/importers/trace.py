@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any
 
+from ..errors import json_value
 from .common import STATE_MACHINES, Recorder
 
 _LEGACY_DESCRIPTION = re.compile(r"^type: *(\w+), *sdp: *(.*)$", re.S)
@@ -29,8 +30,8 @@ def decode_value(value: Any) -> Any:
     text = value.strip()
     if text[:1] in ('{', '[', '"') or text in ("null", "true", "false"):
         try:
-            return decode_value(json.loads(text))
-        except json.JSONDecodeError:
+            return decode_value(json_value(text))
+        except ValueError:  # not JSON, or JSON Python cannot take: kept as text
             pass
     if match := _LEGACY_DESCRIPTION.match(value):
         return {"type": match.group(1), "sdp": match.group(2)}
