@@ -39,3 +39,6 @@ REDACT_CACHED_CHARS = 4096
 #: How far past a cut the redactor looks, so that a secret split by a truncation (a 4 KiB message,
 #: a 500-character excerpt) is recognised whole; longer than any token or key in use (JWTs ~1-2 KiB).
 REDACT_MARGIN_CHARS = 8192
+#: Characters kept of a data-channel message's JSON `type` (event names are short, such as
+#: `response.output_audio.delta`); a peer's 1 MB "type" must not be copied into every view.
+MESSAGE_TYPE_CHARS = 200

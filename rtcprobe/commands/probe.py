@@ -83,6 +83,10 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
             json.loads(message)
         except json.JSONDecodeError as exc:
             raise UsageError(f"--send: not JSON ({exc.msg}): {message[:60]!r}") from None
+        except ValueError as exc:  # an integer of more digits than Python converts
+            raise UsageError(f"--send: not usable JSON ({exc}): {message[:60]!r}") from None
+        except RecursionError:  # nested deeper than Python parses: a peer must cope; sent as given
+            pass
     try:
         check_target(args.target)
         if args.audio != "none":

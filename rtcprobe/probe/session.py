@@ -19,7 +19,8 @@ from aiortc.contrib.media import MediaBlackhole
 
 from ..capture import CaptureWriter, truncate_message
 from ..capture import events as ev
-from ..redact import redact_text, redact_url, register_secret
+from ..limits import MESSAGE_TYPE_CHARS
+from ..redact import redact_cut, redact_text, redact_url, register_secret
 from ..sdp import SdpError, parse_description
 from ..signaling import SignalingError, guess_protocol, make_signaler
 from ..signaling.exchange import CANCELLED
@@ -215,7 +216,7 @@ class ProbeSession(ConnectPhases):
 
         def recording_send(data: Any) -> None:
             original_send(data)
-            self._record(ev.DC_MESSAGE, label=label, direction="sent", **_message_fields(data))
+            self._record_message(label, "sent", data)
 
         channel.send = recording_send  # every send, ours or the signaler's, is recorded
 
@@ -231,13 +232,26 @@ class ProbeSession(ConnectPhases):
         @channel.on("message")
         def on_message(data: Any) -> None:
             self.status.messages_received += 1
-            self._record(ev.DC_MESSAGE, label=label, direction="received", **_message_fields(data))
+            self._record_message(label, "received", data)
 
         @channel.on("close")
         def on_close() -> None:
             self._record(ev.DATACHANNEL, label=label, id=channel.id, action="close", protocol=channel.protocol)
 
         return channel
+
+    def _record_message(self, label: str, direction: str, data: Any) -> None:
+        """Record one data-channel message. Total: it runs inside aiortc's receive loop, where an
+        exception would close the association and end the session, so whatever a peer sends is
+        recorded as well as it can be (at worst its size), never raised."""
+        try:
+            self._record(ev.DC_MESSAGE, label=label, direction=direction, **_message_fields(data))
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            logger.warning("data-channel message recorded by size only: %s", type(exc).__name__)
+            with contextlib.suppress(Exception):
+                size = len(data) if isinstance(data, bytes | bytearray | str) else 0
+                self._record(ev.DC_MESSAGE, label=label, direction=direction, size=size,
+                             binary=not isinstance(data, str), data="", truncated=True)
 
     def _record_candidates(self, side: str, sdp: str) -> None:
         try:
@@ -356,6 +370,9 @@ def _message_fields(data: Any) -> dict[str, Any]:
     """`dc_message` fields; a JSON message also gets its `type`, as realtime events carry one."""
     fields = truncate_message(data)
     if not fields["binary"]:
-        with contextlib.suppress(ValueError, TypeError, AttributeError):
-            fields["json_type"] = json.loads(data).get("type")
+        # RecursionError: a message nested deeper than json can parse is still recorded, as text
+        with contextlib.suppress(ValueError, TypeError, AttributeError, RecursionError):
+            kind = json.loads(data).get("type")
+            if isinstance(kind, str):  # an event type is a name; anything else is not one
+                fields["json_type"] = redact_cut(kind, MESSAGE_TYPE_CHARS)
     return fields
