@@ -39,6 +39,29 @@ REDACT_CACHED_CHARS = 4096
 #: How far past a cut the redactor looks, so that a secret split by a truncation (a 4 KiB message,
 #: a 500-character excerpt) is recognised whole; longer than any token or key in use (JWTs ~1-2 KiB).
 REDACT_MARGIN_CHARS = 8192
+
+# -- the reference target (`rtcprobe serve`) as a network service --
+# Each is the default of a `serve` flag of the same name (rtcprobe/server/config.py).
+
+#: Seconds from a connection's start (or its previous answer) to the end of the next request's
+#: headers; also how long an idle keep-alive connection stays open. A real client sends its headers
+#: in one packet; 10 s is far above any loopback or LAN round trip and closes slowloris sockets.
+HEADER_TIMEOUT = 10.0
+#: Seconds to receive a whole request body once its headers are in: an offer is a few KiB, so a body
+#: that announces 1 MB and sends 5 bytes is answered 408 instead of being waited for forever.
+BODY_TIMEOUT = 10.0
+#: Largest request body (an offer, a trickle fragment, a form): Chromium offers are ~5-10 KiB even
+#: with simulcast; aiohttp's own default (1 MiB) is kept and answered 413 beyond.
+MAX_REQUEST_BYTES = 1 * MiB
+#: Open connections from one client address; more are answered 503 and closed. Browsers open at most
+#: 6 per host; a local load test of many probes comes from one address (127.0.0.1), hence room.
+MAX_CONNECTIONS_PER_IP = 128
+#: Live sessions (peer connections) at once; offers beyond are answered 503 + Retry-After. Each costs
+#: ~1-2 MiB of memory and a few file descriptors (measured: README, "The reference target").
+MAX_SESSIONS = 200
+#: Retry-After (seconds) on a 503 for too many sessions or connections: a session that never
+#: connects is closed after 30 s (server/peer.py CONNECT_DEADLINE), so a slot frees within that.
+RETRY_AFTER_SECONDS = 5
 #: Characters kept of a data-channel message's JSON `type` (event names are short, such as
 #: `response.output_audio.delta`); a peer's 1 MB "type" must not be copied into every view.
 MESSAGE_TYPE_CHARS = 200

@@ -4,16 +4,19 @@ endpoint on one aiohttp application, with bearer auth and injectable HTTP faults
 from __future__ import annotations
 
 import asyncio
-import json
+import hashlib
 import logging
 import secrets
+import unicodedata
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from aiohttp import web
 from aiortc import RTCIceCandidate
 
+from .. import limits
+from ..errors import json_value
 from ..probe.loopback import is_loopback, loopback_candidates_only, restrict_to_loopback
 from ..redact import register_secret
 from ..sdp import parse_candidate
@@ -21,11 +24,13 @@ from ..signaling.exchange import SDP_TYPE
 from ..signaling.openai import DEFAULT_MODEL
 from ..signaling.openai_beta import DEFAULT_MODEL as BETA_MODEL
 from .config import ServerConfig
+from .http import body_form, body_json, body_text, error_response, text_field
+from .listener import GuardedSite
+from .middleware import CONFIG, MIDDLEWARES
 from .peer import EchoSession, OfferError, close_all, open_session
 
 logger = logging.getLogger(__name__)
 
-CONFIG = web.AppKey("rtcprobe_config", ServerConfig)
 SESSIONS = web.AppKey("rtcprobe_sessions", dict)
 
 JSON_TYPE = "application/json"
@@ -38,17 +43,12 @@ WHIP, CALLS, BETA, OFFER = "whip", "openai", "openai-beta", "sdp-post"
 RESOURCE_PREFIX = {WHIP: "/whip/", CALLS: "/v1/realtime/calls/", OFFER: "/offer/"}
 
 
-def _error(status: int, message: str, code: str = "invalid_request", **headers: str) -> web.Response:
-    """An OpenAI-shaped JSON error body; every endpoint uses it so clients can show the message."""
-    body = {"error": {"message": message, "type": "invalid_request_error", "code": code}}
-    return web.json_response(body, status=status, headers=headers)
-
-
 class Target:
     """Request handlers around one config and one table of live sessions."""
 
     def __init__(self, app: web.Application) -> None:
         self.app = app
+        self._opening = 0  # offers being answered, not yet in `sessions`
 
     @property
     def config(self) -> ServerConfig:
@@ -65,10 +65,12 @@ class Target:
         if not token:
             return None
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), token.encode()):
+        # surrogatepass: a header byte that is not UTF-8 arrives as a lone surrogate; it compares unequal
+        if scheme.lower() == "bearer" and secrets.compare_digest(
+                given.strip().encode("utf-8", "surrogatepass"), token.encode("utf-8", "surrogatepass")):
             return None
         message = "missing Authorization header" if not given else "the token is not valid"
-        return _error(401, message, "invalid_api_key",
+        return error_response(401, message, "invalid_api_key",
                       **{"WWW-Authenticate": 'Bearer realm="rtcprobe", error="invalid_token"'})
 
     async def _faults(self, request: web.Request) -> web.StreamResponse | None:
@@ -82,8 +84,8 @@ class Target:
                 if request.transport is None or request.transport.is_closing():
                     return web.Response(status=499)  # the client gave up; nobody reads this
         if config.http_status is not None:
-            return _error(config.http_status, f"fault injected: status {config.http_status}",
-                          "injected_fault")
+            return error_response(config.http_status, f"fault injected: status {config.http_status}",
+                                  "injected_fault")
         return None
 
     def _location(self, request: web.Request, endpoint: str, session_id: str) -> str:
@@ -95,12 +97,20 @@ class Target:
                       ) -> EchoSession | web.Response:
         if self.config.garbage_body:
             return web.Response(status=201, text=GARBAGE_PAGE, content_type="text/html")
+        if len(self.sessions) + self._opening >= self.config.max_sessions:
+            return error_response(503, f"the target holds its maximum of {self.config.max_sessions} "
+                                  "sessions; try again later", "too_many_sessions",
+                                  **{"Retry-After": str(limits.RETRY_AFTER_SECONDS)})
+        self._opening += 1  # counted while the answer is made, so concurrent offers see it
         try:
             session = await open_session(offer_sdp, self.config, endpoint=endpoint,
                                          realtime_session=realtime_session, ga=ga,
                                          on_closed=self._forget)
         except OfferError as exc:
-            return _error(400, str(exc), "invalid_offer")
+            return error_response(400, str(exc), "invalid_offer")
+        finally:
+            self._opening -= 1
+        session.owner = _owner(request)
         self.sessions[session.id] = session
         return session
 
@@ -116,8 +126,8 @@ class Target:
         if stop := await self._guarded(request):
             return stop
         if request.content_type != SDP_TYPE:
-            return _error(415, f"expected Content-Type {SDP_TYPE}, got {request.content_type}")
-        result = await self._answer(request, WHIP, await request.text())
+            return error_response(415, f"expected Content-Type {SDP_TYPE}, got {request.content_type}")
+        result = await self._answer(request, WHIP, await self._text(request))
         if isinstance(result, web.Response):
             return result
         headers = {"Location": self._location(request, WHIP, result.id), "ETag": result.etag}
@@ -145,23 +155,23 @@ class Target:
             return stop
         session_config: dict[str, Any] = {"type": "realtime", "model": DEFAULT_MODEL}
         if request.content_type == SDP_TYPE:
-            offer = await request.text()
-        elif request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-            form = await request.post()
-            offer = form.get("sdp")
-            if not isinstance(offer, str):
-                return _error(400, "the form has no \"sdp\" field", "missing_sdp")
-            raw = form.get("session")
+            offer = await self._text(request)
+        elif request.content_type == "multipart/form-data":  # what the API takes; not urlencoded
+            form = await body_form(request, self.config.body_timeout)
+            offer = text_field(form, "sdp")
+            if offer is None:
+                return error_response(400, "the form has no \"sdp\" field", "missing_sdp")
+            raw = text_field(form, "session")
             if raw is not None:
                 try:
-                    given = json.loads(raw if isinstance(raw, str) else raw.file.read())
+                    given = json_value(raw)
                 except ValueError as exc:
-                    return _error(400, f"\"session\" is not valid JSON: {exc}", "invalid_session")
+                    return error_response(400, f"\"session\" is not valid JSON: {exc}", "invalid_session")
                 if not isinstance(given, dict):
-                    return _error(400, "\"session\" must be a JSON object", "invalid_session")
+                    return error_response(400, "\"session\" must be a JSON object", "invalid_session")
                 session_config.update(given)
         else:
-            return _error(415, f"expected multipart/form-data or {SDP_TYPE}, got {request.content_type}")
+            return error_response(415, f"expected multipart/form-data or {SDP_TYPE}, got {request.content_type}")
         result = await self._answer(request, CALLS, offer, session_config, ga=True)
         if isinstance(result, web.Response):
             return result
@@ -174,12 +184,12 @@ class Target:
         beta_header = request.headers.get("OpenAI-Beta")
         if beta_header is None:
             if self.config.require_beta_header:
-                return _error(400, "missing header OpenAI-Beta: realtime=v1", "missing_beta_header")
+                return error_response(400, "missing header OpenAI-Beta: realtime=v1", "missing_beta_header")
             logger.info("beta offer without an OpenAI-Beta header (accepted)")
         if request.content_type != SDP_TYPE:
-            return _error(415, f"expected Content-Type {SDP_TYPE}, got {request.content_type}")
+            return error_response(415, f"expected Content-Type {SDP_TYPE}, got {request.content_type}")
         model = request.query.get("model", BETA_MODEL)
-        result = await self._answer(request, BETA, await request.text(),
+        result = await self._answer(request, BETA, await self._text(request),
                                     {"model": model, "modalities": ["audio", "text"]}, ga=False)
         if isinstance(result, web.Response):
             return result
@@ -191,15 +201,15 @@ class Target:
             return stop
         as_json = request.content_type == JSON_TYPE
         if as_json:
-            try:
-                data = await request.json()
-                offer = data["sdp"]
-            except (ValueError, KeyError, TypeError):
-                return _error(400, "expected JSON {\"type\": \"offer\", \"sdp\": ...}", "invalid_offer")
+            data = await body_json(request, self.config.body_timeout)
+            offer = data.get("sdp") if isinstance(data, dict) else None
+            if not isinstance(offer, str):
+                return error_response(400, "expected JSON {\"type\": \"offer\", \"sdp\": \"<SDP text>\"}",
+                                      "invalid_offer")
         elif request.content_type == SDP_TYPE:
-            offer = await request.text()
+            offer = await self._text(request)
         else:
-            return _error(415, f"expected {SDP_TYPE} or {JSON_TYPE}, got {request.content_type}")
+            return error_response(415, f"expected {SDP_TYPE} or {JSON_TYPE}, got {request.content_type}")
         result = await self._answer(request, OFFER, offer)
         if isinstance(result, web.Response):
             return result
@@ -210,37 +220,52 @@ class Target:
 
     # -- resource endpoints --
 
-    def _session(self, request: web.Request) -> EchoSession | None:
-        session_id = request.match_info["id"].removeprefix("rtc_")
-        return self.sessions.get(session_id)
+    async def _text(self, request: web.Request) -> str:
+        return await body_text(request, self.config.body_timeout)
 
-    async def delete(self, request: web.Request) -> web.StreamResponse:
-        if stop := self._unauthorized(request):
-            return stop
-        session = self._session(request)
-        if session is None:
-            return _error(404, "no such session", "not_found")
-        self._forget(session)
-        await session.close()
-        return web.Response(status=200)
+    def _session(self, request: web.Request, endpoint: str) -> EchoSession | None:
+        """The session at this resource URL: made on this endpoint (a WHIP session is not reachable
+        as /offer/<id>) and by this token; anything else is a session that does not exist here."""
+        session_id = request.match_info["id"]
+        if endpoint == CALLS:
+            if not session_id.startswith("rtc_"):
+                return None
+            session_id = session_id.removeprefix("rtc_")
+        session = self.sessions.get(session_id)
+        if session is None or session.endpoint != endpoint or session.owner != _owner(request):
+            return None
+        return session
+
+    def deleter(self, endpoint: str) -> Callable[[web.Request], Any]:
+        async def delete(request: web.Request) -> web.StreamResponse:
+            if stop := self._unauthorized(request):
+                return stop
+            session = self._session(request, endpoint)
+            if session is None:
+                return error_response(404, "no such session", "not_found")
+            self._forget(session)
+            await session.close()
+            return web.Response(status=200)
+
+        return delete
 
     async def patch(self, request: web.Request) -> web.StreamResponse:
         """WHIP trickle (RFC 9725 §4.3): candidates in a trickle-ice-sdpfrag; no ICE restarts."""
         if stop := self._unauthorized(request):
             return stop
-        session = self._session(request)
+        session = self._session(request, WHIP)
         if session is None:
-            return _error(404, "no such session", "not_found")
+            return error_response(404, "no such session", "not_found")
         if request.content_type != TRICKLE_TYPE:
-            return _error(415, f"expected Content-Type {TRICKLE_TYPE}, got {request.content_type}")
+            return error_response(415, f"expected Content-Type {TRICKLE_TYPE}, got {request.content_type}")
         if_match = request.headers.get("If-Match")
         if if_match not in (None, "*", session.etag):
-            return _error(412, "If-Match does not match the session's ETag", "precondition_failed")
-        lines = loopback_candidates_only(await request.text()).splitlines()
+            return error_response(412, "If-Match does not match the session's ETag", "precondition_failed")
+        lines = loopback_candidates_only(await self._text(request)).splitlines()
         remote = session.pc.remoteDescription
         ufrags = [line.split(":", 1)[1].strip() for line in lines if line.startswith("a=ice-ufrag:")]
         if remote is not None and ufrags and f"a=ice-ufrag:{ufrags[0]}" not in remote.sdp:
-            return _error(405, "ICE restarts are not supported (aiortc cannot restart ICE)",
+            return error_response(405, "ICE restarts are not supported (aiortc cannot restart ICE)",
                           "ice_restart_unsupported")
         mid = next((line[6:].strip() for line in lines if line.startswith("a=mid:")), None)
         try:
@@ -248,20 +273,49 @@ class Target:
                 if line.startswith("a=candidate:"):
                     await session.pc.addIceCandidate(_ice_candidate(line, mid))
         except ValueError as exc:
-            return _error(400, f"bad candidate: {exc}", "invalid_candidate")
+            return error_response(400, f"bad candidate: {exc}", "invalid_candidate")
         return web.Response(status=204)
 
     async def redirect(self, request: web.Request) -> web.StreamResponse:
-        """`/redirect/307/whip` answers 307 to `/whip`: the redirect cases of WHIP, on demand."""
+        """`/redirect/307/whip` answers 307 to `/whip`: the redirect cases of WHIP, on demand, to
+        paths on this target only (not an open redirect)."""
         code = int(request.match_info["code"])
         if code not in (301, 302, 303, 307, 308):
-            return _error(400, "redirect code must be 301, 302, 303, 307 or 308")
-        target = "/" + request.match_info["path"]
-        if request.query_string:
-            target += "?" + request.query_string
+            return error_response(400, "redirect code must be 301, 302, 303, 307 or 308")
+        prefix = f"/redirect/{request.match_info['code']}"
+        target = request.rel_url.raw_path.removeprefix(prefix)
+        if problem := _not_a_local_path(target):
+            return error_response(400, f"redirect target {problem}: only paths on this target", "invalid_redirect")
+        if request.rel_url.raw_query_string:
+            target += "?" + request.rel_url.raw_query_string
         if self.config.absolute_location:
             target = urljoin(str(request.url), target)
         return web.Response(status=code, headers={"Location": target})
+
+
+def _owner(request: web.Request) -> str | None:
+    """Who made a resource: a digest of the credential it was made with (None without one), so a
+    session is only reachable with the token that made it."""
+    given = request.headers.get("Authorization")
+    if given is None:
+        return None
+    return hashlib.sha256(given.strip().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _not_a_local_path(raw_path: str) -> str | None:
+    """Why `raw_path` (still percent-encoded) is not a path on this origin, or None when it is:
+    `//host` and `/\\host` are other hosts to a browser, and a scheme, backslash or control
+    character (also percent-encoded) has no place in a redirect to here."""
+    decoded = unquote(raw_path)
+    if not raw_path.startswith("/") or decoded.startswith(("//", "/\\")):
+        return "names another host"
+    if "\\" in decoded or ":" in decoded.split("/")[1]:
+        return "has a backslash or a scheme"
+    if any(unicodedata.category(c).startswith("C") or c.isspace() for c in decoded):
+        return "has control characters or spaces"
+    if not raw_path.isascii():
+        return "is not ASCII"
+    return None
 
 
 def _ice_candidate(line: str, mid: str | None) -> RTCIceCandidate:
@@ -273,42 +327,6 @@ def _ice_candidate(line: str, mid: str | None) -> RTCIceCandidate:
     )
 
 
-#: What a page on another origin needs to send and to read (WHIP, realtime, trickle).
-CORS_ALLOW_HEADERS = "Authorization, Content-Type, If-Match, OpenAI-Beta"
-CORS_EXPOSE_HEADERS = "Location, ETag, Link"
-CORS_METHODS = "POST, DELETE, PATCH, OPTIONS"
-
-
-@web.middleware
-async def _log_requests(request: web.Request, handler: Any) -> web.StreamResponse:
-    response = await handler(request)
-    logger.info("%s %s -> %d", request.method, request.path, response.status)
-    return response
-
-
-@web.middleware
-async def _cors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """CORS (when configured): preflights answered here, every answer readable by the page."""
-    if not request.app[CONFIG].cors:
-        return await handler(request)
-    origin = request.headers.get("Origin", "*")
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        response: web.StreamResponse = web.Response(status=204, headers={
-            "Access-Control-Allow-Methods": CORS_METHODS,
-            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
-            "Access-Control-Max-Age": "600",
-        })
-    else:
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            response = exc
-    response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
-    response.headers["Vary"] = "Origin"
-    return response
-
-
 def create_app(config: ServerConfig) -> web.Application:
     """The aiohttp application of the reference target.
 
@@ -318,20 +336,20 @@ def create_app(config: ServerConfig) -> web.Application:
         restrict_to_loopback()
     register_secret(config.token)
     register_secret(config.ice_credential)
-    app = web.Application(middlewares=[_log_requests, _cors])
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=limits.MAX_REQUEST_BYTES)
     app[CONFIG] = config
     app[SESSIONS] = {}
     target = Target(app)
     app.add_routes([
         web.post("/whip", target.whip),
-        web.delete("/whip/{id}", target.delete),
+        web.delete("/whip/{id}", target.deleter(WHIP)),
         web.patch("/whip/{id}", target.patch),
         web.post("/v1/realtime/calls", target.calls),
-        web.post("/v1/realtime/calls/{id}/hangup", target.delete),
-        web.delete("/v1/realtime/calls/{id}", target.delete),
+        web.post("/v1/realtime/calls/{id}/hangup", target.deleter(CALLS)),
+        web.delete("/v1/realtime/calls/{id}", target.deleter(CALLS)),
         web.post("/v1/realtime", target.beta),
         web.post("/offer", target.offer),
-        web.delete("/offer/{id}", target.delete),
+        web.delete("/offer/{id}", target.deleter(OFFER)),
         web.route("*", r"/redirect/{code:\d{3}}/{path:.*}", target.redirect),
     ])
 
@@ -346,7 +364,9 @@ async def run_server(config: ServerConfig) -> tuple[web.AppRunner, str]:
     """Start the target; returns the runner (await runner.cleanup() to stop) and its base URL."""
     runner = web.AppRunner(create_app(config), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port)
+    site = GuardedSite(runner, config.host, config.port, header_timeout=config.header_timeout,
+                       max_connections_per_ip=config.max_connections_per_ip,
+                       retry_after=limits.RETRY_AFTER_SECONDS)
     await site.start()
     host, port = runner.addresses[0][:2]
     shown = f"[{host}]" if ":" in host else host

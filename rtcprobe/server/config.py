@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 
 from aiortc import RTCRtpSender
 
+from .. import limits
 from ..errors import InputError
 
 SOURCE = "rtcprobe serve"
@@ -60,6 +61,12 @@ class ServerConfig:
     require_beta_header: bool = False  # /v1/realtime refuses offers without `OpenAI-Beta`
     vad: bool = True  # send input_audio_buffer.speech_started/stopped on oai-events
 
+    # Limits as a network service (defaults and why: rtcprobe/limits.py).
+    header_timeout: float = limits.HEADER_TIMEOUT
+    body_timeout: float = limits.BODY_TIMEOUT
+    max_connections_per_ip: int = limits.MAX_CONNECTIONS_PER_IP
+    max_sessions: int = limits.MAX_SESSIONS
+
     def __post_init__(self) -> None:
         self.validate()
 
@@ -80,6 +87,12 @@ class ServerConfig:
             raise ValueError(f"loss percent: expected 0..100, got {self.loss_percent:g}")
         if self.delay_ms < 0 or self.http_delay_ms < 0:
             raise ValueError("delays must not be negative")
+        for name in ("header_timeout", "body_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name.replace('_', ' ')}: expected seconds > 0, got {getattr(self, name)}")
+        for name in ("max_connections_per_ip", "max_sessions"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name.replace('_', ' ')}: expected at least 1, got {getattr(self, name)}")
         if self.http_status is not None and not 100 <= self.http_status <= 599:
             raise ValueError(f"HTTP status: expected 100..599, got {self.http_status}")
         for kind in ("audio", "video"):
@@ -149,6 +162,17 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     http.add_argument("--ice-username", metavar="NAME", help="username for TURN servers in Link headers")
     http.add_argument("--ice-credential", metavar="SECRET",
                       help="credential for TURN servers in Link headers")
+    service = parser.add_argument_group("limits as a network service")
+    service.add_argument("--header-timeout", type=float, default=limits.HEADER_TIMEOUT, metavar="S",
+                         help="close a connection whose request headers are not complete after S seconds,"
+                         f" also the idle keep-alive time (default {limits.HEADER_TIMEOUT:g})")
+    service.add_argument("--body-timeout", type=float, default=limits.BODY_TIMEOUT, metavar="S",
+                         help=f"answer 408 to a body not received within S seconds (default {limits.BODY_TIMEOUT:g})")
+    service.add_argument("--max-connections-per-ip", type=int, default=limits.MAX_CONNECTIONS_PER_IP,
+                         metavar="N", help="open connections per client address; more get 503 "
+                         f"(default {limits.MAX_CONNECTIONS_PER_IP})")
+    service.add_argument("--max-sessions", type=int, default=limits.MAX_SESSIONS, metavar="N",
+                         help=f"live sessions at once; more offers get 503 + Retry-After (default {limits.MAX_SESSIONS})")
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:

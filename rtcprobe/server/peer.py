@@ -59,6 +59,7 @@ class EchoSession:
     etag: str
     realtime: RealtimeEvents | None = None
     answer_sdp: str = ""
+    owner: str | None = None  # digest of the credential that made it (app._owner)
     created: float = field(default_factory=time.monotonic)
     loss: list[LossFilter] = field(default_factory=list)
     channels: list[RTCDataChannel] = field(default_factory=list)
