@@ -20,8 +20,10 @@ def console() -> Console:
 
 def warn(messages: list[str]) -> None:
     """One line each on stderr, never wrapped, so scripts can grep them."""
-    for message in messages:
-        print(f"rtcprobe: warning: {message}", file=sys.stderr)
+    from ..report.terminal import printable
+
+    for message in messages:  # they quote files and servers: nothing in them may drive the terminal
+        print(f"rtcprobe: warning: {printable(message)}", file=sys.stderr)
 
 
 def timestamped(prefix: str, suffix: str = ".jsonl") -> str:

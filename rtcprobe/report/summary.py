@@ -9,7 +9,7 @@ from rich.text import Text
 from ..analyze.feedback import FeedbackCounts
 from ..analyze.latency import ConnectBreakdown
 from ..analyze.profile import Profile
-from .terminal import render_profile
+from .terminal import render_profile, safe
 
 
 def _ms(value: float | None) -> str:
@@ -20,34 +20,34 @@ def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: Connect
                    profile: Profile | None, feedback: FeedbackCounts, console: Console,
                    warnings: list[str] | None = None, profile_note: str = "") -> None:
     style = "green" if reason == "completed" else "red"
-    console.print(Text.assemble(("capture ", "bold"), (path, ""), ("  end: ", "bold"), (reason, style)))
+    console.print(Text.assemble(("capture ", "bold"), safe(path), ("  end: ", "bold"), safe(reason, style)))
     if diagnosis:
-        console.print(Text(diagnosis, style=style if reason != "completed" else ""))
+        console.print(safe(diagnosis, style=style if reason != "completed" else ""))
     for warning in warnings or []:
-        console.print(Text.assemble(("warning: ", "bold yellow"), (warning, "yellow")))
+        console.print(Text.assemble(("warning: ", "bold yellow"), safe(warning, "yellow")))
     table = Table(title="Connect time", title_justify="left")
     table.add_column("phase")
     table.add_column("start", justify="right")
     table.add_column("took", justify="right")
     for phase in breakdown.phases:
-        table.add_row(phase.name, _ms(phase.start), _ms(phase.duration) if phase.end is not None else "[red]never[/red]")
-    table.add_row("[bold]to media[/bold]", "", breakdown.total_note or _ms(breakdown.total))
+        table.add_row(safe(phase.name), _ms(phase.start), _ms(phase.duration) if phase.end is not None else "[red]never[/red]")
+    table.add_row("[bold]to media[/bold]", "", safe(breakdown.total_note) if breakdown.total_note else _ms(breakdown.total))
     console.print(table)
     if breakdown.responses:
         responses = Table(title="Data-channel responses", title_justify="left")
         for name in ("sent at", "request", "answered by", "latency"):
             responses.add_column(name, justify="right" if name in ("sent at", "latency") else "left")
         for r in breakdown.responses[:20]:
-            responses.add_row(_ms(r.sent_at), Text(r.request), Text(r.response), f"{r.latency * 1000:.1f} ms")
+            responses.add_row(_ms(r.sent_at), safe(r.request), safe(r.response), f"{r.latency * 1000:.1f} ms")
         console.print(responses)
     if profile is not None:
         if profile_note:
-            console.print(Text(profile_note, style="dim"))
+            console.print(safe(profile_note, style="dim"))
         render_profile(profile, console)
     rtcp = Table(title="RTCP packets", title_justify="left")
     rtcp.add_column("type")
     rtcp.add_column("sent", justify="right")
     rtcp.add_column("received", justify="right")
     for name, sent, received in feedback.rows():
-        rtcp.add_row(name, str(sent), str(received))
+        rtcp.add_row(safe(name), str(sent), str(received))
     console.print(rtcp)
