@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..probe.options import ProbeOptions
+from ..report.terminal import printable
 from . import console, timestamped
 
 #: Realtime-API-shaped messages the demo sends once `oai-events` is open.
@@ -58,5 +59,5 @@ def cmd_demo(args: argparse.Namespace) -> int:
     summarise(result, out, as_json=args.json)  # type: ignore[arg-type]
     report = write_demo_report(capture)
     # stdout carries only the JSON document under --json; the report's path goes to stderr there
-    print(f"report: {report}", file=sys.stderr if args.json else sys.stdout)
+    print(f"report: {printable(report)}", file=sys.stderr if args.json else sys.stdout)
     return _exit_status(result)  # type: ignore[arg-type]

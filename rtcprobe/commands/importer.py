@@ -16,9 +16,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from rich.text import Text
 
 from ..report import jsonout
+from ..report.terminal import printable, safe
 from . import EXIT_OK, console, warn
 
 
@@ -27,7 +27,7 @@ class RichProgress:
 
     def __init__(self, enabled: bool) -> None:
         err = Console(stderr=True)
-        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+        self._bar = Progress(TextColumn("{task.description}", markup=False), BarColumn(), TaskProgressColumn(),
                              TimeElapsedColumn(), console=err, transient=True,
                              disable=not (enabled and err.is_terminal))
         self._task: TaskID | None = None
@@ -41,9 +41,9 @@ class RichProgress:
 
     def stage(self, description: str, total: float | None = None) -> None:
         if self._task is None:
-            self._task = self._bar.add_task(description, total=total)
+            self._task = self._bar.add_task(printable(description), total=total)
         else:
-            self._bar.reset(self._task, total=total, description=description)
+            self._bar.reset(self._task, total=total, description=printable(description))
 
     def advance(self, amount: float = 1) -> None:
         if self._task is not None:
@@ -63,12 +63,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(jsonout.dumps([{"id": w.id, "pc": w.key, "path": str(w.path), "events": w.events,
                               "problems": w.problems} for w in written]))
         return EXIT_OK
-    table = Table(title=Text(f"Imported {source.name}"))
+    table = Table(title=safe(f"Imported {source.name}"))
     for column in ("session", "descriptions", "candidates", "states", "stats samples", "capture"):
         table.add_column(column)
     for w in written:
-        table.add_row(Text(w.key), str(w.events.get("sdp", 0)), str(w.events.get("candidate", 0)),
-                      str(w.events.get("state", 0)), str(w.events.get("stats", 0)), str(w.path))
+        table.add_row(safe(w.key), str(w.events.get("sdp", 0)), str(w.events.get("candidate", 0)),
+                      str(w.events.get("state", 0)), str(w.events.get("stats", 0)), safe(w.path))
     console().print(table)
     return EXIT_OK
 

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
-from rich.text import Text
 
 from ..analyze.feedback import feedback_counts
 from ..analyze.latency import connect_breakdown
@@ -26,6 +25,7 @@ from ..probe.status import ProbeResult, ProbeStatus
 from ..redact import redact_url
 from ..report import jsonout
 from ..report.summary import render_summary
+from ..report.terminal import safe
 from ..signaling import check_target, guess_protocol
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SESSION_FAILED, UsageError, console, timestamped
 
@@ -110,8 +110,8 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
 def _status_table(status: ProbeStatus, target: str) -> Table:
     table = Table.grid(padding=(0, 2))
     rtt = f"{status.round_trip_time * 1000:.1f} ms" if status.round_trip_time else "—"
-    table.add_row("[bold]target[/bold]", Text(redact_url(target)))
-    table.add_row("[bold]phase[/bold]", Text(f"{status.phase}  (connection {status.connection_state}, ICE {status.ice_state})"))
+    table.add_row("[bold]target[/bold]", safe(redact_url(target)))
+    table.add_row("[bold]phase[/bold]", safe(f"{status.phase}  (connection {status.connection_state}, ICE {status.ice_state})"))
     table.add_row("[bold]elapsed[/bold]", f"{status.elapsed:.1f} s")
     table.add_row("[bold]RTP packets[/bold]", f"{status.packets_sent} sent, {status.packets_received} received")
     table.add_row("[bold]RTT[/bold]", rtt)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from ..capture.collection import expand
+from ..report.terminal import printable
 from . import EXIT_OK, UsageError, warn
 
 
@@ -31,11 +32,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {output}: the report is HTML; name it NAME.html")
     show_progress = len(paths) > 1 and sys.stderr.isatty() and not args.json
     if show_progress:
-        with Progress(TextColumn("report"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+        with Progress(TextColumn("report"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}", markup=False),
                       console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("", total=len(paths))
             info = write_report(paths, output, anonymize_addresses=args.anonymize, title=args.title, pc=args.pc,
-                                on_progress=lambda done, name: progress.update(task, completed=done, description=name))
+                                on_progress=lambda done, name: progress.update(task, completed=done, description=printable(name)))
     else:
         info = write_report(paths, output, anonymize_addresses=args.anonymize, title=args.title, pc=args.pc)
     warn(info.warnings)
@@ -46,7 +47,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         failed = f", {len(info.failed)} failed" if info.failed else ""
         anonymized = f", {info.addresses_replaced} address(es) anonymised" if info.anonymized else ""
-        print(f"report written to {info.path} ({len(info.captures)} capture(s){failed}{anonymized}, "
+        print(f"report written to {printable(info.path)} ({len(info.captures)} capture(s){failed}{anonymized}, "
               f"{info.bytes / 1024:.0f} KiB)")
     return EXIT_OK
 
