@@ -37,3 +37,64 @@ def run_cli(*args: str, cwd: Path | None = None, memory: int = MEMORY_LIMIT, tim
         errors="backslashreplace",
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+# -- raw HTTP, for hostile requests to `rtcprobe serve` --
+
+
+@dataclass
+class Answer:
+    status: int | None  # None: the connection closed without an answer
+    headers: dict[str, str]
+    body: bytes
+
+
+def raw_http(port: int, data: bytes, *, timeout: float = 10.0, host: str = "127.0.0.1",
+             source: str | None = None) -> Answer:
+    """Send `data` as is on a fresh connection and read one answer (to its Content-Length, or
+    until the server closes); `timeout` is a hang guard (socket.timeout when it passes);
+    `source` binds the client side to another loopback address."""
+    import contextlib
+    import socket
+
+    with socket.create_connection((host, port), timeout=timeout,
+                                  source_address=(source, 0) if source else None) as sock:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(data)  # the server may answer (and close) before reading everything
+        received = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                chunk = b""
+            received += chunk
+            answer = _parse_answer(received)
+            if not chunk or (answer.status is not None and "content-length" in answer.headers
+                             and len(answer.body) >= int(answer.headers["content-length"])):
+                return answer
+
+
+def _parse_answer(received: bytes) -> Answer:
+    head, found, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    if not found or not lines[0].startswith("HTTP/"):
+        return Answer(None, {}, received)
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return Answer(int(lines[0].split()[1]), headers, body)
+
+
+async def local_app(routes: dict[tuple[str, str], object]) -> tuple[object, str]:
+    """An aiohttp app with `routes` ({(method, path): handler}) on 127.0.0.1 (never another
+    address): the hostile server a test points the probe at. Returns (runner, base URL)."""
+    from aiohttp import web
+
+    app = web.Application()
+    for (method, path), handler in routes.items():
+        app.router.add_route(method, path, handler)  # type: ignore[arg-type]
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"

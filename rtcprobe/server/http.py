@@ -84,8 +84,8 @@ async def body_form(request: web.Request, timeout: float) -> MultiDictProxy[Any]
     except (RequestError, web.HTTPException):
         raise
     except Exception as exc:  # noqa: BLE001 - the reader raises ValueError, AssertionError, ...
-        raise RequestError(400, f"the multipart body cannot be read: {exc or type(exc).__name__}",
-                           "invalid_form") from None
+        reason = " ".join(str(exc).split()) or type(exc).__name__  # one line
+        raise RequestError(400, f"the multipart body cannot be read: {reason}", "invalid_form") from None
 
 
 def text_field(form: MultiDictProxy[Any], name: str) -> str | None:

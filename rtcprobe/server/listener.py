@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from aiohttp import hdrs, web
-from aiohttp.http_exceptions import BadHttpMethod
+from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError
 
 from .http import error_response
 
@@ -87,6 +87,14 @@ class GuardedHandler(web.RequestHandler):
             self._address = None
         super().connection_lost(exc)
 
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        """A request aiohttp could not parse is the client's fault: one line, not a traceback."""
+        exc = kw.get("exc_info")
+        if isinstance(exc, HttpProcessingError):
+            logger.info("refused a malformed request: %s", str(exc).splitlines()[0] if str(exc) else exc)
+            return
+        super().log_exception(*args, **kw)
+
     def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
         """A well-formed request line whose method the parser does not know (`BREW /whip`) is a
@@ -100,7 +108,7 @@ class GuardedHandler(web.RequestHandler):
             response = error_response(404, f"no resource at {path}", "not_found")
         else:
             response = error_response(405, f"method {method} is not allowed here", "method_not_allowed",
-                                      Allow=", ".join(allow))
+                                      Allow=",".join(allow))  # as aiohttp writes it
         response.force_close()
         return response
 
