@@ -65,3 +65,25 @@ RETRY_AFTER_SECONDS = 5
 #: Characters kept of a data-channel message's JSON `type` (event names are short, such as
 #: `response.output_audio.delta`); a peer's 1 MB "type" must not be copied into every view.
 MESSAGE_TYPE_CHARS = 200
+
+# -- network impairment (rtcprobe.net, `capture --impair`) --
+
+#: Longest delay= or jitter= a SPEC may ask for: ICE consent and DTLS retransmission give up after
+#: seconds, so a longer one-way delay tests nothing but timeouts; 10 s is above any real path.
+IMPAIR_MAX_DELAY = 10.0
+#: Smallest queue= (bytes): below one full-size datagram the rate queue would drop every large packet.
+IMPAIR_MIN_QUEUE_BYTES = 1500
+#: The rate queue's default is 1.5 x rate x delay (webrtcperf's throttler); with a shorter delay than
+#: this, this is used, so that a rate with no delay still queues a burst (a 1080p key frame is
+#: ~30 kB: at 500 kbit, 1.5 x 50 ms holds ~4.7 kB, i.e. a few packets, as a shallow router buffer).
+IMPAIR_MIN_QUEUE_DELAY = 0.050
+#: Packets held in one direction's delay line at once: past it, a packet is dropped as a queue drop
+#: (memory bound for a long delay at a high send rate; 10 s at 5,000 packets/s).
+IMPAIR_MAX_HELD_PACKETS = 50_000
+
+# -- captures read back (rtcprobe.capture.reader) --
+
+#: Lines of one capture listed by number when they are skipped (unreadable, or fields that do not fit
+#: the event vocabulary); beyond it one line gives the count. A damaged capture can have a skipped
+#: line per event, and a warning per line would bury the rest of the report.
+CAPTURE_PROBLEMS_LISTED = 20

@@ -25,12 +25,14 @@ Events (fields beyond ``event`` and ``t``):
                      request_headers: {..}, response_headers: {..} (both redacted),
                      request_content_type, response_content_type, form_fields: [names] (multipart),
                      t_request, t_response (capture clock), location: str|None, etag: str|None,
-                     body_excerpt: str|None (response body when not SDP), error: str|None
+                     body_excerpt: str|None (response body when not SDP), error: str|None,
+                     timings: {name: number} (HAR imports: the HAR's own timings, ms)
 - ``rtp_first``      direction: "sent"|"received", ssrc: int, kind: "audio"|"video"|None,
                      mid: str|None, payload_type: int
 - ``datachannel``    label, id: int|None, action: "open"|"close", protocol: str
 - ``dc_message``     label, direction: "sent"|"received", size: int (bytes), binary: bool,
-                     data: str (text, truncated to the size limit), truncated: bool
+                     data: str (text, truncated to the size limit), truncated: bool,
+                     json_type: str (when the message is JSON with a string ``type``)
 - ``rtcp``           direction: "sent"|"received", packet_type: one of RTCP_TYPES,
                      pt: int, fmt: int, sender_ssrc: int|None, media_ssrc: int|None,
                      lost: [seq, ...] (NACK only), size: int;
@@ -52,9 +54,18 @@ Events (fields beyond ``event`` and ``t``):
 - ``end``            reason: one of END_REASONS, diagnosis: str, duration: float,
                      warnings: [str] (when present: what went wrong without failing the session,
                      e.g. a teardown DELETE answered 500)
+
+Machine-readable: ``VOCABULARY`` below holds, per event, each field's type and whether it is
+required (``rtcprobe.capture.validate`` checks every line of a loaded capture against it; this
+docstring and ``VOCABULARY`` say the same, tests/test_hostile_captures.py checks the names).
+Fields not in the vocabulary are kept (a newer probe may add some); events of an unknown name are
+kept too (a newer minor version may add some) and views ignore them, except the timeline, which
+lists every event.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 SCHEMA = "rtcprobe-capture/1"
 
@@ -90,3 +101,113 @@ RTCP_TYPES = (
 
 #: Why a capture ended. "completed" is the only success.
 END_REASONS = ("completed", "http", "ice", "dtls", "media", "timeout", "interrupted", "error")
+
+
+# -- the vocabulary as data -----------------------------------------------------------------------
+
+#: JSON value kinds a field may take: "str", "int" (not bool), "number" (int or float, not bool),
+#: "bool", "null", "list", "object", "any".
+Kind = str
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a value may be: one of `kinds`; a list's `items`, an object's `fields` (known keys; others
+    kept) or `values` (a map: every value), a string's `choices` (when the set is closed)."""
+
+    kinds: tuple[Kind, ...]
+    items: Shape | None = None
+    fields: dict[str, Field] | None = None
+    values: Shape | None = None
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    shape: Shape
+    required: bool = False
+
+
+def _s(*kinds: Kind, **more: object) -> Shape:
+    return Shape(kinds, **more)  # type: ignore[arg-type]
+
+
+def req(shape: Shape) -> Field:
+    return Field(shape, required=True)
+
+
+def opt(shape: Shape) -> Field:
+    return Field(shape)
+
+
+TEXT, INT, NUMBER, BOOL = _s("str"), _s("int"), _s("number"), _s("bool")
+TEXT_OR_NULL, INT_OR_NULL, NUMBER_OR_NULL = _s("str", "null"), _s("int", "null"), _s("number", "null")
+DIRECTION = _s("str", choices=("sent", "received"))
+SIDE = _s("str", choices=("local", "remote"))
+INTS = _s("list", items=INT)
+TEXTS = _s("list", items=TEXT)
+HEADERS = _s("object", values=TEXT)  # HTTP headers, redacted: name -> value
+ENDPOINTS = {"local": req(TEXT), "remote": req(TEXT)}
+
+#: Fields of a W3C stats report that views read by type (ids join reports; counters are summed and
+#: differenced). Other fields are kept as they are: views take numbers as metrics and skip the rest.
+STATS_REPORT_FIELDS: dict[str, Field] = {
+    "id": req(TEXT), "type": req(TEXT), "timestamp": opt(NUMBER_OR_NULL),
+    "ssrc": opt(INT), "kind": opt(TEXT), "mid": opt(TEXT_OR_NULL),
+    **{name: opt(TEXT) for name in ("transportId", "codecId", "localId", "remoteId", "localCandidateId",
+                                     "remoteCandidateId", "selectedCandidatePairId", "candidateType",
+                                     "protocol", "foundation", "state", "mimeType")},
+    "address": opt(TEXT_OR_NULL), "port": opt(INT), "priority": opt(INT), "nominated": opt(BOOL),
+    "payloadType": opt(INT), "clockRate": opt(INT),
+    **{name: opt(NUMBER) for name in (
+        "packetsSent", "bytesSent", "headerBytesSent", "retransmittedPacketsSent", "retransmittedBytesSent",
+        "packetsReceived", "bytesReceived", "headerBytesReceived", "retransmittedPacketsReceived",
+        "retransmittedBytesReceived", "packetsLost", "jitter", "roundTripTime", "fractionLost",
+        "currentRoundTripTime", "totalRoundTripTime", "remoteEstimatedBitrate", "nackCount", "pliCount",
+        "firCount", "reportsSent", "remoteTimestamp", "lastPacketReceivedTimestamp",
+        "availableOutgoingBitrate", "framesDecoded", "framesEncoded", "framesPerSecond")},
+}
+STATS_REPORT = _s("object", fields=STATS_REPORT_FIELDS)
+
+#: Header fields (line 1). A header field that does not fit is removed (the header itself stays).
+HEADER_FIELDS: dict[str, Field] = {
+    "schema": req(TEXT), "rtcprobe": opt(TEXT), "aiortc": opt(TEXT), "target": opt(TEXT_OR_NULL),
+    "protocol": opt(TEXT_OR_NULL), "options": opt(_s("object")), "started_at": opt(TEXT),
+    "started_at_epoch": opt(NUMBER), "id": opt(TEXT),
+}
+
+#: Per event, its fields beyond ``event`` and ``t`` (both required everywhere: str and number).
+VOCABULARY: dict[str, dict[str, Field]] = {
+    SDP: {"role": req(SIDE), "type": req(_s("str", choices=("offer", "answer", "pranswer", "rollback"))),
+          "sdp": req(TEXT)},
+    CANDIDATE: {"side": req(SIDE), "candidate": req(TEXT), "mid": opt(TEXT_OR_NULL),
+                "mline_index": opt(INT_OR_NULL), "ignored": opt(TEXT)},
+    STATE: {"machine": req(TEXT), "state": req(TEXT)},
+    HTTP: {"phase": opt(TEXT), "method": req(TEXT), "url": req(TEXT), "status": opt(INT_OR_NULL),
+           "request_headers": opt(HEADERS), "response_headers": opt(HEADERS),
+           "request_content_type": opt(TEXT_OR_NULL), "response_content_type": opt(TEXT_OR_NULL),
+           "form_fields": opt(TEXTS), "t_request": opt(NUMBER_OR_NULL), "t_response": opt(NUMBER_OR_NULL),
+           "location": opt(TEXT_OR_NULL), "etag": opt(TEXT_OR_NULL), "body_excerpt": opt(TEXT_OR_NULL),
+           "error": opt(TEXT_OR_NULL), "timings": opt(_s("object", values=NUMBER))},
+    RTP_FIRST: {"direction": req(DIRECTION), "ssrc": req(INT), "kind": opt(TEXT_OR_NULL),
+                "mid": opt(TEXT_OR_NULL), "payload_type": opt(INT)},
+    DATACHANNEL: {"label": req(TEXT), "id": opt(INT_OR_NULL), "action": req(_s("str", choices=("open", "close"))),
+                  "protocol": opt(TEXT)},
+    DC_MESSAGE: {"label": req(TEXT), "direction": req(DIRECTION), "size": req(INT), "binary": req(BOOL),
+                 "data": req(TEXT), "truncated": req(BOOL), "json_type": opt(TEXT)},
+    RTCP: {"direction": req(DIRECTION), "packet_type": req(_s("str", choices=RTCP_TYPES)), "pt": req(INT),
+           "fmt": req(INT), "sender_ssrc": opt(INT_OR_NULL), "media_ssrc": opt(INT_OR_NULL), "lost": opt(INTS),
+           "size": req(INT), "remb_bitrate_bps": opt(NUMBER), "remb_ssrcs": opt(INTS)},
+    STATS: {"reports": req(_s("list", items=STATS_REPORT))},
+    EXTENSIONS_SEEN: {"direction": req(DIRECTION), "ssrc": req(INT), "ids": req(INTS)},
+    ICE_SERVERS: {"source": opt(TEXT), "urls": req(_s("list", items=_s("str", "list", items=TEXT))),
+                  "applied": opt(BOOL), "note": opt(TEXT)},
+    ICE_PAIRS: {"pairs": req(_s("list", items=_s("object", fields={
+        **ENDPOINTS, "state": req(TEXT), "nominated": opt(BOOL)})))},
+    SELECTED_PAIR: {"component": opt(INT), **ENDPOINTS, "local_type": opt(TEXT_OR_NULL),
+                    "remote_type": opt(TEXT_OR_NULL),
+                    "previous": opt(_s("object", "null", fields=ENDPOINTS))},
+    ERROR: {"phase": opt(TEXT), "message": req(TEXT)},
+    END: {"reason": req(_s("str", choices=END_REASONS)), "diagnosis": opt(TEXT), "duration": opt(NUMBER),
+          "warnings": opt(TEXTS)},
+}
