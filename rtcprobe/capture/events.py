@@ -50,6 +50,16 @@ Events (fields beyond ``event`` and ``t``):
                      local_type, remote_type: "host"|"srflx"|"prflx"|"relay", previous: {"local",
                      "remote"}|None — the pair ICE sends on, each time it is selected: the first
                      nomination, and every later change (a peer may switch ::1 -> 127.0.0.1)
+- ``impairment``     the network rtcprobe.net put under the session (``capture --impair``):
+                     action: "set" (conditions applied, at the moment they apply): at: float
+                     (scheduled time, capture clock), spec: str (as written), seed: int, up, down:
+                     {loss_pct, burst, delay_ms, jitter_ms, reorder_pct, duplicate_pct, rate_bps,
+                     queue_bytes} ("up" = what the probe sends);
+                     action: "counts" (every stats interval, cumulative) | "summary" (at the end):
+                     up, down: {packets, bytes, dropped_loss, dropped_queue, duplicated, reordered,
+                     delayed, delivered, delivered_bytes, lost_at_close, queue_max_bytes,
+                     delay_mean_ms, delay_max_ms, late_max_ms, by_class: {stun|dtls|rtp|rtcp|other:
+                     {packets, dropped}}} — what the impairment did: the truth next to what was measured
 - ``error``          phase: "http"|"ice"|"dtls"|"media"|"datachannel"|"setup", message: str
 - ``end``            reason: one of END_REASONS, diagnosis: str, duration: float,
                      warnings: [str] (when present: what went wrong without failing the session,
@@ -83,12 +93,14 @@ EXTENSIONS_SEEN = "extensions_seen"
 ICE_SERVERS = "ice_servers"
 ICE_PAIRS = "ice_pairs"
 SELECTED_PAIR = "selected_pair"
+IMPAIRMENT = "impairment"
 ERROR = "error"
 END = "end"
 
 EVENT_NAMES = (
     HEADER, SDP, CANDIDATE, STATE, HTTP, RTP_FIRST, DATACHANNEL, DC_MESSAGE,
     RTCP, STATS, EXTENSIONS_SEEN, ICE_SERVERS, ICE_PAIRS, SELECTED_PAIR, ERROR, END,
+    IMPAIRMENT,
 )
 
 #: RTCP packet classes, by (PT, FMT) — see rtcprobe.probe.rtcp for the classifier.
@@ -210,4 +222,6 @@ VOCABULARY: dict[str, dict[str, Field]] = {
     ERROR: {"phase": opt(TEXT), "message": req(TEXT)},
     END: {"reason": req(_s("str", choices=END_REASONS)), "diagnosis": opt(TEXT), "duration": opt(NUMBER),
           "warnings": opt(TEXTS)},
+    IMPAIRMENT: {"action": req(_s("str", choices=("set", "counts", "summary"))), "at": opt(NUMBER),
+                 "spec": opt(TEXT), "seed": opt(INT), "up": opt(_s("object")), "down": opt(_s("object"))},
 }

@@ -18,6 +18,8 @@ from ..analyze.feedback import feedback_counts
 from ..analyze.latency import connect_breakdown
 from ..analyze.profile import profile
 from ..capture import load
+from ..net.record import schedule_from
+from ..net.spec import SpecError
 from ..probe import media
 from ..probe.options import PhaseTimeouts, ProbeOptions
 from ..probe.session import ProbeSession
@@ -95,6 +97,7 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
             media.check_video(args.video_size, args.fps)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    _check_impairment(args)
     protocol = args.protocol or guess_protocol(args.target)
     token = args.token or _token_from_env(args.token_env, protocol)
     audio = None if args.audio == "none" else args.audio
@@ -104,7 +107,17 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
         video_size=args.video_size, fps=args.fps, datachannel=args.datachannel, send=args.send,
         duration=args.duration, stats_interval=args.stats_interval, timeouts=_timeouts(args.timeout),
         ice_servers=args.ice_server, model=args.model, session=session, offer_format=args.offer_format,
+        impair=args.impair, impair_schedule=args.impair_schedule, seed=args.seed,
     )
+
+
+def _check_impairment(args: argparse.Namespace) -> None:
+    """A bad SPEC or schedule is a usage error before any session starts (the schedule file's
+    own errors are the input guard's, naming file and line)."""
+    try:
+        schedule_from(args.impair, args.impair_schedule)
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _status_table(status: ProbeStatus, target: str) -> Table:
@@ -191,6 +204,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--session", metavar="FILE", help="JSON session config (openai protocols)")
     p.add_argument("--offer-format", choices=("sdp", "json"), default="sdp", help="sdp-post: how to send the offer")
     p.add_argument("--ice-server", action="append", default=[], metavar="URL", help="stun:/turn: server (none by default)")
+    p.add_argument("--impair", action="append", default=[], metavar="SPEC",
+                   help="impair the probe's own network: loss=5%%,burst=3,delay=40ms,jitter=10ms,reorder=1%%,"
+                        "duplicate=1%%,rate=500kbit,queue=30kB, up:/down: for one direction, or a preset "
+                        "(3g, edge, lte, dsl, wifi, verybad); with at=10s, a schedule entry (repeatable)")
+    p.add_argument("--impair-schedule", metavar="FILE", help="lines 'TIME SPEC' (10s rate=300kbit): from TIME on "
+                                                             "the capture clock, the network is SPEC")
+    p.add_argument("--seed", type=int, default=0, help="seed of the impairment's random draws (default 0)")
     add_probe_arguments(p)
     p.set_defaults(handler=cmd_capture)
 

@@ -20,6 +20,7 @@ from aiortc.contrib.media import MediaBlackhole
 from ..capture import CaptureWriter, truncate_message
 from ..capture import events as ev
 from ..limits import MESSAGE_TYPE_CHARS
+from ..net.record import Impairment
 from ..redact import redact_cut, redact_text, redact_url, register_secret
 from ..sdp import SdpError, parse_description
 from ..signaling import SignalingError, guess_protocol, make_signaler
@@ -64,6 +65,7 @@ class ProbeSession(ConnectPhases):
         self._remote_candidates: list = []
         self._ignored_candidates: list = []  # remote candidates the loopback policy left out
         self._warnings: list[str] = []  # what went wrong without failing the session (teardown)
+        self._impairment: Impairment | None = None  # rtcprobe.net: --impair, the network under aioice
         register_secret(options.token)
         if is_loopback_url(options.target):
             restrict_to_loopback()
@@ -153,6 +155,9 @@ class ProbeSession(ConnectPhases):
         self._watch_states(pc)
         self._add_media(pc)
         channel = self._open_channel(pc)
+        self._impairment = Impairment.from_options(opts, self.writer.now, self._record)
+        if self._impairment is not None:  # wraps each ICE transport's sockets once it has gathered
+            self._impairment.attach(pc)
 
         self._phase("gathering")
         await pc.setLocalDescription(await pc.createOffer())
@@ -364,6 +369,8 @@ class ProbeSession(ConnectPhases):
         if self._pc is not None:
             with contextlib.suppress(Exception):
                 await self._pc.close()
+        if self._impairment is not None:  # after the close: its last datagrams crossed the network too
+            self._impairment.close()
 
 
 def _message_fields(data: Any) -> dict[str, Any]:
