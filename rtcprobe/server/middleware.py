@@ -81,12 +81,17 @@ async def cors(request: web.Request, handler: Any) -> web.StreamResponse:
     else:
         try:
             response = await handler(request)
-        except web.HTTPException as exc:
-            response = exc
+        except web.HTTPException as exc:  # 404, 405 of the router: readable by the page too
+            _allow_origin(exc, origin)
+            raise
+    _allow_origin(response, origin)
+    return response
+
+
+def _allow_origin(response: web.StreamResponse, origin: str) -> None:
     response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
     response.headers["Vary"] = "Origin"
-    return response
 
 
 @web.middleware
