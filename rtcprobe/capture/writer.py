@@ -14,7 +14,7 @@ from typing import Any, TextIO
 import aiortc
 
 from .. import __version__
-from ..redact import redact, redact_url
+from ..redact import redact, redact_bytes, redact_cut, redact_url
 from . import events
 
 #: Data-channel payloads longer than this are cut in the capture; the size is kept.
@@ -22,10 +22,12 @@ MESSAGE_LIMIT = 4096
 
 
 def truncate_message(data: str | bytes, limit: int = MESSAGE_LIMIT) -> dict[str, Any]:
-    """Fields for a `dc_message` event: size in bytes, text (or hex for binary), truncated flag."""
+    """Fields for a `dc_message` event: size in bytes, text (or hex for binary), truncated flag.
+    Scrubbed before the cut (a token the cut splits would leave its first characters) and before
+    the hex (which no later scrub could read)."""
     binary = isinstance(data, bytes | bytearray)
-    size = len(data) if binary else len(data.encode("utf-8"))
-    text = bytes(data[:limit]).hex() if binary else data[:limit]
+    size = len(data) if binary else len(data.encode("utf-8", errors="surrogatepass"))
+    text = redact_bytes(data, limit).hex() if binary else redact_cut(data, limit)
     return {"size": size, "binary": binary, "data": text, "truncated": (len(data) > limit)}
 
 
