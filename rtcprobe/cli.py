@@ -18,6 +18,7 @@ from .commands import (
     serve,
 )
 from .errors import InputError
+from .report.terminal import printable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except (InputError, UsageError) as exc:
-        print(f"rtcprobe: error: {exc}", file=sys.stderr)
+        print(printable(f"rtcprobe: error: {exc}"), file=sys.stderr)  # it may quote files and servers
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("rtcprobe: interrupted", file=sys.stderr)
