@@ -84,3 +84,41 @@ def diagnose_ice(connection: Any, remote_candidates: list[Candidate], waited: fl
         answer = "no STUN response came back"
     return f"{lead} after {len(pairs)} pair(s) ({states}): {tried}{more}; {answer}{skipped}" + (
         f"; {note}" if note else "")
+
+
+#: TURN error codes (RFC 8489 §14.8, RFC 8656 §18) and what they mean for the person probing.
+TURN_ERRORS = {
+    400: "the TURN server could not parse the request",
+    401: "the TURN server refused the username or credential",
+    403: "the TURN server forbids this allocation (policy or credential scope)",
+    420: "the TURN server does not understand a required attribute",
+    437: "allocation mismatch: an allocation already exists for this 5-tuple",
+    438: "stale nonce: the TURN server's nonce expired and the retry failed too",
+    440: "address family not supported by the TURN server",
+    441: "wrong credentials for this allocation",
+    442: "the TURN server does not support this transport",
+    486: "the user's allocation quota on the TURN server is used up",
+    500: "the TURN server had an internal error",
+    508: "the TURN server has no capacity for another allocation",
+}
+
+
+def diagnose_turn(url: str, relay_only: bool, allocations: list[dict[str, Any]]) -> str:
+    """Why a TURN server gave no relayed candidate, from the allocations aioice attempted (records
+    of `ice_servers.Allocation`): the server URL (credential-free), the carrier, the STUN error
+    code and reason or what happened instead; "" when every allocation succeeded."""
+    if not allocations:
+        return f"no TURN allocation was attempted at {url}"
+    failed = [a for a in allocations if not a.get("ok")]
+    if not failed:
+        return ""
+    first = failed[0]
+    code = first.get("error_code")
+    said = f"{code} {first.get('reason', '')}".strip() if code else first.get("reason", "no reason given")
+    meaning = TURN_ERRORS.get(code or 0, "")
+    count = (f"{len(failed)} of {len(allocations)} TURN allocations failed" if len(allocations) > 1
+             else "the TURN allocation failed")
+    text = f"{count} at {url} (over {first.get('carrier', '?')}): {said}" + (f": {meaning}" if meaning else "")
+    if relay_only and len(failed) == len(allocations):
+        text += "; with --relay-only (iceTransportPolicy relay) the probe has no candidate to connect with"
+    return text
