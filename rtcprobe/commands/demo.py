@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import secrets
 import sys
 from pathlib import Path
 
+from .. import interrupts
+from ..outputs import check_directory, check_file
 from ..probe.options import ProbeOptions
 from ..report.terminal import printable
 from . import console, timestamped
@@ -52,11 +53,18 @@ def write_demo_report(capture: Path, output: Path = DEMO_REPORT) -> Path:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .probe import _exit_status, summarise
+    from .probe import _exit_status, show_summary
 
+    captures = Path("captures")
+    check_directory(captures)  # before the session: both outputs can be written
+    check_file(DEMO_REPORT)
     out = console()
-    result, capture = asyncio.run(run_demo(args.duration, Path("captures"), live=not args.no_live and not args.json))
-    summarise(result, out, as_json=args.json)  # type: ignore[arg-type]
+    result, capture = interrupts.run(run_demo(args.duration, captures, live=not args.no_live and not args.json))
+    try:
+        show_summary(result, out, as_json=args.json)  # type: ignore[arg-type]
+    except BrokenPipeError:  # `rtcprobe demo | head -1`: the report is still written, then a quiet exit
+        write_demo_report(capture)
+        raise
     report = write_demo_report(capture)
     # stdout carries only the JSON document under --json; the report's path goes to stderr there
     print(f"report: {printable(report)}", file=sys.stderr if args.json else sys.stdout)

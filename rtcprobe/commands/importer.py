@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ..outputs import check_directory
 from ..report import jsonout
 from ..report.terminal import printable, safe
 from . import EXIT_OK, console, warn
@@ -55,6 +56,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from ..importers.files import PROGRESS_BYTES
 
     source = Path(args.dump)
+    check_directory(args.output)  # before the dump is read: where the captures go can take them
     big = source.is_file() and source.stat().st_size > PROGRESS_BYTES
     with RichProgress(enabled=big and not args.json) as progress:
         written = write_captures(source, args.output, pc=args.pc, progress=progress)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,12 +14,14 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from .. import interrupts
 from ..analyze.feedback import feedback_counts
 from ..analyze.latency import connect_breakdown
 from ..analyze.profile import profile
 from ..capture import load
 from ..net.record import schedule_from
 from ..net.spec import SpecError
+from ..outputs import check_file
 from ..probe import media
 from ..probe.options import PhaseTimeouts, ProbeOptions
 from ..probe.session import ProbeSession
@@ -161,7 +163,9 @@ def summarise(result: ProbeResult, out: Console, as_json: bool = False) -> None:
 def _exit_status(result: ProbeResult) -> int:
     """0 for a completed session, even with warnings (a refused teardown): the measurement is sound,
     and the warning is printed and kept in the capture. Scripts that must catch it read `warnings`
-    of `--json`."""
+    of `--json`. After a signal (SIGINT, SIGTERM, SIGHUP), 128 + its number, as shells expect."""
+    if interrupts.received() is not None:
+        return interrupts.exit_status(EXIT_INTERRUPTED)
     if result.reason == "completed":
         return EXIT_OK
     return EXIT_INTERRUPTED if result.reason == "interrupted" else EXIT_SESSION_FAILED
@@ -169,10 +173,20 @@ def _exit_status(result: ProbeResult) -> int:
 
 def cmd_capture(args: argparse.Namespace) -> int:
     options = options_from_args(args)
+    check_file(options.output)  # before the session: a run whose capture cannot be written is not started
     out = console()
-    result = asyncio.run(run_capture(options, out, live=not args.no_live and not args.json))
-    summarise(result, out, as_json=args.json)
+    result = interrupts.run(run_capture(options, out, live=not args.no_live and not args.json))
+    show_summary(result, out, as_json=args.json)
     return _exit_status(result)
+
+
+def show_summary(result: ProbeResult, out: Console, as_json: bool = False) -> None:
+    """`summarise`, except that after SIGHUP a terminal that is gone is no error: the capture is written."""
+    try:
+        summarise(result, out, as_json=as_json)
+    except OSError:
+        if interrupts.received() is None or isinstance(sys.exc_info()[1], BrokenPipeError):
+            raise
 
 
 def add_probe_arguments(p: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from ..capture.collection import expand
+from ..outputs import check_file
 from ..report.terminal import printable
 from . import EXIT_OK, UsageError, warn
 
@@ -30,6 +31,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else default_output(paths)
     if output.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"-o {output}: the report is HTML; name it NAME.html")
+    check_file(output)  # before any capture is read: a report that cannot be written is not rendered
     show_progress = len(paths) > 1 and sys.stderr.isatty() and not args.json
     if show_progress:
         with Progress(TextColumn("report"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}", markup=False),

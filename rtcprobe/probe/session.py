@@ -11,16 +11,20 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaBlackhole
 
+from .. import interrupts
 from ..capture import CaptureWriter, truncate_message
 from ..capture import events as ev
 from ..limits import MESSAGE_TYPE_CHARS
 from ..net.record import Impairment
+from ..outputs import OutputError
 from ..redact import redact_cut, redact_text, redact_url, register_secret
 from ..sdp import SdpError, parse_description
 from ..signaling import SignalingError, guess_protocol, make_signaler
@@ -51,6 +55,7 @@ class ProbeSession(ConnectPhases):
         self.status = ProbeStatus()
         self._on_status = on_status or (lambda status: None)
         self._writer: CaptureWriter | None = None
+        self._task: asyncio.Task[Any] | None = None  # the run, cancelled when the capture cannot take more
         self._pc: RTCPeerConnection | None = None
         self._signaler: Any = None
         self._exchanges_recorded = 0  # how many of the signaler's exchanges are in the capture
@@ -108,8 +113,10 @@ class ProbeSession(ConnectPhases):
 
     # -- the run ---------------------------------------------------------------------------
     async def run(self) -> ProbeResult:
+        """The whole run. An output that cannot be opened raises OutputError before anything is sent."""
         self._writer = CaptureWriter(self.options.output, target=self.options.target, protocol=self.protocol,
-                                     options=self.options.for_header())
+                                     options=self.options.for_header(), on_failure=self._output_failed)
+        self._task = asyncio.current_task()
         reason, diagnosis = "completed", ""
         try:
             await self._run()
@@ -117,24 +124,61 @@ class ProbeSession(ConnectPhases):
         except ProbeFailure as failure:
             reason, diagnosis = failure.reason, failure.diagnosis
         except asyncio.CancelledError:
-            reason, diagnosis = "interrupted", "stopped by the user before the session ended"
+            reason, diagnosis = self._stopped()
             self._uncancel()
         except Exception as exc:  # noqa: BLE001 - an unexpected failure is still a written capture
             logger.exception("probe failed")
             reason, diagnosis = "error", f"internal error: {type(exc).__name__}: {exc}"
+        self._task = None  # from here on, a full disk no longer stops anything: the teardown must run
         diagnosis = redact_text(diagnosis)  # it is printed too, not only written
         if reason != "completed":
             self._record(ev.ERROR, phase=self.status.phase, message=diagnosis)
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._teardown()
+        await self._teardown_to_the_end()
         duration = self.writer.now()
         warnings = [redact_text(w) for w in self._warnings]
         self._record(ev.END, reason=reason, diagnosis=diagnosis, duration=round(duration, 6),
                      **({"warnings": warnings} if warnings else {}))
         self.writer.close()
+        if self.writer.failure is not None:
+            warnings.append(self._output_warning())
         self.status.reason, self.status.diagnosis = reason, diagnosis
         self._publish()
         return ProbeResult(str(self.writer.path), reason, diagnosis, duration, self.status, warnings)
+
+    def _output_failed(self, failure: OutputError) -> None:
+        """The capture stopped taking lines (a full disk): end the session, since nothing of it
+        could be kept; during the teardown, let the teardown finish."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def _stopped(self) -> tuple[str, str]:
+        """Reason and diagnosis of a run cancelled by a full disk or by a signal."""
+        failure = self._writer.failure if self._writer is not None else None
+        if failure is not None:
+            return "error", f"output: {failure}: the session was stopped"
+        signum = interrupts.received()
+        who = "the user (Ctrl-C)" if signum in (None, signal.SIGINT) else interrupts.name(signum)  # type: ignore[arg-type]
+        return "interrupted", f"stopped by {who} before the session ended"
+
+    def _output_warning(self) -> str:
+        writer = self.writer
+        where = ("" if Path(writer.path) == Path(self.options.output) else
+                 f"; the earlier {self.options.output} was left as it was, this run's capture is {writer.path}")
+        return (f"{writer.failure}: the capture keeps the {writer.lines} complete lines written before; "
+                f"{writer.dropped} event(s) were not written{where}")
+
+    async def _teardown_to_the_end(self) -> None:
+        """The teardown runs to its end even when a signal comes meanwhile (its DELETE is why signals
+        are handled at all); it is bounded by the HTTP timeout, and a second signal exits at once."""
+        teardown = asyncio.ensure_future(self._teardown())
+        while True:
+            try:
+                await asyncio.shield(teardown)
+                return
+            except asyncio.CancelledError:
+                self._uncancel()
+                if teardown.done():
+                    return
 
     @staticmethod
     def _uncancel() -> None:

@@ -10,6 +10,7 @@ Views render and compute nothing: every number comes from an analyzer in `rtcpro
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,6 +30,7 @@ from ..analyze.streams import pair_rtt, stream_series
 from ..analyze.wire import extension_report
 from ..anonymize import AddressMap, anonymize
 from ..capture import Capture, load
+from ..outputs import Checked, OutputError, replacing
 from . import html_capture as sessions
 from . import html_media as media
 from . import html_multi as multi
@@ -175,12 +177,14 @@ def render_report(sources: Iterable[Source], *, anonymize_addresses: bool = Fals
 def write_report(sources: Sequence[Source], output: str | Path, *, anonymize_addresses: bool = False,
                  title: str | None = None, on_progress: Callable[[int, str], None] | None = None,
                  pc: str | None = None) -> ReportInfo:
-    """Render and write the report (parent directories created); returns what was written."""
+    """Render and write the report (parent directories created); returns what was written.
+
+    The report is written beside `output` and renamed over it when complete: a run that fails
+    (bad input, a full disk, Ctrl-C) leaves an earlier report as it was (OutputError names the cause)."""
     out = Path(output)
     info = ReportInfo(str(out), [], [], 0, anonymize_addresses)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="ascii", newline="") as file:
-        _emit(_expand(sources, pc), file, info, title, on_progress)
+    with replacing(out, encoding="ascii", newline="") as file:
+        _emit(_expand(sources, pc), file, info, title, on_progress)  # type: ignore[arg-type]
     return info
 
 
@@ -189,7 +193,7 @@ def _emit(sources: Iterable[Source], file: TextIO, info: ReportInfo, title: str 
     """Captures' sections are spooled to a temporary file as they are rendered, so memory stays
     flat however many captures the report covers; the front (which needs all of them) goes first."""
     addresses = AddressMap() if info.anonymized else None
-    with tempfile.TemporaryFile("w+", encoding="ascii", newline="") as spool:  # esc() made every chunk ASCII
+    with _spool() as spool:  # esc() made every chunk ASCII
         digests = []
         for digest, chunks in _sections(sources, addresses, info.warnings, on_progress):
             digests.append(digest)
@@ -205,6 +209,18 @@ def _emit(sources: Iterable[Source], file: TextIO, info: ReportInfo, title: str 
         while block := spool.read(1 << 20):
             info.bytes += file.write(block)
         info.bytes += file.write(PAGE_TAIL)
+
+
+@contextlib.contextmanager
+def _spool() -> Iterator[TextIO]:
+    """The temporary file the sections wait in; a full temporary directory is named as the cause."""
+    where, doing = tempfile.gettempdir(), "cannot write the report's temporary file"
+    try:
+        spool = tempfile.TemporaryFile("w+", encoding="ascii", newline="")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise OutputError.from_os(where, exc, doing) from None
+    with spool:
+        yield Checked(spool, where, doing)  # type: ignore[misc]
 
 
 def capture_summary_html(capture: Capture) -> str:
