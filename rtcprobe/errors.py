@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import os
+import re
 import stat
 import sys
 import unicodedata
@@ -76,6 +77,15 @@ def size_text(size: int) -> str:
         if size >= scale:
             return f"{size / scale:g} {unit}"
     return f"{size} bytes"
+
+
+def parse_size(text: str) -> int:
+    """`512M`, `2G`, `1.5GiB`, `100000`: a size in bytes (K, M, G are powers of 1024)."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text, re.I)
+    if found is None or float(found.group(1)) <= 0:
+        raise ValueError(f"expected a size such as 512M or 2G, got {text!r}")
+    scale = 1024 ** "kmgt".find(found.group(2).lower()) * 1024 if found.group(2) else 1
+    return int(float(found.group(1)) * scale)
 
 
 def os_error_message(exc: OSError) -> str:

@@ -23,13 +23,14 @@ def expand(patterns: str | Path | Iterable[str | Path]) -> list[Path]:
 
 
 def _expand(patterns: str | Path | Iterable[str | Path]) -> dict[Path, bool]:
-    """Path -> whether it was named (True) or only matched by a glob (False)."""
+    """Path -> whether it was named (True) or only matched by a glob (False). A path that exists is
+    taken literally even when it holds glob characters (`[`, `*`, `?`)."""
     if isinstance(patterns, str | Path):
         patterns = [patterns]
     out: dict[Path, bool] = {}
     for pattern in patterns:
         text = str(pattern)
-        if globbing.has_magic(text):
+        if globbing.has_magic(text) and not Path(text).exists():  # `call[1].jsonl` that exists is that file
             matches = sorted(globbing.glob(text, recursive=True))
             if not matches:
                 raise InputError("no capture matches this pattern", text)

@@ -21,6 +21,7 @@ from ..outputs import check_directory
 from ..report import jsonout
 from ..report.terminal import printable, safe
 from . import EXIT_OK, console, warn
+from .input_args import add_max_size, reading
 
 
 class RichProgress:
@@ -51,6 +52,7 @@ class RichProgress:
             self._bar.advance(self._task, amount)
 
 
+@reading("dump")
 def cmd_import(args: argparse.Namespace) -> int:
     from ..importers import write_captures
     from ..importers.files import PROGRESS_BYTES
@@ -77,8 +79,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="turn a webrtc-internals dump, RTCStatsDump or HAR into capture files")
-    p.add_argument("dump", help="webrtc-internals dump (.txt/.json/.gz), rtcstats dump (.gz) or HAR (.har)")
+    p.add_argument("dump", help="webrtc-internals dump (.txt/.json/.gz), rtcstats dump (.gz) or HAR (.har); - for standard input")
     p.add_argument("-o", "--output", default="captures", help="directory for the capture files (default captures/)")
     p.add_argument("--pc", metavar="ID", help="only this PeerConnection (dump) or exchange number (HAR)")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
+    add_max_size(p)
     p.set_defaults(handler=cmd_import)

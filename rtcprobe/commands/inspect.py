@@ -12,6 +12,7 @@ from ..inputs import load_negotiations
 from ..negotiation import Negotiation
 from ..report import jsonout, terminal
 from . import EXIT_CHANGES, EXIT_OK, UsageError, console, warn
+from .input_args import add_max_size, reading
 
 
 def _analysis_document(negotiation: Negotiation) -> dict:
@@ -33,6 +34,7 @@ def _analysis_document(negotiation: Negotiation) -> dict:
     }
 
 
+@reading("file")
 def cmd_analyze(args: argparse.Namespace) -> int:
     documents = []
     out = console()
@@ -57,6 +59,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@reading("a", "b")
 def cmd_diff(args: argparse.Namespace) -> int:
     a, b = (_at_round(_one(load_negotiations(path, pc=args.pc), path), args.round) for path in (args.a, args.b))
     labels = tuple(args.labels.split(",", 1)) if args.labels else None
@@ -100,7 +103,8 @@ def _positive(text: str) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="profile a session: SDP, JSON {type,sdp}, snapshot, capture or candidate lines")
-    p.add_argument("file")
+    p.add_argument("file", help="the file to read (- for standard input)")
+    add_max_size(p)
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--side", choices=("primary", "offer", "answer"), default="primary",
                    help="which description to profile (default: the answer when there is one)")
@@ -112,6 +116,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("diff", help="what changed between two sessions")
     p.add_argument("a")
     p.add_argument("b")
+    add_max_size(p)
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--exit-code", action="store_true", help="exit 1 when there are semantic changes")
     p.add_argument("--side", choices=("primary", "offer", "answer"), default="primary")

@@ -15,6 +15,7 @@ from ..capture.collection import expand
 from ..outputs import check_file
 from ..report.terminal import printable
 from . import EXIT_OK, UsageError, warn
+from .input_args import add_max_size, reading
 
 
 def default_output(captures: list[Path]) -> Path:
@@ -24,6 +25,7 @@ def default_output(captures: list[Path]) -> Path:
     return Path("reports") / f"{name}.html"
 
 
+@reading("captures")
 def cmd_report(args: argparse.Namespace) -> int:
     from ..report.html import write_report
 
@@ -64,4 +66,5 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replace IP addresses (documentation ranges) and candidate host names, consistently across the report")
     p.add_argument("--title", help="heading of the report")
     p.add_argument("--json", action="store_true", help="print what was written as one JSON document")
+    add_max_size(p)
     p.set_defaults(handler=cmd_report)

@@ -106,10 +106,10 @@ def iter_lines(path: Path, problems: list[str]) -> Iterator[tuple[int, str, int]
                     number += 1
                     if index == 0 and (pending or skipping):
                         line, pending, held = b"".join([*pending, line]), [], 0
-                        if skipping:
-                            skipping = False
-                            problems.append(f"{path}:{number}: line longer than {size_text(MAX_LINE_BYTES)}, skipped")
-                            continue
+                    if skipping or len(line) > MAX_LINE_BYTES:
+                        skipping = False
+                        problems.append(f"{path}:{number}: line longer than {size_text(MAX_LINE_BYTES)}, skipped")
+                        continue
                     yield number, line.decode("utf-8", errors="replace"), position
                 if not skipping:
                     pending.append(rest)
