@@ -11,7 +11,6 @@ import os
 import re
 import stat
 import sys
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,23 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from . import limits
-
-
-def printable(text: str) -> str:
-    """`text` safe for a terminal: control and format characters (newline, ESC, bidi overrides)
-    shown escaped (`\\n`, `\\x1b`, `\\u202e`), everything else as is."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else _escaped(c) for c in text)
-
-
-def _escaped(char: str) -> str:
-    if char in "\n\r\t":
-        return repr(char)[1:-1]
-    if unicodedata.category(char) == "Zs":  # spaces (no-break, thin, ...) are harmless
-        return char
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 class InputError(ValueError):
@@ -49,7 +31,7 @@ class InputError(ValueError):
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line is not None else self.source
-        return printable(f"{where}: {self.message}")
+        return f"{where}: {self.message}"  # the CLI shows it through report.terminal.printable
 
 
 # -- the input guard --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from rtcprobe import limits
-from rtcprobe.errors import InputError, load_json, os_error_message, printable
+from rtcprobe.errors import InputError, load_json, os_error_message
 from tests.hostile import HANG_GUARD, MEMORY_LIMIT, Run, run_cli
 
 REALWORLD = Path(__file__).parent / "data" / "realworld"
@@ -272,6 +272,7 @@ def _memory_limit() -> None:
 def test_file_name_with_control_characters_is_printed_escaped(tmp_path: Path) -> None:
     name = tmp_path / "offer\n\x1b]0;owned\x07\x1b[2J.sdp"
     name.write_text("hello\n")
-    line = one_error(run_cli("analyze", str(name)), "offer\\n\\x1b]0;owned\\x07\\x1b[2J.sdp")
-    assert "\x1b" not in line
-    assert printable("a\tb\u202ec") == "a\\tb\\u202ec"
+    for command in (["analyze", str(name)], ["import", str(name), "-o", str(tmp_path / "out")],
+                    ["report", str(name), "-o", str(tmp_path / "r.html")]):
+        line = one_error(run_cli(*command), "offer\\n\\x1b]0;owned\\x07\\x1b[2J.sdp")
+        assert "\x1b" not in line and "\x07" not in line
