@@ -98,3 +98,66 @@ async def local_app(routes: dict[tuple[str, str], object]) -> tuple[object, str]
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+class RecordingTarget:
+    """The reference target in a thread of this test process, recording each request as
+    "METHOD /path"; requests whose method is in `hang_on` are never answered (a target whose
+    DELETE hangs). Use as a context manager; `base` is its URL."""
+
+    def __init__(self, hang_on: tuple[str, ...] = (), **config: object) -> None:
+        import threading
+
+        self.requests: list[str] = []
+        self.base = ""
+        self._hang_on = hang_on
+        self._config = config
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> RecordingTarget:
+        self._thread.start()
+        assert self._ready.wait(30), "the reference target did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+    def saw(self, method: str, prefix: str = "/") -> bool:
+        return any(r.startswith(f"{method} {prefix}") for r in list(self.requests))
+
+    def _serve(self) -> None:
+        import asyncio
+
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        import asyncio
+
+        from aiohttp import web
+
+        from rtcprobe.server import ServerConfig
+        from rtcprobe.server.app import create_app
+
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+
+        @web.middleware
+        async def record(request: web.Request, handler):  # type: ignore[no-untyped-def]
+            self.requests.append(f"{request.method} {request.path}")
+            if request.method in self._hang_on:
+                await asyncio.Event().wait()
+            return await handler(request)
+
+        app = create_app(ServerConfig(**self._config))  # type: ignore[arg-type]
+        app.middlewares.insert(0, record)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await runner.cleanup()
