@@ -631,3 +631,40 @@ def test_connection_failures_are_named_once(error: OSError, words: str) -> None:
     from rtcprobe.signaling.failures import client_error_reason
 
     assert client_error_reason(error, "https://x.invalid:8443/whip") == words
+
+
+async def test_answer_past_the_size_limit_is_an_http_error_with_a_short_excerpt() -> None:
+    """The body is read up to rtcprobe.limits.MAX_RESPONSE_BYTES and no further."""
+    from rtcprobe.limits import MAX_RESPONSE_BYTES
+
+    async def huge(request: web.Request) -> web.Response:
+        return web.Response(status=400, text="no " + "x" * (MAX_RESPONSE_BYTES + 10))
+
+    runner, url, _ = await stub({("POST", "/offer"): huge})
+    signaler = make_signaler("sdp-post", url + "/offer")
+    try:
+        with pytest.raises(SignalingError) as caught:
+            await signaler.exchange(await offer_sdp())
+        assert caught.value.kind == "http" and caught.value.exchange is not None
+        assert f"larger than {MAX_RESPONSE_BYTES:,} bytes" in caught.value.message
+        assert caught.value.exchange.status == 400
+        assert len(caught.value.exchange.body_excerpt or "") <= 501
+    finally:
+        await signaler.close()
+        await runner.cleanup()
+
+
+async def test_json_answer_nested_past_the_parser_is_an_http_error() -> None:
+    async def nested(request: web.Request) -> web.Response:
+        return web.Response(status=200, text="{\"sdp\": " + "[" * 50_000 + "]" * 50_000 + "}",
+                            content_type="application/json")
+
+    runner, url, _ = await stub({("POST", "/offer"): nested})
+    signaler = make_signaler("sdp-post", url + "/offer", offer_format="json")
+    try:
+        with pytest.raises(SignalingError) as caught:
+            await signaler.exchange(await offer_sdp())
+        assert "answer is not valid JSON" in caught.value.message
+    finally:
+        await signaler.close()
+        await runner.cleanup()
