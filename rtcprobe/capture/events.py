@@ -58,8 +58,11 @@ Events (fields beyond ``event`` and ``t``):
                      action: "counts" (every stats interval, cumulative) | "summary" (at the end):
                      up, down: {packets, bytes, dropped_loss, dropped_queue, duplicated, reordered,
                      delayed, delivered, delivered_bytes, lost_at_close, queue_max_bytes,
-                     delay_mean_ms, delay_max_ms, late_max_ms, by_class: {stun|dtls|rtp|rtcp|other:
-                     {packets, dropped}}} — what the impairment did: the truth next to what was measured
+                     delay_mean_ms, delay_max_ms, late_mean_ms, late_max_ms (held longer than
+                     asked: event-loop lateness), by_class: {stun|dtls|rtp|rtcp|other: {packets,
+                     dropped}}}, and in the summary only loss_drops: [datagram index], rtp_drops:
+                     {ssrc: [seq]}, drops_truncated: bool — what the impairment did: the truth next to
+                     what was measured
 - ``error``          phase: "http"|"ice"|"dtls"|"media"|"datachannel"|"setup", message: str
 - ``end``            reason: one of END_REASONS, diagnosis: str, duration: float,
                      warnings: [str] (when present: what went wrong without failing the session,

@@ -77,10 +77,12 @@ class DirectionCounts:
     delayed: int = 0  # copies held for any time (queue or delay)
     delivered: int = 0  # copies handed on (seam)
     delivered_bytes: int = 0
+    rtp_dropped: int = 0  # RTP datagrams dropped (loss or queue), the count "packets lost" should match
     lost_at_close: int = 0  # copies still held when the session closed its sockets
     queue_max_bytes: int = 0
     delay_sum: float = 0.0  # seconds the delivered copies were held, in total (seam: actual)
     delay_max: float = 0.0
+    late_sum: float = 0.0  # seconds the delivered copies left after their due time, in total
     late_max: float = 0.0  # the most a copy left after its due time (event-loop lateness)
     by_class: dict[str, dict[str, int]] = field(default_factory=dict)  # class -> {"packets", "dropped"}
 
@@ -92,8 +94,10 @@ class DirectionCounts:
     def to_event(self) -> dict[str, object]:
         out = asdict(self)
         mean = self.delay_sum / self.delivered if self.delivered else 0.0
-        del out["delay_sum"]
+        late = self.late_sum / self.delivered if self.delivered else 0.0
+        del out["delay_sum"], out["late_sum"]
         out["delay_mean_ms"] = round(mean * 1000, 3)
+        out["late_mean_ms"] = round(late * 1000, 3)
         out["delay_max_ms"] = round(out.pop("delay_max") * 1000, 3)
         out["late_max_ms"] = round(out.pop("late_max") * 1000, 3)
         return out
@@ -112,6 +116,8 @@ class Pipe:
         self._busy_until = 0.0  # when the rate queue is empty again
         self._last_release = 0.0  # latest release of an in-order copy (FIFO)
         self.conditions = Conditions()
+        self.loss_drops: list[int] = []  # datagram indices (0-based, this direction) the loss model dropped
+        self.rtp_drops: dict[int, list[int]] = {}  # SSRC -> sequence numbers of RTP dropped (loss or queue)
         self._queue_limit = 0
         self._ge: tuple[float, float] | None = None
         self.set_conditions(conditions or Conditions())
@@ -145,7 +151,9 @@ class Pipe:
         counts.bytes += size
         if c.loss and self._lost():
             counts.dropped_loss += 1
-            counts.count_class(wire_class(data), True)
+            if len(self.loss_drops) < limits.IMPAIR_MAX_RECORDED_DROPS:
+                self.loss_drops.append(counts.packets - 1)
+            self._dropped(data)
             return []
         copies = 1
         if c.duplicate and self._rng["duplicate"].random() < c.duplicate:
@@ -158,9 +166,27 @@ class Pipe:
                 counts.dropped_queue += 1
                 continue
             releases.append(self._through_delay(release, now))
-        counts.count_class(wire_class(data), not releases)
+        if releases:
+            counts.count_class(wire_class(data), False)
+        else:
+            self._dropped(data)
         counts.delayed += sum(1 for t in releases if t > now)
         return releases
+
+    def _dropped(self, data: bytes) -> None:
+        kind = wire_class(data)
+        self.counts.count_class(kind, True)
+        if kind == RTP and len(data) >= 12 and self.counts.rtp_dropped < limits.IMPAIR_MAX_RECORDED_DROPS:
+            ssrc, seq = int.from_bytes(data[8:12], "big"), int.from_bytes(data[2:4], "big")
+            self.rtp_drops.setdefault(ssrc, []).append(seq)
+        self.counts.rtp_dropped += kind == RTP
+
+    def drops_event(self) -> dict[str, object]:
+        """Which datagrams were dropped (capped at IMPAIR_MAX_RECORDED_DROPS each), for the summary:
+        SRTP leaves RTP headers readable, so the truth is per SSRC and sequence number."""
+        return {"loss_drops": self.loss_drops, "rtp_drops": {str(k): v for k, v in self.rtp_drops.items()},
+                "drops_truncated": max(self.counts.dropped_loss, self.counts.rtp_dropped)
+                > limits.IMPAIR_MAX_RECORDED_DROPS}
 
     def _through_queue(self, size: int, now: float) -> float | None:
         """When the copy leaves the rate queue, or None when the queue is full."""

@@ -94,4 +94,7 @@ class Impairment:
         if self.network.closed:
             return
         self.network.close()
-        self._record(ev.IMPAIRMENT, action="summary", **self.counts())
+        summary = self.counts()
+        for name in DIRECTIONS:
+            summary[name].update(self.network.pipes[name].drops_event())
+        self._record(ev.IMPAIRMENT, action="summary", **summary)

@@ -162,6 +162,7 @@ class Network:
         counts.delivered_bytes += len(data)
         counts.delay_sum += held
         counts.delay_max = max(counts.delay_max, held)
+        counts.late_sum += late
         counts.late_max = max(counts.late_max, late)
 
     def _arm(self, direction: str) -> None:
