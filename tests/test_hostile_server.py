@@ -27,10 +27,15 @@ ESC = "\x1b"
 INJECTION = f"{ESC}]0;pwned\x07{ESC}[2J[bold red]boom[/bold red]"
 
 
-async def capture(url: str, output: Path, *args: str) -> Any:
-    """`rtcprobe capture URL` in a subprocess (a thread, so that this loop keeps serving)."""
-    return await asyncio.to_thread(run_cli, "capture", url, "-o", str(output), "--no-live", "--audio", "none",
-                                   *args)
+async def capture(routes: dict[tuple[str, str], Any], output: Path, *args: str, path: str = "/whip") -> Any:
+    """`rtcprobe capture` in a subprocess (a thread, so that this loop keeps serving) against an
+    app with `routes` on 127.0.0.1; the app is gone when it returns."""
+    runner, base = await local_app(routes)
+    try:
+        return await asyncio.to_thread(run_cli, "capture", base + path, "-o", str(output), "--no-live",
+                                       "--audio", "none", *args)
+    finally:
+        await runner.cleanup()  # type: ignore[attr-defined]
 
 
 def last_event(path: Path) -> dict[str, Any]:
@@ -67,12 +72,8 @@ async def declared_huge(request: web.Request) -> web.StreamResponse:
 
 @pytest.mark.parametrize("handler", [endless, declared_huge], ids=["endless", "declared-1GB"])
 async def test_huge_answer_ends_http_with_bounded_memory_and_file(tmp_path: Path, handler: Any) -> None:
-    runner, base = await local_app({("POST", "/whip"): handler})
-    try:
-        out = tmp_path / "c.jsonl"
-        run = await capture(f"{base}/whip", out, "--timeout", "http=20")
-    finally:
-        await runner.cleanup()  # type: ignore[attr-defined]
+    out = tmp_path / "c.jsonl"
+    run = await capture({("POST", "/whip"): handler}, out, "--timeout", "http=20")
     assert run.status == 1, run.stderr
     assert_no_raw_escape(run)
     end = last_event(out)
@@ -92,12 +93,8 @@ async def test_trickled_answer_ends_at_the_http_deadline(tmp_path: Path) -> None
             await response.write(b"v")
             await asyncio.sleep(0.5)
 
-    runner, base = await local_app({("POST", "/whip"): trickle})
-    try:
-        out = tmp_path / "c.jsonl"
-        run = await capture(f"{base}/whip", out, "--timeout", "http=2")
-    finally:
-        await runner.cleanup()  # type: ignore[attr-defined]
+    out = tmp_path / "c.jsonl"
+    run = await capture({("POST", "/whip"): trickle}, out, "--timeout", "http=2")
     assert run.status == 1 and "Traceback" not in run.stderr
     end = last_event(out)
     assert end["reason"] == "timeout" and "within 2 s" in end["diagnosis"]
@@ -110,13 +107,9 @@ async def test_error_body_with_escapes_and_markup_reaches_the_terminal_escaped(t
     async def refuse(request: web.Request) -> web.Response:
         return web.Response(status=400, text=f"bad offer {INJECTION}", content_type="text/plain")
 
-    runner, base = await local_app({("POST", "/whip"): refuse})
-    try:
-        out = tmp_path / "c.jsonl"
-        run = await capture(f"{base}/whip", out)
-        as_json = await capture(f"{base}/whip", tmp_path / "j.jsonl", "--json")
-    finally:
-        await runner.cleanup()  # type: ignore[attr-defined]
+    out = tmp_path / "c.jsonl"
+    run = await capture({("POST", "/whip"): refuse}, out)
+    as_json = await capture({("POST", "/whip"): refuse}, tmp_path / "j.jsonl", "--json")
     assert run.status == 1
     assert_no_raw_escape(run)
     assert_no_raw_escape(as_json)
@@ -189,14 +182,13 @@ async def test_a_peer_cannot_end_the_capture_with_a_message(tmp_path: Path) -> N
     async def delete(request: web.Request) -> web.Response:
         return web.Response(status=200)
 
-    runner, base = await local_app({("POST", "/whip"): whip, ("DELETE", "/whip/1"): delete})
     out = tmp_path / "c.jsonl"
     try:
-        run = await capture(f"{base}/whip", out, "--token", TOKEN, "--datachannel", "chat", "--duration", "2")
+        run = await capture({("POST", "/whip"): whip, ("DELETE", "/whip/1"): delete}, out,
+                            "--token", TOKEN, "--datachannel", "chat", "--duration", "2")
     finally:
         for pc in pcs:
             await pc.close()
-        await runner.cleanup()  # type: ignore[attr-defined]
     assert seen_tokens == [TOKEN]
     assert_no_raw_escape(run)
     assert run.status == 0, run.stdout + run.stderr
