@@ -176,6 +176,19 @@ def test_capture_line_python_cannot_take_is_skipped(capture: Path, tmp_path: Pat
     assert f"{path}:2" in run.stderr and f"{path}:3" in run.stderr, run.stderr
 
 
+def test_capture_message_python_cannot_take_has_no_type(capture: Path, tmp_path: Path) -> None:
+    """A recorded data-channel message (text) too deep or too long for Python's json: the report
+    shows it with no JSON `type`, like any text that is not JSON."""
+    lines = capture.read_text().splitlines()
+    for text in (DEEP[:9000], "[" * 2000, LONG_INT):
+        lines.insert(2, json.dumps({"event": "dc_message", "t": 0.5, "label": "events", "direction": "received",
+                                    "size": len(text), "binary": False, "data": text, "truncated": False}))
+    path = tmp_path / "messages.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    run = run_cli("report", str(path), "-o", str(tmp_path / "r.html"))
+    assert run.status == 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
+
+
 def test_load_json_names_file_and_line() -> None:
     with pytest.raises(InputError, match=r"^f\.jsonl:7: JSON nested deeper than 200 levels$"):
         load_json(DEEP, "f.jsonl", 7)

@@ -3,12 +3,12 @@ for a dump, which holds no messages, the channels its `data-channel` stats repor
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..capture import Capture
 from ..capture import events as ev
+from ..errors import json_value
 from .evidence import counter, evidence, last_reports
 
 
@@ -40,8 +40,8 @@ def message_type(event: dict[str, Any]) -> str | None:
     if event.get("binary") or event.get("truncated"):
         return None
     try:
-        payload = json.loads(event.get("data") or "")
-    except (ValueError, TypeError):
+        payload = json_value(event.get("data") or "")
+    except (ValueError, TypeError):  # not JSON, or JSON Python cannot take (too deep, too long)
         return None
     value = payload.get("type") if isinstance(payload, dict) else None
     return value if isinstance(value, str) else None
