@@ -19,6 +19,7 @@ from ..analyze.feedback import feedback_counts
 from ..analyze.latency import connect_breakdown
 from ..analyze.profile import profile
 from ..capture import load
+from ..errors import load_json, read_text_file
 from ..net.record import schedule_from
 from ..net.spec import SpecError
 from ..outputs import check_file
@@ -76,12 +77,7 @@ def _token_from_env(name: str | None, protocol: str) -> str | None:
 def options_from_args(args: argparse.Namespace) -> ProbeOptions:
     session = None
     if args.session:
-        try:
-            session = json.loads(Path(args.session).read_text())
-        except FileNotFoundError:
-            raise UsageError(f"{args.session}: no such file") from None
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{args.session}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+        session = load_json(read_text_file(args.session, "a JSON session config"), args.session)  # the input guard
     for message in args.send:
         try:
             json.loads(message)
