@@ -176,7 +176,8 @@ def test_redirects_stay_on_this_target(served: Served) -> None:
 
 def test_loopback_host_names_are_served(served: Served) -> None:
     for host in ("localhost", f"localhost:{served.port}", f"127.0.0.1:{served.port}", "127.0.0.2",
-                 f"[::1]:{served.port}", "[::1]", "LOCALHOST.", f"[::ffff:127.0.0.1]:{served.port}"):
+                 f"[::1]:{served.port}", "[::1]", "LOCALHOST.", f"[::ffff:127.0.0.1]:{served.port}",
+                 f"0.0.0.0:{served.port}", "probe.localhost"):
         answer = raw_http(served.port, request("DELETE", "/whip/nope", host=host), timeout=MARGIN)
         assert answer.status == 404, host
 

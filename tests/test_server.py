@@ -392,6 +392,10 @@ def test_serve_flags_map_onto_the_config(monkeypatch) -> None:
     assert (config.loss_percent, config.seed, config.http_status, config.token) == (5, 3, 503, TOKEN)
     defaults = config_from_args(parser.parse_args([]))
     assert defaults == ServerConfig(port=8080)
+    service = config_from_args(parser.parse_args([
+        "--header-timeout", "2.5", "--body-timeout", "3", "--max-connections-per-ip", "7", "--max-sessions", "9"]))
+    assert (service.header_timeout, service.body_timeout) == (2.5, 3.0)
+    assert (service.max_connections_per_ip, service.max_sessions) == (7, 9)
     with pytest.raises(InputError, match="loss percent: expected 0..100"):
         config_from_args(parser.parse_args(["--loss-percent", "120"]))
     monkeypatch.delenv("RTCPROBE_TEST_TOKEN")
@@ -406,6 +410,10 @@ def test_serve_flags_map_onto_the_config(monkeypatch) -> None:
     ({"only_advertised": True}, "give at least one advertise IP"),
     ({"loss_percent": 120}, "loss percent: expected 0..100"),
     ({"http_status": 42}, "HTTP status: expected 100..599"),
+    ({"header_timeout": 0}, "header timeout: expected seconds > 0"),
+    ({"body_timeout": float("nan")}, "body timeout: expected seconds > 0"),
+    ({"max_sessions": 0}, "max sessions: expected at least 1"),
+    ({"max_connections_per_ip": -1}, "max connections per ip: expected at least 1"),
 ])
 def test_bad_config_is_one_clear_line(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):

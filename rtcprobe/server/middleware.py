@@ -52,14 +52,14 @@ def host_name(host_header: str) -> str:
 
 @web.middleware
 async def loopback_host_only(request: web.Request, handler: Any) -> web.StreamResponse:
-    """On a loopback address, only loopback Host names (localhost, 127.x, [::1]) are served: a page
+    """On a loopback address, only loopback Host names (localhost, 127.x, [::1], 0.0.0.0) are served: a page
     on evil.example whose name is re-pointed at 127.0.0.1 (DNS rebinding) sends `Host: evil.example`
     and must not reach the target. A request without Host is no browser's and is served."""
     given = request.headers.get("Host")
     if given is None or not is_loopback(request.app[CONFIG].host):
         return await handler(request)
     name = host_name(given.strip()).rstrip(".")
-    if is_loopback(name):
+    if is_loopback(name, destination=True):  # 0.0.0.0 as a destination reaches this host too
         return await handler(request)
     logger.warning("refused Host %r: the target listens on loopback", given[:100])
     return error_response(421, "this target listens on loopback and answers only Host names "
