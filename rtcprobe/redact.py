@@ -62,7 +62,10 @@ def is_secret_key(key: str) -> bool:
 
 
 _known_secrets: set[str] = set()
-_known_pattern: re.Pattern[str] | None = None
+#: Every form a known secret may come back in, longest first; and each base64 core with the
+#: pattern that removes it with the characters around it that still encode part of the secret.
+_known_forms: list[str] = []
+_known_cores: list[tuple[str, re.Pattern[str]]] = []
 #: A character that may stand beside a base64 core and still belong to the secret's encoding.
 _B64_EDGE = "[A-Za-z0-9+/_-]"
 
@@ -92,14 +95,11 @@ def _echoes(secret: str) -> list[str]:
 def register_secret(value: str | None) -> None:
     """Remember a literal secret (a token given on the command line) so it is scrubbed everywhere,
     in every encoding it may come back in (see `_echoes`, `_base64_cores`)."""
-    global _known_pattern
     if value and len(value) >= 4 and value not in _known_secrets:
         _known_secrets.add(value)
-        plain = sorted({f for s in _known_secrets for f in _echoes(s)}, key=len, reverse=True)
+        _known_forms[:] = sorted({f for s in _known_secrets for f in _echoes(s)}, key=len, reverse=True)
         cores = sorted({c for s in _known_secrets for c in _base64_cores(s)}, key=len, reverse=True)
-        alternatives = [re.escape(f) for f in plain]
-        alternatives += [f"{_B64_EDGE}{{0,4}}{re.escape(c)}{_B64_EDGE}{{0,4}}=*" for c in cores]
-        _known_pattern = re.compile("|".join(alternatives))
+        _known_cores[:] = [(c, re.compile(f"{_B64_EDGE}{{0,4}}{re.escape(c)}{_B64_EDGE}{{0,4}}=*")) for c in cores]
         _redact_cached.cache_clear()  # a string scrubbed before may hold the new secret
 
 
@@ -118,8 +118,12 @@ def register_url_credentials(url: str) -> None:
 
 
 def _redact(text: str) -> str:
-    if _known_pattern is not None:
-        text = _known_pattern.sub(REDACTED, text)
+    for form in _known_forms:  # a substring test first: C speed, and most texts hold none
+        if form in text:
+            text = text.replace(form, REDACTED)
+    for core, pattern in _known_cores:
+        if core in text:
+            text = pattern.sub(REDACTED, text)
     for gate, pattern, replacement in _SECRET_PATTERNS:
         if gate in text:
             text = pattern.sub(replacement, text)
