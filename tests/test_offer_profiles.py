@@ -4,6 +4,7 @@ answers pick what aiortc can and cannot encode. No mocks: aiortc and headless Ch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from browser import BrowserPage, create_answer, get_stats, stats_of_type
 
 from rtcprobe.analyze.profile import profile
 from rtcprobe.capture import Capture, load
@@ -215,9 +217,14 @@ def _high_answerer(peers: list[RTCPeerConnection], received: list[int], tasks: l
 def _only_payload_type(answer: str, pt: str) -> str:
     """The answer's video m-line reduced to `pt` and its RTX: the service answers High only."""
     video = parse_description(answer).media[1]
-    keep = {pt} | {str(c.payload_type) for c in video.codecs if str(c.associated_payload_type) == pt}
+    return _only_payload_types(answer, {pt} | {str(c.payload_type) for c in video.codecs
+                                               if str(c.associated_payload_type) == pt})
+
+
+def _only_payload_types(sdp: str, keep: set[str]) -> str:
+    """`sdp` with its video m-line reduced to the payload types in `keep`."""
     out, in_video = [], False
-    for line in answer.split("\r\n"):
+    for line in sdp.split("\r\n"):
         if line.startswith("m="):
             in_video = line.startswith("m=video")
             if in_video:
@@ -272,3 +279,69 @@ def test_a_vp9_only_answer_is_shown_to_aiortc_receive_only_under_an_unused_paylo
         (codec,) = shown[mid].codecs
         assert codec.payload_type not in used and shown[mid].direction in ("sendonly", "inactive")
     assert "cannot encode VP9" in adapted.summary()
+
+
+# -- headless Chromium as the far end ----------------------------------------------------------------
+def _only_vp9(offer: str) -> str:
+    """The offer as a service that takes VP9 (profile 0) only sees it: every other video PT removed."""
+    video = next(m for m in parse_description(offer).media if m.kind == "video")
+    (vp9,) = [c.payload_type for c in video.codecs if c.name == "VP9" and c.fmtp.get("profile-id", "0") == "0"]
+    keep = {str(vp9)} | {str(c.payload_type) for c in video.codecs if c.associated_payload_type == vp9}
+    return _only_payload_types(offer, keep)
+
+
+@contextlib.asynccontextmanager
+async def chromium_target(page: BrowserPage, rewrite: Callable[[str], str] = str) -> AsyncIterator[str]:
+    """An sdp-post endpoint whose answerer is the Chromium page (its fake camera and microphone)."""
+    async def offer(request: web.Request) -> web.Response:
+        answer = await create_answer(page, rewrite(await request.text()), timeout=30)
+        return web.Response(text=answer, content_type="application/sdp", status=201)
+
+    app = web.Application()
+    app.router.add_post("/offer", offer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/offer"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.browser
+async def test_firefox_offer_against_chromium_completes_with_media_both_ways(page: BrowserPage,
+                                                                              tmp_path: Path) -> None:
+    async with chromium_target(page) as url:
+        capture = await capture_with(tmp_path, url, "firefox", protocol="sdp-post")
+        stats = await get_stats(page)
+    assert capture.reason == "completed", capture.diagnosis
+    assert set(first_rtp(capture, "sent")) == set(first_rtp(capture, "received")) == {"audio", "video"}
+    assert events(capture, OFFER_PROFILE)[0]["name"].startswith("firefox-")
+    (inbound,) = stats_of_type(stats, "inbound-rtp", "video")
+    assert inbound["framesDecoded"] > 0  # Chromium decoded the probe's VP8, sent under Firefox's PT
+    firefox_vp8 = next(c.payload_type for c in load_offer_profile("firefox").description.media[1].codecs  # type: ignore[union-attr]
+                       if c.name == "VP8")
+    assert first_rtp(capture, "sent")["video"] == firefox_vp8
+
+
+@pytest.mark.browser
+async def test_an_answer_picking_vp9_only_sends_nothing_on_that_mline_and_keeps_receiving(
+        page: BrowserPage, tmp_path: Path) -> None:
+    async with chromium_target(page, _only_vp9) as url:
+        capture = await capture_with(tmp_path, url, "chrome", protocol="sdp-post")
+        stats = await get_stats(page)
+    assert capture.reason == "completed", capture.diagnosis
+    answer = parse_description(next(e["sdp"] for e in events(capture, "sdp") if e["role"] == "remote"))
+    vp9 = answer.media[1].media_codecs[0]
+    assert vp9.name == "VP9"
+    (adapted,) = events(capture, ANSWER_ADAPTED)
+    assert adapted["cannot_encode"] == {"1": ["VP9"]}
+    assert "cannot encode VP9 (mid 1): nothing sent there, receiving continues" in capture.diagnosis
+    sent, received = first_rtp(capture, "sent"), first_rtp(capture, "received")
+    assert "video" not in sent and sent["audio"] == answer.media[0].media_codecs[0].payload_type
+    assert received["video"] == vp9.payload_type  # Chromium's VP9 still arrives, and is counted
+    assert not [e for e in events(capture, "rtp_first") if e["direction"] == "sent"
+                and e["payload_type"] == vp9.payload_type]
+    assert all(s.get("packetsReceived", 0) == 0 for s in stats_of_type(stats, "inbound-rtp", "video"))
+    (outbound,) = stats_of_type(stats, "outbound-rtp", "video")
+    assert outbound["packetsSent"] > 0
