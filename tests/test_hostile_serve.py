@@ -300,3 +300,20 @@ async def test_the_chromium_harness_host_is_accepted_and_others_refused(serve) -
         for host, status in ((f"localhost:{port}", 404), (f"{EVIL_HOST}:{port}", 421)):
             async with http.delete(target.url("/whip/nope"), headers={"Host": host}) as response:
                 assert response.status == status, host
+
+
+async def test_an_unexpected_error_is_a_logged_500_without_internals(serve, monkeypatch, caplog) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("internal detail /srv/secret/path")
+
+    monkeypatch.setattr("rtcprobe.server.app.open_session", broken)
+    target = await serve()
+    with caplog.at_level("ERROR", logger="rtcprobe.server"):
+        async with aiohttp.ClientSession() as http:
+            response = await _post_offer(http, target.url("/whip"))
+            body = await response.text()
+    assert response.status == 500
+    assert "internal detail" not in body and "Traceback" not in body and "\n" not in body.strip()
+    assert json.loads(body)["error"]["code"] == "server_error"
+    [record] = [r for r in caplog.records if r.name == "rtcprobe.server.middleware"]
+    assert record.exc_info is not None and "internal detail" in str(record.exc_info[1])  # the server keeps it

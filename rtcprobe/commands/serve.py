@@ -5,23 +5,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 from . import EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from ..server import ServerConfig
 
 ENDPOINTS = (("WHIP", "/whip"), ("OpenAI realtime calls (GA)", "/v1/realtime/calls"),
              ("OpenAI realtime (beta)", "/v1/realtime"), ("SDP POST", "/offer"))
 
 
-async def _serve(config: object) -> None:
+async def _serve(config: ServerConfig) -> None:
     from ..server import run_server
 
-    runner, base_url = await run_server(config)  # type: ignore[arg-type]
+    runner, base_url = await run_server(config)
     try:
         print(f"rtcprobe reference target at {base_url}", flush=True)
         for name, path in ENDPOINTS:
             print(f"  {name:28} {base_url}{path}", flush=True)
-        if getattr(config, "token", None):
+        if config.token:
             print("  a bearer token is required (given with --token; not shown)", flush=True)
+        print(f"  limits: {config.max_sessions} sessions, {config.max_connections_per_ip} connections per"
+              f" address, headers within {config.header_timeout:g} s, bodies within {config.body_timeout:g} s",
+              flush=True)
         print("Ctrl-C to stop.", flush=True)
         await asyncio.Event().wait()
     finally:
