@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (inspect, probe, serve, importer, report):
         module.register(sub)
+    for p in (parser, *sub.choices.values()):  # no prefix matching: `--offer` is not `--offer-format`
+        p.allow_abbrev = False
     return parser
 
 

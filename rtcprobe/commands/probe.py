@@ -24,9 +24,11 @@ from ..net.record import schedule_from
 from ..net.spec import SpecError
 from ..outputs import check_file
 from ..probe import media
+from ..probe.offer_shape import track_mismatch
 from ..probe.options import PhaseTimeouts, ProbeOptions
 from ..probe.session import ProbeSession
 from ..probe.status import ProbeResult, ProbeStatus
+from ..profiles import BROWSERS, DEFAULT_OFFER, load_offer_profile
 from ..redact import redact_url
 from ..report import jsonout
 from ..report.summary import render_summary
@@ -106,7 +108,16 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
         duration=args.duration, stats_interval=args.stats_interval, timeouts=_timeouts(args.timeout),
         ice_servers=args.ice_server, model=args.model, session=session, offer_format=args.offer_format,
         impair=args.impair, impair_schedule=args.impair_schedule, seed=args.seed,
+        offer=_checked_offer(args.offer, audio is not None, args.video),
     )
+
+
+def _checked_offer(offer: str, audio: bool, video: bool) -> str:
+    """`--offer` as given, once its profile loads and has an m-line for each of the probe's tracks."""
+    why = track_mismatch(load_offer_profile(offer), ["audio"] * audio + ["video"] * video)
+    if why:
+        raise UsageError(f"--offer {offer}: {why} (drop --video/--audio none, or record an offer with them)")
+    return offer
 
 
 def _check_impairment(args: argparse.Namespace) -> None:
@@ -213,6 +224,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="realtime model name (openai protocols)")
     p.add_argument("--session", metavar="FILE", help="JSON session config (openai protocols)")
     p.add_argument("--offer-format", choices=("sdp", "json"), default="sdp", help="sdp-post: how to send the offer")
+    p.add_argument("--offer", default=DEFAULT_OFFER, metavar="PROFILE|PATH",
+                   help=f"offer as a browser does: {', '.join(BROWSERS)}, aiortc (its own offer), "
+                        f"or the path of a recorded offer to replay (default {DEFAULT_OFFER})")
     p.add_argument("--ice-server", action="append", default=[], metavar="URL", help="stun:/turn: server (none by default)")
     p.add_argument("--impair", action="append", default=[], metavar="SPEC",
                    help="impair the probe's own network: loss=5%%,burst=3,delay=40ms,jitter=10ms,reorder=1%%,"

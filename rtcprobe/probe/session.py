@@ -37,6 +37,7 @@ from .loopback import (
     loopback_candidates_only,
     restrict_to_loopback,
 )
+from .offer_shape import ANSWER_ADAPTED, OFFER_PROFILE, AdaptedAnswer, adapt_answer, shape_offer
 from .options import ProbeOptions
 from .pairs import watch_selected_pairs
 from .stats import StatsCollector
@@ -69,6 +70,7 @@ class ProbeSession(ConnectPhases):
         self._channel_open = asyncio.Event()
         self._remote_candidates: list = []
         self._ignored_candidates: list = []  # remote candidates the loopback policy left out
+        self._adapted: AdaptedAnswer | None = None  # the answer as aiortc applied it (offer_shape)
         self._warnings: list[str] = []  # what went wrong without failing the session (teardown)
         self._impairment: Impairment | None = None  # rtcprobe.net: --impair, the network under aioice
         register_secret(options.token)
@@ -205,8 +207,10 @@ class ProbeSession(ConnectPhases):
 
         self._phase("gathering")
         await pc.setLocalDescription(await pc.createOffer())
-        offer_sdp = pc.localDescription.sdp
+        shaped = shape_offer(opts.offer, pc.localDescription.sdp)  # as the --offer browser would offer
+        offer_sdp = shaped.sdp
         self._record(ev.SDP, role="local", type="offer", sdp=offer_sdp)
+        self._record(OFFER_PROFILE, **shaped.event_fields())
         self._record_candidates("local", offer_sdp)
         self._collector = StatsCollector(pc, self.writer.now, sink=self._on_packet_event)
         self._collector.attach_peer_connection()
@@ -231,8 +235,9 @@ class ProbeSession(ConnectPhases):
                          note="aiortc gathers before the offer is sent, so servers learned from the answer cannot be used")
         self._record(ev.SDP, role="remote", type="answer", sdp=result.answer_sdp)
         try:  # applied before its candidates are parsed and recorded, so that ICE starts at once
-            answer = loopback_candidates_only(result.answer_sdp)
-            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+            self._adapted = adapt_answer(loopback_candidates_only(result.answer_sdp))  # what aiortc can send
+            self._record(ANSWER_ADAPTED, **self._adapted.event_fields())
+            await pc.setRemoteDescription(RTCSessionDescription(self._adapted.sdp, "answer"))
         except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and others for bad answers
             raise ProbeFailure("http", f"signaling: the answer could not be applied: {exc}") from None
         finally:
@@ -395,6 +400,8 @@ class ProbeSession(ConnectPhases):
         if self._ignored_candidates:  # it connected, but not on what the target advertised: say so
             ran += (f"; {len(self._ignored_candidates)} non-loopback candidate(s) of the target were ignored "
                     "(loopback target), ICE connected on the target's checks over loopback")
+        if self._adapted is not None and self._adapted.summary():
+            ran += f"; {self._adapted.summary()}"
         return ran
 
     async def _teardown(self) -> None:
