@@ -289,3 +289,15 @@ def test_file_name_with_control_characters_is_printed_escaped(tmp_path: Path) ->
                     ["report", str(name), "-o", str(tmp_path / "r.html")]):
         line = one_error(run_cli(*command), "offer\\n\\x1b]0;owned\\x07\\x1b[2J.sdp")
         assert "\x1b" not in line and "\x07" not in line
+
+
+@pytest.mark.parametrize("kind", ["fifo", "deep", "long-int"])
+def test_capture_session_file_goes_through_the_guard(kind: str, tmp_path: Path) -> None:
+    """`capture --session FILE` reads its file like every other reader (refused before any session)."""
+    path = tmp_path / "session.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_text(DEEP if kind == "deep" else f'{{"max_tokens": {LONG_INT}}}')
+    run = run_cli("capture", "http://127.0.0.1:9/v1/realtime/calls", "--protocol", "openai", "--session", str(path))
+    assert ("named pipe" if kind == "fifo" else "JSON") in one_error(run, str(path))
