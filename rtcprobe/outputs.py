@@ -144,19 +144,22 @@ def replacing(path: str | Path, *, encoding: str = "utf-8", newline: str | None 
     as it was."""
     target = resolve_target(path)
     fd, part = _open_part(target, os.O_WRONLY)
+    file = open(fd, "w", encoding=encoding, newline=newline)  # noqa: SIM115 - closed on both paths below
     try:
-        with open(fd, "w", encoding=encoding, newline=newline) as file:
-            yield Checked(file, target)
-            try:
-                file.flush()
-                os.fsync(file.fileno())
-            except OSError as exc:
-                raise OutputError.from_os(target, exc) from None
-        _rename(part, target)
+        yield Checked(file, target)
+        try:
+            file.flush()
+            os.fsync(file.fileno())
+            file.close()
+        except OSError as exc:
+            raise OutputError.from_os(target, exc) from None
     except BaseException:
+        with suppress(OSError):
+            file.close()  # what is still buffered may not fit either: the file goes anyway
         with suppress(OSError):
             part.unlink()
         raise
+    _rename(part, target)
 
 
 def _rename(part: Path, target: Path) -> None:

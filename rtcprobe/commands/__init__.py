@@ -1,5 +1,6 @@
 """Subcommands of `rtcprobe`: each module has `register(subparsers)` and small handlers."""
 
+import errno
 import sys
 from datetime import UTC, datetime
 
@@ -13,9 +14,18 @@ class UsageError(Exception):
 EXIT_OK, EXIT_CHANGES, EXIT_BAD_INPUT, EXIT_SESSION_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 1, 130
 
 
+class _Console(Console):
+    """rich's Console, except that a reader gone away (`| head -1`) raises BrokenPipeError instead of
+    rich's SystemExit(1), so that a command can finish its files and `rtcprobe` exit quietly (141)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "stdout: the reader went away")
+
+
 def console() -> Console:
     """A terminal's own width; 120 columns when piped, so tables do not fold in files and logs."""
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    return _Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def warn(messages: list[str]) -> None:
