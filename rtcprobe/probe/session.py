@@ -301,7 +301,7 @@ class ProbeSession(ConnectPhases):
         try:
             self._record(ev.DC_MESSAGE, label=label, direction=direction, **_message_fields(data))
         except Exception as exc:  # noqa: BLE001 - see the docstring
-            logger.warning("data-channel message recorded by size only: %s", type(exc).__name__)
+            logger.debug("data-channel message recorded by size only: %s", type(exc).__name__)
             with contextlib.suppress(Exception):
                 size = len(data) if isinstance(data, bytes | bytearray | str) else 0
                 self._record(ev.DC_MESSAGE, label=label, direction=direction, size=size,
