@@ -19,6 +19,7 @@ from .commands import (
     report,
     serve,
 )
+from .commands.secret_args import SecretSafeParser
 from .errors import InputError
 
 #: A reader that went away (`rtcprobe analyze x | head -1`): quiet, with the status a shell shows
@@ -27,13 +28,11 @@ EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rtcprobe", description="WebRTC protocol diagnostics and SDP/ICE analysis.")
+    parser = SecretSafeParser(prog="rtcprobe", description="WebRTC protocol diagnostics and SDP/ICE analysis.")
     parser.add_argument("--version", action="version", version=f"rtcprobe {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (inspect, probe, serve, importer, report):
         module.register(sub)
-    for p in (parser, *sub.choices.values()):  # no prefix matching: `--offer` is not `--offer-format`
-        p.allow_abbrev = False
     return parser
 
 

@@ -24,11 +24,11 @@ from ..net.record import schedule_from
 from ..net.spec import SpecError
 from ..outputs import check_file
 from ..probe import media
-from ..probe.offer_shape import track_mismatch
+from ..probe.ice_servers import IceConfig, IceConfigError
+from ..probe.ice_servers import from_arguments as ice_from_arguments
 from ..probe.options import PhaseTimeouts, ProbeOptions
 from ..probe.session import ProbeSession
 from ..probe.status import ProbeResult, ProbeStatus
-from ..profiles import BROWSERS, DEFAULT_OFFER, load_offer_profile
 from ..redact import redact_url
 from ..report import jsonout
 from ..report.summary import render_summary
@@ -76,6 +76,19 @@ def _token_from_env(name: str | None, protocol: str) -> str | None:
     return os.environ.get("OPENAI_API_KEY") if protocol in ("openai", "openai-beta") else None
 
 
+def _ice_config(args: argparse.Namespace) -> IceConfig:
+    """The ICE servers and policy of the flags; the credential is registered as a secret at once."""
+    credential = args.ice_credential
+    if args.ice_credential_env:
+        credential = os.environ.get(args.ice_credential_env)
+        if credential is None:
+            raise UsageError(f"--ice-credential-env: {args.ice_credential_env} is not set")
+    try:
+        return ice_from_arguments(args.ice_server, args.ice_username, credential, args.relay_only, args.ice_config)
+    except IceConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def options_from_args(args: argparse.Namespace) -> ProbeOptions:
     session = None
     if args.session:
@@ -106,18 +119,9 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
         protocol=protocol, token=token, audio=audio, audio_codec=args.audio_codec, video=args.video,
         video_size=args.video_size, fps=args.fps, datachannel=args.datachannel, send=args.send,
         duration=args.duration, stats_interval=args.stats_interval, timeouts=_timeouts(args.timeout),
-        ice_servers=args.ice_server, model=args.model, session=session, offer_format=args.offer_format,
+        ice=_ice_config(args), model=args.model, session=session, offer_format=args.offer_format,
         impair=args.impair, impair_schedule=args.impair_schedule, seed=args.seed,
-        offer=_checked_offer(args.offer, audio is not None, args.video),
     )
-
-
-def _checked_offer(offer: str, audio: bool, video: bool) -> str:
-    """`--offer` as given, once its profile loads and has an m-line for each of the probe's tracks."""
-    why = track_mismatch(load_offer_profile(offer), ["audio"] * audio + ["video"] * video)
-    if why:
-        raise UsageError(f"--offer {offer}: {why} (drop --video/--audio none, or record an offer with them)")
-    return offer
 
 
 def _check_impairment(args: argparse.Namespace) -> None:
@@ -224,10 +228,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="realtime model name (openai protocols)")
     p.add_argument("--session", metavar="FILE", help="JSON session config (openai protocols)")
     p.add_argument("--offer-format", choices=("sdp", "json"), default="sdp", help="sdp-post: how to send the offer")
-    p.add_argument("--offer", default=DEFAULT_OFFER, metavar="PROFILE|PATH",
-                   help=f"offer as a browser does: {', '.join(BROWSERS)}, aiortc (its own offer), "
-                        f"or the path of a recorded offer to replay (default {DEFAULT_OFFER})")
-    p.add_argument("--ice-server", action="append", default=[], metavar="URL", help="stun:/turn: server (none by default)")
+    p.add_argument("--ice-server", action="append", default=[], metavar="URL",
+                   help="stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT] (TLS); repeatable")
+    p.add_argument("--ice-username", metavar="NAME", help="TURN username for --ice-server")
+    p.add_argument("--ice-credential", metavar="SECRET", help="TURN credential (never written anywhere)")
+    p.add_argument("--ice-credential-env", metavar="NAME", help="environment variable holding the TURN credential")
+    p.add_argument("--ice-config", metavar="FILE", help='JSON RTCConfiguration: {"iceServers": [...], "iceTransportPolicy"}')
+    p.add_argument("--relay-only", action="store_true", help="iceTransportPolicy relay: connect through TURN only")
     p.add_argument("--impair", action="append", default=[], metavar="SPEC",
                    help="impair the probe's own network: loss=5%%,burst=3,delay=40ms,jitter=10ms,reorder=1%%,"
                         "duplicate=1%%,rate=500kbit,queue=30kB, up:/down: for one direction, or a preset "

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .ice_servers import IceConfig
+
 
 @dataclass
 class PhaseTimeouts:
@@ -34,19 +36,21 @@ class ProbeOptions:
     duration: float = 5.0
     stats_interval: float = 1.0
     timeouts: PhaseTimeouts = field(default_factory=PhaseTimeouts)
-    ice_servers: list[str] = field(default_factory=list)  # stun:/turn: URLs; none by default
+    ice: IceConfig = field(default_factory=IceConfig)  # STUN/TURN servers and policy; none by default
     model: str | None = None
     session: dict[str, Any] | None = None  # realtime session config (openai protocols)
     offer_format: str = "sdp"  # sdp-post: "sdp" or "json"
-    offer: str = "chrome"  # offer profile (rtcprobe.profiles): chrome, firefox, safari, aiortc, or a path
     impair: list[str] = field(default_factory=list)  # SPECs (rtcprobe.net.spec); with at=, a schedule entry
     impair_schedule: str | None = None  # a schedule file (rtcprobe.net.spec.parse_schedule)
     seed: int = 0  # seeds the impairment: the same seed and the same datagrams give the same drops
 
     def for_header(self) -> dict[str, Any]:
-        """The options as recorded in the capture header: everything but the token."""
+        """The options as recorded in the capture header: everything but the token and ICE credentials."""
         out = asdict(self)
         out.pop("token", None)
+        out.pop("ice", None)
+        out["ice_servers"] = self.ice.urls()  # credential-free
+        out["ice_transport_policy"] = "relay" if self.ice.relay_only else "all"
         out["output"] = str(self.output)
         out["token_given"] = self.token is not None
         return out

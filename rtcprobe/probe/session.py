@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaBlackhole
 
 from .. import interrupts
@@ -31,13 +31,13 @@ from ..signaling import SignalingError, guess_protocol, make_signaler
 from ..signaling.exchange import CANCELLED
 from . import media
 from .connect import ConnectPhases
+from .ice_servers import Allocation, allocations_recorded, servers_event, turn_failure
 from .loopback import (
     ignored_reason,
     is_loopback_url,
     loopback_candidates_only,
     restrict_to_loopback,
 )
-from .offer_shape import ANSWER_ADAPTED, OFFER_PROFILE, AdaptedAnswer, adapt_answer, shape_offer
 from .options import ProbeOptions
 from .pairs import watch_selected_pairs
 from .stats import StatsCollector
@@ -70,7 +70,6 @@ class ProbeSession(ConnectPhases):
         self._channel_open = asyncio.Event()
         self._remote_candidates: list = []
         self._ignored_candidates: list = []  # remote candidates the loopback policy left out
-        self._adapted: AdaptedAnswer | None = None  # the answer as aiortc applied it (offer_shape)
         self._warnings: list[str] = []  # what went wrong without failing the session (teardown)
         self._impairment: Impairment | None = None  # rtcprobe.net: --impair, the network under aioice
         register_secret(options.token)
@@ -191,13 +190,10 @@ class ProbeSession(ConnectPhases):
 
     async def _run(self) -> None:
         opts = self.options
-        servers = [RTCIceServer(urls=url) for url in opts.ice_servers]
-        if servers:
-            self._record(ev.ICE_SERVERS, source="options", urls=opts.ice_servers, applied=True, note="")
         self._signaler = make_signaler(self.protocol, opts.target, token=opts.token, model=opts.model,
                                        session=opts.session, offer_format=opts.offer_format,
                                        clock=self.writer.now, timeout=opts.timeouts.http)
-        self._pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
+        self._pc = pc = RTCPeerConnection(opts.ice.rtc_configuration())
         self._watch_states(pc)
         self._add_media(pc)
         channel = self._open_channel(pc)
@@ -206,11 +202,11 @@ class ProbeSession(ConnectPhases):
             self._impairment.attach(pc)
 
         self._phase("gathering")
-        await pc.setLocalDescription(await pc.createOffer())
-        shaped = shape_offer(opts.offer, pc.localDescription.sdp)  # as the --offer browser would offer
-        offer_sdp = shaped.sdp
+        with allocations_recorded() as allocations:
+            await pc.setLocalDescription(await pc.createOffer())
+        self._check_ice_servers(allocations)
+        offer_sdp = pc.localDescription.sdp
         self._record(ev.SDP, role="local", type="offer", sdp=offer_sdp)
-        self._record(OFFER_PROFILE, **shaped.event_fields())
         self._record_candidates("local", offer_sdp)
         self._collector = StatsCollector(pc, self.writer.now, sink=self._on_packet_event)
         self._collector.attach_peer_connection()
@@ -235,9 +231,8 @@ class ProbeSession(ConnectPhases):
                          note="aiortc gathers before the offer is sent, so servers learned from the answer cannot be used")
         self._record(ev.SDP, role="remote", type="answer", sdp=result.answer_sdp)
         try:  # applied before its candidates are parsed and recorded, so that ICE starts at once
-            self._adapted = adapt_answer(loopback_candidates_only(result.answer_sdp))  # what aiortc can send
-            self._record(ANSWER_ADAPTED, **self._adapted.event_fields())
-            await pc.setRemoteDescription(RTCSessionDescription(self._adapted.sdp, "answer"))
+            answer = loopback_candidates_only(result.answer_sdp)
+            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
         except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and others for bad answers
             raise ProbeFailure("http", f"signaling: the answer could not be applied: {exc}") from None
         finally:
@@ -249,6 +244,19 @@ class ProbeSession(ConnectPhases):
         await self._steady_state()
 
     # -- set-up -----------------------------------------------------------------------------
+    def _check_ice_servers(self, allocations: list[Allocation]) -> None:
+        """Record the ICE servers with what their TURN allocations did; a failed one is a warning,
+        or, with --relay-only and no relayed candidate left, the end of the session (reason ice)."""
+        ice = self.options.ice
+        if not ice.servers:
+            return
+        self._record(ev.ICE_SERVERS, **servers_event(ice, allocations))
+        failure = turn_failure(ice, allocations)
+        if failure and ice.relay_only and not any(a.ok for a in allocations):
+            raise ProbeFailure("ice", f"{failure}; the offer was not sent")
+        if failure:
+            self._warnings.append(failure)
+
     def _add_media(self, pc: RTCPeerConnection) -> None:
         opts = self.options
         if opts.audio:
@@ -301,7 +309,7 @@ class ProbeSession(ConnectPhases):
         try:
             self._record(ev.DC_MESSAGE, label=label, direction=direction, **_message_fields(data))
         except Exception as exc:  # noqa: BLE001 - see the docstring
-            logger.debug("data-channel message recorded by size only: %s", type(exc).__name__)
+            logger.warning("data-channel message recorded by size only: %s", type(exc).__name__)
             with contextlib.suppress(Exception):
                 size = len(data) if isinstance(data, bytes | bytearray | str) else 0
                 self._record(ev.DC_MESSAGE, label=label, direction=direction, size=size,
@@ -400,8 +408,6 @@ class ProbeSession(ConnectPhases):
         if self._ignored_candidates:  # it connected, but not on what the target advertised: say so
             ran += (f"; {len(self._ignored_candidates)} non-loopback candidate(s) of the target were ignored "
                     "(loopback target), ICE connected on the target's checks over loopback")
-        if self._adapted is not None and self._adapted.summary():
-            ran += f"; {self._adapted.summary()}"
         return ran
 
     async def _teardown(self) -> None:

@@ -1,0 +1,240 @@
+"""TURN and ICE policy against a real TURN server: coturn from Debian on 127.0.0.1 with a long-term
+credential, and `rtcprobe serve` as the target. With --relay-only the pair ICE sends on is relayed
+(over UDP, TCP and TLS to the TURN server); a wrong password or an unreachable server is recorded
+as a failed allocation with its STUN error; the credential appears nowhere the probe writes."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from test_probe_cli import RTCPROBE, free_port
+
+from rtcprobe.capture import load
+
+pytestmark = pytest.mark.slow
+USER, PASSWORD, REALM = "probe-user", "turn-pw-Zq81-secret", "rtcprobe.test"
+
+
+@dataclass
+class Coturn:
+    port: int  # UDP and TCP
+    tls_port: int
+    ca_file: Path  # its self-signed certificate, which the probe trusts through SSL_CERT_FILE
+    log: Path
+
+
+def _certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (IP SAN): TLS to the TURN server is verified."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@pytest.fixture(scope="module")
+def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
+    """coturn on 127.0.0.1 (UDP, TCP, TLS), relaying on 127.0.0.1 to loopback peers."""
+    binary = shutil.which("turnserver")
+    if binary is None:
+        pytest.skip("coturn's turnserver is not installed (Debian package `coturn`; .ci/run installs it)")
+    directory = tmp_path_factory.mktemp("coturn")
+    cert_file, key_file = _certificate(directory)
+    port, tls_port = free_port(), free_port()
+    log = directory / "turnserver.log"
+    command = [binary, "-n", "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1",
+               "--listening-port", str(port), "--tls-listening-port", str(tls_port),
+               "--cert", str(cert_file), "--pkey", str(key_file), "--no-dtls",
+               "--min-port", "49152", "--max-port", "65535", "--lt-cred-mech", "--user", f"{USER}:{PASSWORD}",
+               "--realm", REALM, "--allow-loopback-peers", "--no-cli", "--no-software-attribute",
+               "--userdb", str(directory / "turndb"), "--pidfile", str(directory / "turnserver.pid"),
+               "--log-file", "stdout", "--simple-log"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 15
+            while True:  # ready once the TCP and TLS listeners accept
+                assert proc.poll() is None, log.read_text()[-2000:]
+                try:
+                    for p in (port, tls_port):
+                        socket.create_connection(("127.0.0.1", p), timeout=1).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "turnserver did not start:\n" + log.read_text()[-2000:]
+                    time.sleep(0.1)
+            yield Coturn(port, tls_port, cert_file, log)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One `rtcprobe serve` on 127.0.0.1 for the module; yields (base URL, its log)."""
+    port, log = free_port(), tmp_path_factory.mktemp("serve") / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([*RTCPROBE, "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while "Ctrl-C to stop" not in log.read_text():
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "rtcprobe serve did not start"
+                time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}", log
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=15)
+
+
+def _capture(base: str, tmp_path: Path, coturn: Coturn, *flags: str, name: str = "c") -> tuple[subprocess.CompletedProcess, Path]:
+    output = tmp_path / f"{name}.jsonl"
+    env = {**os.environ, "SSL_CERT_FILE": str(coturn.ca_file)}
+    proc = subprocess.run([*RTCPROBE, "capture", f"{base}/whip", "-o", str(output), "--duration", "1",
+                           "--no-live", "--timeout", "ice=8", *flags],
+                          capture_output=True, text=True, timeout=90, env=env)
+    return proc, output
+
+
+def _events(path: Path, name: str) -> list[dict]:
+    return load(path).of(name)
+
+
+def _nowhere(secret: str, *blobs: bytes) -> None:
+    for blob in blobs:
+        assert secret.encode() not in blob
+
+
+@pytest.mark.parametrize("url", ["turn:127.0.0.1:{port}", "turn:127.0.0.1:{port}?transport=tcp",
+                                 "turns:127.0.0.1:{tls_port}"], ids=["udp", "tcp", "tls"])
+def test_relay_only_connects_through_turn(server: tuple[str, Path], coturn: Coturn, tmp_path: Path, url: str) -> None:
+    base, serve_log = server
+    url = url.format(port=coturn.port, tls_port=coturn.tls_port)
+    proc, output = _capture(base, tmp_path, coturn, "--ice-server", url, "--ice-username", USER,
+                            "--ice-credential", PASSWORD, "--relay-only")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    capture = load(output)
+    assert capture.reason == "completed"
+    selected = _events(output, "selected_pair")
+    assert selected and selected[-1]["local_type"] == "relay", selected
+    servers = _events(output, "ice_servers")[0]
+    assert servers["applied"] is True and servers["policy"] == "relay"
+    carrier = "tls" if url.startswith("turns:") else ("tcp" if "tcp" in url else "udp")
+    assert servers["allocations"] and all(a["ok"] and a["carrier"] == carrier for a in servers["allocations"])
+    relayed = {a["relayed"] for a in servers["allocations"]}
+    assert selected[-1]["local"].removesuffix("/udp") in relayed  # ICE sends from the TURN server's address
+    local = [e["candidate"] for e in _events(output, "candidate") if e["side"] == "local" and e["candidate"]]
+    assert local and all(" typ relay" in c for c in local)  # the relay policy: no host candidate offered
+    _nowhere(PASSWORD, output.read_bytes(), proc.stdout.encode(), proc.stderr.encode(), serve_log.read_bytes())
+    if carrier == "udp":  # the report of it too (once: it costs seconds)
+        report = tmp_path / "r.html"
+        subprocess.run([*RTCPROBE, "report", str(output), "-o", str(report)], check=True, capture_output=True,
+                       timeout=90)
+        _nowhere(PASSWORD, report.read_bytes())
+
+
+def test_config_file_and_credential_nowhere(server: tuple[str, Path], coturn: Coturn, tmp_path: Path) -> None:
+    """The W3C RTCConfiguration shape from a file: several URLs (aioice uses the first TURN one),
+    iceTransportPolicy relay; the capture header and events name the URLs without the credential."""
+    base, serve_log = server
+    config = tmp_path / "ice.json"
+    config.write_text(json.dumps({"iceServers": [
+        {"urls": f"stun:127.0.0.1:{coturn.port}"},
+        {"urls": [f"turn:127.0.0.1:{coturn.port}?transport=tcp", f"turn:127.0.0.1:{coturn.port}?transport=udp"],
+         "username": USER, "credential": PASSWORD}], "iceTransportPolicy": "relay"}))
+    proc, output = _capture(base, tmp_path, coturn, "--ice-config", str(config), "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    capture = load(output)
+    assert capture.header["options"]["ice_transport_policy"] == "relay"
+    servers = _events(output, "ice_servers")[0]
+    assert [(s["url"], s["used"]) for s in servers["servers"]] == [
+        (f"stun:127.0.0.1:{coturn.port}", True), (f"turn:127.0.0.1:{coturn.port}?transport=tcp", True),
+        (f"turn:127.0.0.1:{coturn.port}?transport=udp", False)]
+    assert all(a["carrier"] == "tcp" for a in servers["allocations"])
+    assert _events(output, "selected_pair")[-1]["local_type"] == "relay"
+    _nowhere(PASSWORD, output.read_bytes(), proc.stdout.encode(), proc.stderr.encode(), serve_log.read_bytes())
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_wrong_password_is_a_failed_allocation(server: tuple[str, Path], coturn: Coturn, tmp_path: Path,
+                                               transport: str) -> None:
+    base, serve_log = server
+    wrong = "wrong-pw-Kx42-secret"
+    url = f"turn:127.0.0.1:{coturn.port}?transport={transport}"
+    proc, output = _capture(base, tmp_path, coturn, "--ice-server", url, "--ice-username", USER,
+                            "--ice-credential", wrong, "--relay-only")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    capture = load(output)
+    assert capture.reason == "ice"
+    servers = _events(output, "ice_servers")[0]
+    assert servers["applied"] is False
+    assert [(a["ok"], a.get("error_code"), a.get("reason")) for a in servers["allocations"]] == \
+        [(False, 401, "Unauthorized")] * len(servers["allocations"])
+    assert url in capture.diagnosis and "401 Unauthorized" in capture.diagnosis
+    assert "refused the username or credential" in capture.diagnosis and "--relay-only" in capture.diagnosis
+    assert "401 Unauthorized" in proc.stdout  # the summary says it too
+    assert not _events(output, "http")  # no candidate to offer: the target was not bothered
+    _nowhere(wrong, output.read_bytes(), proc.stdout.encode(), proc.stderr.encode(), serve_log.read_bytes())
+
+
+def test_failed_allocation_without_relay_only_is_a_warning(server: tuple[str, Path], coturn: Coturn,
+                                                           tmp_path: Path) -> None:
+    """Without the relay policy the session runs on host candidates, and says the TURN server refused."""
+    base, _ = server
+    proc, output = _capture(base, tmp_path, coturn, "--ice-server", f"turn:127.0.0.1:{coturn.port}",
+                            "--ice-username", USER, "--ice-credential", "wrong-pw-Kx42-secret")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    capture = load(output)
+    assert capture.reason == "completed"
+    assert _events(output, "ice_servers")[0]["applied"] is False
+    assert any("401 Unauthorized" in w for w in _events(output, "end")[0]["warnings"])
+    assert _events(output, "selected_pair")[-1]["local_type"] == "host"
+
+
+def test_unreachable_turn_server(server: tuple[str, Path], coturn: Coturn, tmp_path: Path) -> None:
+    base, _ = server
+    closed = free_port()
+    proc, output = _capture(base, tmp_path, coturn, "--ice-server", f"turn:127.0.0.1:{closed}?transport=tcp",
+                            "--ice-username", USER, "--ice-credential", PASSWORD, "--relay-only")
+    assert proc.returncode == 1
+    capture = load(output)
+    assert capture.reason == "ice"
+    assert f"turn:127.0.0.1:{closed}?transport=tcp" in capture.diagnosis
+    assert "connection refused" in capture.diagnosis
+
+
+def test_untrusted_tls_certificate(server: tuple[str, Path], coturn: Coturn, tmp_path: Path) -> None:
+    """TURN over TLS verifies the server's certificate; one this host does not trust is named."""
+    base, _ = server
+    output = tmp_path / "c.jsonl"
+    proc = subprocess.run([*RTCPROBE, "capture", f"{base}/whip", "-o", str(output), "--no-live",
+                           "--ice-server", f"turns:127.0.0.1:{coturn.tls_port}", "--ice-username", USER,
+                           "--ice-credential", PASSWORD, "--relay-only"],
+                          capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 1
+    assert load(output).reason == "ice"
+    assert "CERTIFICATE_VERIFY_FAILED" in load(output).diagnosis
