@@ -47,7 +47,8 @@ _SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     # user:password@ of a URL quoted in text (a HAR's request URL in a diagnosis)
     ("@", re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#@\s\"'<>]+@"), rf"\1{REDACTED}@"),
     # ?token=..., &api_key=... in a URL quoted in text (a diagnosis, a Location, an error body)
-    ("=", re.compile(rf"(?i)([?&;]{_KEY}=)[^&#\s\"'<>]+"), rf"\1{REDACTED}"),
+    # (and #access_token=... of an OAuth implicit-flow fragment)
+    ("=", re.compile(rf"(?i)([?&;#]{_KEY}=)[^&#\s\"'<>]+"), rf"\1{REDACTED}"),
     # "password": "...", "client_secret": {...} in a JSON body quoted in text
     ('"', re.compile(rf'(?i)("{_KEY}"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\{{[^{{}}]*\}})'), rf'\1"{REDACTED}"'),
     # credential="..." of a Link header's ice-server parameters (RFC 9725 §4.6)
@@ -173,10 +174,15 @@ def redact_url(url: str) -> str:
         netloc = f"{netloc}:{port}"
     if parts.hostname and ":" in parts.hostname:
         netloc = f"[{parts.hostname}]" + (f":{port}" if port else "")
-    query = urlencode(
-        [(k, REDACTED if is_secret_key(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    )
-    return redact_text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+    query, fragment = _redact_params(parts.query), parts.fragment
+    if "=" in fragment:  # OAuth's implicit flow returns #access_token=...
+        fragment = _redact_params(fragment)
+    return redact_text(urlunsplit((parts.scheme, netloc, parts.path, query, fragment)))
+
+
+def _redact_params(params: str) -> str:
+    """`a=1&token=x` with the values of secret keys replaced."""
+    return urlencode([(k, REDACTED if is_secret_key(k) else v) for k, v in parse_qsl(params, keep_blank_values=True)])
 
 
 def redact_headers(headers: Mapping[str, str] | None) -> dict[str, str]:

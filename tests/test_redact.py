@@ -160,3 +160,11 @@ def test_long_strings_are_scrubbed_without_being_cached() -> None:
     long = "q" * 100_000 + " Bearer abcdefghijkl0123"
     assert redact_text(long).endswith(f" {REDACTED}")
     assert module._redact_cached.cache_info().currsize == before
+
+
+def test_oauth_fragment_tokens_are_secret() -> None:
+    """OAuth's implicit flow returns the token in the fragment: `#access_token=...`."""
+    url = "https://app.example/cb#access_token=ya29.fragment-secret&token_type=Bearer&expires_in=3600"
+    for written in (redact_url(url), redact_text(f"redirected to {url}")):
+        assert "fragment-secret" not in written and "expires_in=3600" in written
+    assert redact_url("https://app.example/doc#section-2") == "https://app.example/doc#section-2"
