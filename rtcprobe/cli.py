@@ -40,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     previous = interrupts.install()
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        signum = interrupts.received()  # a command that stopped itself on SIGTERM/SIGHUP (serve)
+        return 128 + signum if signum is not None else status
     except (InputError, UsageError, outputs.OutputError) as exc:
         _error(f"rtcprobe: error: {exc}")
         return EXIT_BAD_INPUT

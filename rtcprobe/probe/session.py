@@ -11,20 +11,16 @@ import asyncio
 import contextlib
 import json
 import logging
-import signal
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaBlackhole
 
-from .. import interrupts
 from ..capture import CaptureWriter, truncate_message
 from ..capture import events as ev
 from ..limits import MESSAGE_TYPE_CHARS
 from ..net.record import Impairment
-from ..outputs import OutputError
 from ..redact import redact_cut, redact_text, redact_url, register_secret
 from ..sdp import SdpError, parse_description
 from ..signaling import SignalingError, guess_protocol, make_signaler
@@ -42,12 +38,12 @@ from .options import ProbeOptions
 from .pairs import watch_selected_pairs
 from .stats import StatsCollector
 from .status import ProbeFailure, ProbeResult, ProbeStatus
-from .teardown import end_at_service
+from .teardown import Ending, end_at_service
 
 logger = logging.getLogger(__name__)
 
 
-class ProbeSession(ConnectPhases):
+class ProbeSession(ConnectPhases, Ending):
     """Runs one capture. `run()` never raises for session failures: they become the capture's end."""
 
     def __init__(self, options: ProbeOptions, on_status: Callable[[ProbeStatus], None] | None = None) -> None:
@@ -145,48 +141,6 @@ class ProbeSession(ConnectPhases):
         self.status.reason, self.status.diagnosis = reason, diagnosis
         self._publish()
         return ProbeResult(str(self.writer.path), reason, diagnosis, duration, self.status, warnings)
-
-    def _output_failed(self, failure: OutputError) -> None:
-        """The capture stopped taking lines (a full disk): end the session, since nothing of it
-        could be kept; during the teardown, let the teardown finish."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-
-    def _stopped(self) -> tuple[str, str]:
-        """Reason and diagnosis of a run cancelled by a full disk or by a signal."""
-        failure = self._writer.failure if self._writer is not None else None
-        if failure is not None:
-            return "error", f"output: {failure}: the session was stopped"
-        signum = interrupts.received()
-        who = "the user (Ctrl-C)" if signum in (None, signal.SIGINT) else interrupts.name(signum)  # type: ignore[arg-type]
-        return "interrupted", f"stopped by {who} before the session ended"
-
-    def _output_warning(self) -> str:
-        writer = self.writer
-        where = ("" if Path(writer.path) == Path(self.options.output) else
-                 f"; the earlier {self.options.output} was left as it was, this run's capture is {writer.path}")
-        return (f"{writer.failure}: the capture keeps the {writer.lines} complete lines written before; "
-                f"{writer.dropped} event(s) were not written{where}")
-
-    async def _teardown_to_the_end(self) -> None:
-        """The teardown runs to its end even when a signal comes meanwhile (its DELETE is why signals
-        are handled at all); it is bounded by the HTTP timeout, and a second signal exits at once."""
-        teardown = asyncio.ensure_future(self._teardown())
-        while True:
-            try:
-                await asyncio.shield(teardown)
-                return
-            except asyncio.CancelledError:
-                self._uncancel()
-                if teardown.done():
-                    return
-
-    @staticmethod
-    def _uncancel() -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            while task.cancelling():
-                task.uncancel()
 
     async def _run(self) -> None:
         opts = self.options
