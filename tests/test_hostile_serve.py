@@ -77,6 +77,15 @@ def request(method: str, path: str, body: bytes = b"", *, host: str = "localhost
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
+def gzip_bomb(expanded: int) -> bytes:
+    """`expanded` zero bytes, gzipped (a thousandfold smaller)."""
+    import zlib
+
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    zeros = bytes(1 << 20)
+    return b"".join(packer.compress(zeros) for _ in range(expanded >> 20)) + packer.flush()
+
+
 def multipart(*parts: bytes, end: bool = True) -> bytes:
     """Parts between `--zz` boundaries (each part ends with its own CRLF), closed unless `end` is False."""
     return b"".join(b"--zz\r\n" + part for part in parts) + (b"--zz--\r\n" if end else b"")
@@ -114,6 +123,7 @@ MALFORMED = [
                                 Content_Type="application/x-www-form-urlencoded"), 415),
     ("patch-invalid-utf8", request("PATCH", "/whip/nope", b"\xff", Content_Type="application/trickle-ice-sdpfrag"), 404),
     ("too-large", request("POST", "/whip", b"v" * (1024 * 1024 + 1), Content_Type=SDP), 413),
+    ("gzip-bomb", request("POST", "/whip", gzip_bomb(64 << 20), Content_Type=SDP, Content_Encoding="gzip"), 413),
     ("unknown-method", request("BREW", "/whip"), 405),
     ("unknown-method-unknown-path", request("BREW", "/coffee"), 404),
     ("redirect-scheme-relative", request("GET", "/redirect/307//evil.example/x"), 400),
