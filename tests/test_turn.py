@@ -25,9 +25,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from test_probe_cli import RTCPROBE, free_port
 
+from rtcprobe import cli
 from rtcprobe.capture import load
+from rtcprobe.errors import InputError
+from rtcprobe.probe.diagnose import diagnose_turn
+from rtcprobe.probe.ice_servers import IceConfigError, from_arguments, load_config, parse_url
+from rtcprobe.probe.options import ProbeOptions
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow  # the sessions against coturn; the parsing and error tests are quick
 USER, PASSWORD, REALM = "probe-user", "turn-pw-Zq81-secret", "rtcprobe.test"
 
 
@@ -129,6 +134,7 @@ def _nowhere(secret: str, *blobs: bytes) -> None:
         assert secret.encode() not in blob
 
 
+@slow
 @pytest.mark.parametrize("url", ["turn:127.0.0.1:{port}", "turn:127.0.0.1:{port}?transport=tcp",
                                  "turns:127.0.0.1:{tls_port}"], ids=["udp", "tcp", "tls"])
 def test_relay_only_connects_through_turn(server: tuple[str, Path], coturn: Coturn, tmp_path: Path, url: str) -> None:
@@ -157,6 +163,7 @@ def test_relay_only_connects_through_turn(server: tuple[str, Path], coturn: Cotu
         _nowhere(PASSWORD, report.read_bytes())
 
 
+@slow
 def test_config_file_and_credential_nowhere(server: tuple[str, Path], coturn: Coturn, tmp_path: Path) -> None:
     """The W3C RTCConfiguration shape from a file: several URLs (aioice uses the first TURN one),
     iceTransportPolicy relay; the capture header and events name the URLs without the credential."""
@@ -179,6 +186,7 @@ def test_config_file_and_credential_nowhere(server: tuple[str, Path], coturn: Co
     _nowhere(PASSWORD, output.read_bytes(), proc.stdout.encode(), proc.stderr.encode(), serve_log.read_bytes())
 
 
+@slow
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
 def test_wrong_password_is_a_failed_allocation(server: tuple[str, Path], coturn: Coturn, tmp_path: Path,
                                                transport: str) -> None:
@@ -201,6 +209,7 @@ def test_wrong_password_is_a_failed_allocation(server: tuple[str, Path], coturn:
     _nowhere(wrong, output.read_bytes(), proc.stdout.encode(), proc.stderr.encode(), serve_log.read_bytes())
 
 
+@slow
 def test_failed_allocation_without_relay_only_is_a_warning(server: tuple[str, Path], coturn: Coturn,
                                                            tmp_path: Path) -> None:
     """Without the relay policy the session runs on host candidates, and says the TURN server refused."""
@@ -215,6 +224,7 @@ def test_failed_allocation_without_relay_only_is_a_warning(server: tuple[str, Pa
     assert _events(output, "selected_pair")[-1]["local_type"] == "host"
 
 
+@slow
 def test_unreachable_turn_server(server: tuple[str, Path], coturn: Coturn, tmp_path: Path) -> None:
     base, _ = server
     closed = free_port()
@@ -227,6 +237,7 @@ def test_unreachable_turn_server(server: tuple[str, Path], coturn: Coturn, tmp_p
     assert "connection refused" in capture.diagnosis
 
 
+@slow
 def test_untrusted_tls_certificate(server: tuple[str, Path], coturn: Coturn, tmp_path: Path) -> None:
     """TURN over TLS verifies the server's certificate; one this host does not trust is named."""
     base, _ = server
@@ -238,3 +249,110 @@ def test_untrusted_tls_certificate(server: tuple[str, Path], coturn: Coturn, tmp
     assert proc.returncode == 1
     assert load(output).reason == "ice"
     assert "CERTIFICATE_VERIFY_FAILED" in load(output).diagnosis
+
+
+# -- parsing, configuration files and usage errors (no session) --------------------------------------
+
+SECRET = "unit-credential-Pq7-secret"
+
+
+@pytest.mark.parametrize(("given", "url", "carrier"), [
+    ("stun:stun.example.test", "stun:stun.example.test:3478", "udp"),
+    ("turn:t.example.test", "turn:t.example.test:3478?transport=udp", "udp"),
+    ("turn:t.example.test:80?transport=tcp", "turn:t.example.test:80?transport=tcp", "tcp"),
+    ("turns:t.example.test:443?transport=tcp", "turns:t.example.test:443?transport=tcp", "tls"),
+    ("turns:t.example.test", "turns:t.example.test:5349?transport=tcp", "tls"),
+    (f"turn:alice:{SECRET}@t.example.test:3478", "turn:t.example.test:3478?transport=udp", "udp"),
+])
+def test_urls_aioice_uses(given: str, url: str, carrier: str) -> None:
+    parsed, _, credential = parse_url(given)
+    assert (parsed.url, parsed.carrier) == (url, carrier)
+    assert credential == (SECRET if SECRET in given else None)
+
+
+@pytest.mark.parametrize(("given", "why"), [
+    ("turns:t.example.test?transport=udp", "TURN over DTLS"),
+    ("stuns:s.example.test", "STUN over TLS"),
+    ("turn:t.example.test?transport=sctp", "transport must be udp or tcp"),
+    ("turn:[::1]:3478", "IPv6 literal"),
+    ("turn://t.example.test", "no '//'"),
+    ("https://t.example.test", "expected a stun:, turn: or turns: URL"),
+    (f"turn:alice:{SECRET}", "expected turn:HOST[:PORT]"),  # no host: the password must not be echoed
+    (f"turns:alice:{SECRET}@t.example.test?transport=udp", "TURN over DTLS"),
+])
+def test_urls_aioice_cannot_use(given: str, why: str) -> None:
+    with pytest.raises(IceConfigError) as caught:
+        parse_url(given)
+    assert why in str(caught.value) and SECRET not in str(caught.value)
+
+
+def test_config_file_shapes(tmp_path: Path) -> None:
+    """The W3C shape, the legacy `url` key, `user@` in a URL (normalice's test data has these forms);
+    aioice uses the first STUN and the first TURN URL; nothing recorded holds the credential."""
+    path = tmp_path / "ice.json"
+    path.write_text(json.dumps({"iceServers": [
+        {"url": "stun:s.example.test:19302"},
+        {"urls": ["turn:alice@t.example.test:80?transport=tcp", "turns:t.example.test:443?transport=tcp"],
+         "username": "bob", "credential": SECRET},
+        {"urls": "turn:t2.example.test", "username": "carol", "credential": SECRET}],
+        "iceTransportPolicy": "relay"}))
+    config = from_arguments([], None, None, False, str(path))
+    assert config.relay_only
+    stun, turn = config.chosen()
+    assert stun is not None and turn is not None
+    assert (turn[1].url, turn[0].username, turn[0].credential) == \
+        ("turn:t.example.test:80?transport=tcp", "alice", SECRET)
+    rtc = config.rtc_configuration()
+    assert [s.urls for s in rtc.iceServers] == ["stun:s.example.test:19302", "turn:t.example.test:80?transport=tcp"]
+    assert rtc.iceTransportPolicy.value == "relay"
+    assert [r["used"] for r in config.record()] == [True, True, False, False]
+    header = ProbeOptions(target="http://127.0.0.1:1/whip", output=tmp_path / "c.jsonl", ice=config).for_header()
+    assert SECRET not in json.dumps(header) and SECRET not in json.dumps(config.record())
+    assert header["ice_transport_policy"] == "relay" and len(header["ice_servers"]) == 4
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    ('{"iceServers": [', "ice.json:1: invalid JSON"),
+    ('["turn:t.example.test"]', "the document: expected a JSON object"),
+    ('{"iceServers": [{"urls": 5}]}', "iceServers[0].urls: expected a URL string"),
+    (json.dumps({"iceServers": [{"urls": "turn:t", "credential": [SECRET]}]}), "iceServers[0].credential: expected a string"),
+    ('{"iceServers": [{"urls": "turn:t", "credentialType": "oauth"}]}', "aioice supports no other"),
+    ('{"iceServers": [{"urls": ["stun:s", "turns:t?transport=udp"]}]}', "iceServers[0].urls[1]: ICE server"),
+    ('{"iceServers": [], "iceTransportPolicy": "none"}', 'iceTransportPolicy: expected "all" or "relay"'),
+])
+def test_config_file_errors(tmp_path: Path, content: str, said: str) -> None:
+    path = tmp_path / "ice.json"
+    path.write_text(content)
+    with pytest.raises(InputError) as caught:
+        load_config(path)
+    assert said in str(caught.value) and SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("argv", [
+    ["--ice-credentail", SECRET],  # misspelled: argparse would list it among unrecognized arguments
+    ["--ice-credential", SECRET, "--fps", SECRET],  # a secret in a value argparse quotes
+    ["--ice-server", f"turn:alice:{SECRET}@t.example.test", "extra-word"],
+    [f"--ice-credentail={SECRET}"],
+    ["--ice-server", f"turn:alice:{SECRET}"],  # a URL without host: a usage error of rtcprobe's own
+    ["--ice-server", "turn:t.example.test", "--ice-credential", SECRET],  # no username
+    ["--relay-only", "--ice-credential", SECRET],  # no TURN server
+])
+def test_usage_errors_never_echo_a_secret(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        status = cli.main(["capture", "http://127.0.0.1:1/whip", *argv])
+    except SystemExit as exc:
+        status = exc.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and SECRET not in err
+
+
+def test_diagnose_turn() -> None:
+    ok = {"ok": True, "carrier": "udp", "relayed": "192.0.2.1:50000"}
+    refused = {"ok": False, "carrier": "tls", "error_code": 486, "reason": "Allocation Quota Reached"}
+    assert diagnose_turn("turn:t:3478?transport=udp", True, [ok, ok]) == ""
+    assert diagnose_turn("turn:t:3478?transport=udp", True, []) == "no TURN allocation was attempted at turn:t:3478?transport=udp"
+    text = diagnose_turn("turns:t:443?transport=tcp", False, [ok, refused])
+    assert text == ("1 of 2 TURN allocations failed at turns:t:443?transport=tcp (over tls): 486 Allocation Quota "
+                    "Reached: the user's allocation quota on the TURN server is used up")
+    assert diagnose_turn("turns:t:443?transport=tcp", True, [refused]).endswith("no candidate to connect with")

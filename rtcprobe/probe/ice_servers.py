@@ -216,16 +216,14 @@ def load_config(path: str | Path) -> IceConfig:
             raise bad(f"{where}.username", "a string")
         if entry.get("credentialType", "password") != "password":
             raise bad(f"{where}.credentialType", '"password" (aioice supports no other credential type)')
-        parsed = []
-        for j, text in enumerate(urls):
+        for j, text in enumerate(urls):  # one entry per URL, in order: which is first decides what is used
             try:
                 url, user, password = parse_url(text)
             except IceConfigError as exc:
                 raise InputError(f"{where}.urls[{j}]: {exc}", source) from None
-            if user is not None or password is not None:
-                raise bad(f"{where}.urls[{j}]", "no user:password@ in the URL (give username and credential)")
-            parsed.append(url)
-        config.servers.append(IceServer(parsed, username, credential))
+            # `turn:user@host` or `turn:user:password@host`, as older configurations write them
+            config.servers.append(IceServer([url], user if user is not None else username,
+                                            password if password is not None else credential))
     return config
 
 
