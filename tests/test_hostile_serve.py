@@ -243,6 +243,23 @@ def test_slowloris_is_capped_and_closed_while_a_normal_client_is_served(served: 
     assert raw_http(served.port, request("DELETE", "/whip/nope"), timeout=MARGIN).status == 404
 
 
+def test_headers_dribbled_byte_by_byte_are_cut_at_the_header_deadline(served: Served) -> None:
+    header = b"POST /whip HTTP/1.1\r\nHost: localhost\r\n" + b"X-Slow: a\r\n" * 1000
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", served.port), timeout=MARGIN) as sock:
+        for byte in header:  # a byte every 50 ms: progress all the time, never a whole request
+            try:
+                sock.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            ready, _, _ = select.select([sock], [], [], 0.05)
+            if ready and sock.recv(4096) == b"":
+                break  # closed by the target
+            assert time.monotonic() - start < HEADER_TIMEOUT + MARGIN, "kept past the header deadline"
+        else:
+            pytest.fail("the whole dribble was accepted")
+
+
 # -- in-process targets: resources, tokens, session limits ---------------------------------------
 
 
