@@ -255,7 +255,7 @@ def _outcome(exc: BaseException) -> tuple[int | None, str]:
         code, reason = response.attributes["ERROR-CODE"]
         return int(code), str(reason)
     if isinstance(exc, asyncio.CancelledError):
-        return None, "no allocation before aioice stopped gathering (it waits 5 s for a TURN server)"
+        return None, "no allocation within 5 s, when aioice stops waiting for the TURN server"
     if isinstance(exc, ConnectionRefusedError):
         return None, "connection refused"
     text = str(exc) or type(exc).__name__
