@@ -192,3 +192,37 @@ def test_closed_pipe_demo_still_writes_its_report(tmp_path: Path) -> None:
     assert (tmp_path / "reports" / "demo.html").stat().st_size > 10_000
     [capture] = (tmp_path / "captures").glob("demo-*.jsonl")
     assert load(capture).ok
+
+
+def test_live_file_keeps_whole_lines_when_the_disk_fills(tmp_path: Path) -> None:
+    """Lines of 1000 bytes into 64 KiB: the one that does not fit is cut off again, and the file is
+    exactly the lines that were accepted (a short last line, as an `end` event, may still fit)."""
+    from rtcprobe.outputs import LiveFile
+
+    line = b"x" * 999 + b"\n"
+    with tmpfs(tmp_path / "full", "size=64k") as full:
+        live = LiveFile(full / "c.jsonl")
+        accepted = 0
+        while live.append(line):
+            accepted += 1
+        assert live.failure is not None and live.failure.disk_full
+        short = b'{"event": "end"}\n' if live.append(b'{"event": "end"}\n') else b""
+        assert live.finish() == full / "c.jsonl"
+        assert 0 < accepted < 66 and (full / "c.jsonl").read_bytes() == line * accepted + short
+
+
+def test_interrupted_report_keeps_the_earlier_one(tmp_path: Path) -> None:
+    """Ctrl-C (any exception) while the report is rendered: the temporary file goes, the earlier
+    report stays."""
+    from rtcprobe.report.html import write_report
+
+    earlier = tmp_path / "r.html"
+    earlier.write_text("good")
+
+    def stop(done: int, name: str) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_report([DUMP], earlier, on_progress=stop)
+    assert earlier.read_text() == "good"
+    no_leftovers(tmp_path)
