@@ -43,7 +43,12 @@ Events (fields beyond ``event`` and ``t``):
                      REMB the peer sent, bits/s)
 - ``extensions_seen`` direction: "sent"|"received", ssrc: int, ids: [int, ...]
 - ``ice_servers``    source: "options"|"whip-link", urls: [..] (credentials never written), applied: bool,
-                     note: str
+                     note: str; from options (recorded after gathering) also policy: "all"|"relay",
+                     servers: [{"url", "carrier": "udp"|"tcp"|"tls", "username_given",
+                     "credential_given", "used", "note"}] (aioice uses the first STUN and the first
+                     TURN URL), allocations: [{"server", "carrier", "ok", "elapsed", "relayed" or
+                     "error_code" + "reason"}] (each TURN allocation of the gathering; applied is
+                     false when one failed, and note is then its diagnosis)
 - ``ice_pairs``      pairs: [{"local", "remote", "state", "nominated"}] (aioice's check list, at connect
                      or failure)
 - ``selected_pair``  component: int, local, remote: "host:port/udp" (as in ice_pairs),
@@ -216,7 +221,12 @@ VOCABULARY: dict[str, dict[str, Field]] = {
     STATS: {"reports": req(_s("list", items=STATS_REPORT))},
     EXTENSIONS_SEEN: {"direction": req(DIRECTION), "ssrc": req(INT), "ids": req(INTS)},
     ICE_SERVERS: {"source": opt(TEXT), "urls": req(_s("list", items=_s("str", "list", items=TEXT))),
-                  "applied": opt(BOOL), "note": opt(TEXT)},
+                  "applied": opt(BOOL), "note": opt(TEXT), "policy": opt(_s("str", choices=("all", "relay"))),
+                  "servers": opt(_s("list", items=_s("object", fields={
+                      "url": req(TEXT), "carrier": opt(TEXT), "used": opt(BOOL), "note": opt(TEXT)}))),
+                  "allocations": opt(_s("list", items=_s("object", fields={
+                      "server": req(TEXT), "carrier": opt(TEXT), "ok": req(BOOL), "elapsed": opt(NUMBER),
+                      "relayed": opt(TEXT), "error_code": opt(INT), "reason": opt(TEXT)})))},
     ICE_PAIRS: {"pairs": req(_s("list", items=_s("object", fields={
         **ENDPOINTS, "state": req(TEXT), "nominated": opt(BOOL)})))},
     SELECTED_PAIR: {"component": opt(INT), **ENDPOINTS, "local_type": opt(TEXT_OR_NULL),
