@@ -64,7 +64,9 @@ _DESCRIBE: dict[str, Callable[[dict[str, Any]], str]] = {
     ev.RTCP: _rtcp,
     ev.STATS: lambda e: f"{len(e.get('reports') or [])} stats reports",
     ev.EXTENSIONS_SEEN: lambda e: f"ssrc {e.get('ssrc')}: extension ids {', '.join(map(str, e.get('ids') or []))}",
-    ev.ICE_SERVERS: lambda e: f"{len(e.get('urls') or [])} ICE server(s) from {e.get('source')}",
+    ev.ICE_SERVERS: lambda e: f"{len(e.get('urls') or [])} ICE server(s) from {e.get('source')}"
+                              + (f", policy {e['policy']}" if e.get("policy") else "")
+                              + (f": {e['note']}" if e.get("applied") is False and e.get("note") else ""),
     ev.ICE_PAIRS: lambda e: f"{len(e.get('pairs') or [])} candidate pair(s) checked",
     ev.ERROR: lambda e: f"{e.get('phase')}: {e.get('message')}",
     ev.END: _end,
