@@ -153,6 +153,10 @@ def test_relay_only_connects_through_turn(server: tuple[str, Path], coturn: Cotu
     assert servers["allocations"] and all(a["ok"] and a["carrier"] == carrier for a in servers["allocations"])
     relayed = {a["relayed"] for a in servers["allocations"]}
     assert selected[-1]["local"].removesuffix("/udp") in relayed  # ICE sends from the TURN server's address
+    reports = [r for e in _events(output, "stats") for r in e["reports"]]
+    pairs = [r for r in reports if r["type"] == "candidate-pair" and r.get("nominated")]
+    candidates = {r["id"]: r for r in reports if r["type"] == "local-candidate"}
+    assert pairs and {candidates[p["localCandidateId"]]["candidateType"] for p in pairs} == {"relay"}
     local = [e["candidate"] for e in _events(output, "candidate") if e["side"] == "local" and e["candidate"]]
     assert local and all(" typ relay" in c for c in local)  # the relay policy: no host candidate offered
     _nowhere(PASSWORD, output.read_bytes(), proc.stdout.encode(), proc.stderr.encode(), serve_log.read_bytes())
