@@ -23,7 +23,7 @@ from rtcprobe.commands.probe import options_from_args
 from rtcprobe.errors import InputError
 from rtcprobe.negotiation import Negotiation
 from rtcprobe.probe import media
-from rtcprobe.probe.offer_shape import ANSWER_ADAPTED, OFFER_PROFILE, adapt_answer
+from rtcprobe.probe.offer_shape import ANSWER_ADAPTED, OFFER_PROFILE, adapt_answer, shape_offer
 from rtcprobe.probe.options import ProbeOptions
 from rtcprobe.probe.session import ProbeSession
 from rtcprobe.profiles import OFFERS_DIR, load_offer_profile
@@ -345,3 +345,46 @@ async def test_an_answer_picking_vp9_only_sends_nothing_on_that_mline_and_keeps_
     assert all(s.get("packetsReceived", 0) == 0 for s in stats_of_type(stats, "inbound-rtp", "video"))
     (outbound,) = stats_of_type(stats, "outbound-rtp", "video")
     assert outbound["packetsSent"] > 0
+
+
+def _answer_with_video(formats: str, codec_lines: list[str]) -> str:
+    """aiortc's own answer-shaped text with the video m-line replaced (unit input for adapt_answer)."""
+    text = (REALWORLD / "aiortc-video_chrome-1.sdp").read_text().replace("\r\n", "\n")
+    out, in_video = [], False
+    for line in text.split("\n"):
+        if line.startswith("m="):
+            in_video = line.startswith("m=video")
+            if in_video:
+                line = " ".join(line.split(" ")[:3]) + " " + formats
+                out.append(line)
+                out += codec_lines
+                continue
+        if in_video and line.startswith(("a=rtpmap:", "a=fmtp:", "a=rtcp-fb:")):
+            continue
+        out.append(line)
+    return "\r\n".join(out)
+
+
+def test_h264_mode_0_only_cannot_be_encoded_and_high_keeps_its_level() -> None:
+    mode0 = adapt_answer(_answer_with_video("104", ["a=rtpmap:104 H264/90000",
+                                                   "a=fmtp:104 packetization-mode=0;profile-level-id=42e01f"]))
+    assert list(mode0.cannot_encode.values()) == [["H.264 mode 0"]]
+    high = adapt_answer(_answer_with_video("112", ["a=rtpmap:112 H264/90000",
+                                                  "a=fmtp:112 level-asymmetry-allowed=1;packetization-mode=1;"
+                                                  "profile-level-id=640028"]))
+    assert high.cannot_encode == {} and "profile-level-id=42e028" in high.sdp and "640028" not in high.sdp
+    assert adapt_answer(high.sdp).sdp_changed is False  # what aiortc applies is what it accepts as is
+
+
+async def test_msid_semantic_follows_the_profiles_spelling_with_aiortcs_streams() -> None:
+    pc = RTCPeerConnection()
+    pc.addTransceiver(media.audio_source("silence"), direction="sendrecv")
+    pc.addTransceiver(media.video_source(size=(160, 120), fps=1), direction="sendrecv")
+    own = (await pc.createOffer()).sdp
+    await pc.close()
+    streams = {m.msid.split(" ")[0] for m in parse_description(own).media if m.msid}
+    firefox = shape_offer("firefox", own).sdp
+    chrome = shape_offer("chrome", own).sdp
+    assert "a=msid-semantic:WMS *\r\n" in firefox
+    assert re.search(r"a=msid-semantic: WMS (\S+)\r\n", chrome).group(1) in streams  # type: ignore[union-attr]
+    assert "a=extmap-allow-mixed" in chrome
