@@ -25,18 +25,29 @@ class Run:
 
 
 def run_cli(*args: str, cwd: Path | None = None, memory: int = MEMORY_LIMIT, timeout: float = HANG_GUARD,
-            env: dict[str, str] | None = None) -> Run:
-    """`rtcprobe ARGS...` in a subprocess limited to `memory` bytes of address space."""
+            env: dict[str, str] | None = None, stdin: str | None = None) -> Run:
+    """`rtcprobe ARGS...` in a subprocess limited to `memory` bytes of address space (`stdin`: its input)."""
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     proc = subprocess.run(
-        [sys.executable, "-m", "rtcprobe.cli", *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "rtcprobe.cli", *args], cwd=cwd, capture_output=True, text=True, input=stdin,
         timeout=timeout, preexec_fn=limit, env={**os.environ, "COLUMNS": "200", **(env or {})},
         errors="backslashreplace",
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def one_error(run: Run, name: str) -> str:
+    """The run failed as bad input: exit 2, ONE stderr line (`rtcprobe: error: ...`) naming `name`,
+    no traceback. Returns that line."""
+    assert run.status == 2, (run.status, run.stderr[-2000:])
+    assert "Traceback" not in run.stderr, run.stderr[-2000:]
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rtcprobe: error:"), run.stderr[-2000:]
+    assert name in lines[0], lines[0]
+    return lines[0]
 
 
 # -- raw HTTP, for hostile requests to `rtcprobe serve` --

@@ -21,23 +21,12 @@ import pytest
 
 from rtcprobe import limits
 from rtcprobe.errors import InputError, load_json, os_error_message
-from tests.hostile import HANG_GUARD, MEMORY_LIMIT, Run, run_cli
+from tests.hostile import HANG_GUARD, MEMORY_LIMIT, Run, one_error, run_cli
 
 REALWORLD = Path(__file__).parent / "data" / "realworld"
 OFFER = REALWORLD / "sdp" / "aiortc-audio_chrome-1.sdp"
 INTERNALS = REALWORLD / "dumps" / "chromium-renegotiation-trickle.json.gz"  # webrtc-internals, gzipped
 JITSI = REALWORLD / "dumps" / "jitsi-chrome-relay.gz"  # rtcstats-server lines, gzipped
-
-
-def one_error(run: Run, name: str) -> str:
-    """The run failed as bad input: exit 2, one stderr line naming `name`, no traceback."""
-    assert run.status == 2, (run.status, run.stderr[-2000:])
-    assert "Traceback" not in run.stderr, run.stderr[-2000:]
-    lines = run.stderr.strip().splitlines()
-    errors = [line for line in lines if line.startswith("rtcprobe: error:")]
-    assert len(errors) == 1 and len(lines) == 1, run.stderr[-2000:]
-    assert name in errors[0], errors[0]
-    return errors[0]
 
 
 def run_python(code: str, *args: str) -> Run:
@@ -97,17 +86,11 @@ def test_proc_file_is_read_with_the_size_limit(tmp_path: Path) -> None:
 
 def test_stdin_is_read_with_a_size_limit(tmp_path: Path) -> None:
     sdp = OFFER.read_text()
-    ok = run_stdin(["analyze", "-", "--json"], sdp)
+    ok = run_cli("analyze", "-", "--json", stdin=sdp)
     assert ok.status == 0, ok.stderr
     assert json.loads(ok.stdout)["described"] == "offer"
-    assert "larger than 1 KiB" in one_error(run_stdin(["analyze", "-", "--max-size", "1K"], sdp), "<stdin>")
-    assert "invalid JSON" in one_error(run_stdin(["analyze", "-"], '{"offer": 1'), "<stdin>:1")
-
-
-def run_stdin(args: list[str], text: str) -> Run:
-    proc = subprocess.run([sys.executable, "-m", "rtcprobe.cli", *args], input=text, capture_output=True, text=True,
-                          timeout=HANG_GUARD, preexec_fn=_memory_limit)
-    return Run(proc.returncode, proc.stdout, proc.stderr)
+    assert "larger than 1 KiB" in one_error(run_cli("analyze", "-", "--max-size", "1K", stdin=sdp), "<stdin>")
+    assert "invalid JSON" in one_error(run_cli("analyze", "-", stdin='{"offer": 1'), "<stdin>:1")
 
 
 # -- 2. JSON that Python's json cannot take ------------------------------------------------------
