@@ -111,3 +111,16 @@ def test_cli_bad_schedule_file_names_file_and_line(tmp_path: Path) -> None:
     missing = run_cli("capture", "http://127.0.0.1:9/whip", "--impair-schedule", str(tmp_path / "none.txt"),
                       "--no-live", "-o", str(tmp_path / "c.jsonl"))
     assert missing.returncode == 2 and "none.txt" in missing.stderr and "Traceback" not in missing.stderr
+
+
+async def test_python_api_bad_spec_ends_the_capture_before_any_request(tmp_path: Path) -> None:
+    from rtcprobe.capture import load
+    from rtcprobe.probe.options import ProbeOptions
+    from rtcprobe.probe.session import ProbeSession
+
+    options = ProbeOptions(target="http://127.0.0.1:9/whip", output=tmp_path / "c.jsonl", impair=["rate=fast"])
+    result = await ProbeSession(options).run()
+    assert (result.reason, result.diagnosis) == ("error", "impairment: --impair 'rate=fast': rate=fast: expected a "
+                                                          "rate above 0 such as 500kbit (bit, kbit, mbit, gbit)")
+    capture = load(result.path)
+    assert not capture.of("http") and not capture.of("impairment")

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..capture import events as ev
+from ..errors import InputError
+from ..probe.status import ProbeFailure
 from .seam import Network
 from .spec import DIRECTIONS, ScheduledSpec, SpecError, parse_impair_options, read_schedule
 
@@ -52,7 +54,11 @@ class Impairment:
         impair, schedule_file = getattr(options, "impair", []), getattr(options, "impair_schedule", None)
         if not impair and not schedule_file:
             return None
-        return cls(schedule_from(impair, schedule_file), options.seed, clock, record, options.stats_interval)
+        try:  # the CLI checked them already; a caller of the Python API may not have
+            schedule = schedule_from(impair, schedule_file)
+        except (SpecError, InputError) as exc:
+            raise ProbeFailure("error", f"impairment: {exc}") from None
+        return cls(schedule, options.seed, clock, record, options.stats_interval)
 
     def attach(self, pc: Any) -> Impairment:
         """Install the seam on `pc`'s ICE transports and start the schedule."""

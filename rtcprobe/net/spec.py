@@ -47,24 +47,6 @@ class Conditions:
     def active(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
 
-    def describe(self) -> str:
-        """The SPEC that gives these conditions (knobs only, no direction prefix)."""
-        parts = []
-        for name, value in ((f.name, getattr(self, f.name)) for f in fields(self)):
-            if not value:
-                continue
-            if name in ("loss", "reorder", "duplicate"):
-                parts.append(f"{name}={value * 100:g}%")
-            elif name in ("delay", "jitter"):
-                parts.append(f"{name}={value * 1000:g}ms")
-            elif name == "rate":
-                parts.append(f"rate={value / 1000:g}kbit")
-            elif name == "queue":
-                parts.append(f"queue={value}B")
-            else:
-                parts.append(f"{name}={value:g}")
-        return ",".join(parts) or "none"
-
     def to_event(self) -> dict[str, float | int]:
         """Fields of an `impairment` change event: loss etc. in %, times in ms, rate in bit/s."""
         return {"loss_pct": self.loss * 100, "burst": self.burst, "delay_ms": self.delay * 1000,
