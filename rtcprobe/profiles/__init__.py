@@ -61,8 +61,8 @@ def load_offer_profile(name_or_path: str) -> OfferProfile | None:
         return _load_data_file(matches[-1])
     path = Path(name_or_path)
     if not path.exists() and "/" not in name_or_path and "." not in name_or_path:
-        raise InputError(f"--offer: unknown profile {name_or_path!r} (one of {', '.join(profile_names())}, "
-                         "or the path of a recorded offer)")
+        raise InputError(f"unknown profile {name_or_path!r} (one of {', '.join(profile_names())}, "
+                         "or the path of a recorded offer)", "--offer")
     return _load_user_offer(path)
 
 
