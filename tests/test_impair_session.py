@@ -157,3 +157,22 @@ async def test_the_seam_is_per_connection_and_removable() -> None:
     assert not any("datagram_received" in vars(p) for p in protocols(offerer))
     await offerer.close()
     await answerer.close()
+
+
+async def test_every_knob_in_its_counters_on_a_session(target: str, tmp_path: Path) -> None:
+    knobs = "loss=5%,burst=2,delay=30ms,jitter=10ms,reorder=5%,duplicate=5%"
+    c = await capture(tmp_path, target, video=True, video_size=(320, 240), fps=10, impair=[knobs], seed=5,
+                      duration=3.0)
+    final = summary(c)
+    for direction in ("up", "down"):
+        n = final[direction]
+        assert n["dropped_loss"] > 0 and n["duplicated"] > 0 and n["reordered"] > 0, n
+        assert n["dropped_queue"] == 0  # no rate: no queue
+        # every datagram is accounted for: dropped, or each of its copies delivered or cut at close
+        assert n["delivered"] + n["lost_at_close"] == n["packets"] - n["dropped_loss"] + n["duplicated"]
+    # jitter alone keeps the order
+    fifo = await capture(tmp_path, target, "fifo", impair=["delay=30ms,jitter=10ms"], duration=2.0)
+    for direction in ("up", "down"):
+        n = summary(fifo)[direction]
+        assert n["reordered"] == 0 and n["delivered"] > 0
+        assert 30 - 10 - 2 <= n["delay_mean_ms"] - n["late_mean_ms"] <= 30 + 10 + 2
