@@ -1,10 +1,15 @@
-"""Offer profiles: the offers real browsers make, kept as data files with where each came from.
+"""Offer and answer profiles: the offers real browsers make and the answers real services give,
+kept as data files with where each came from (one loader for both).
 
 A profile is one file in `offers/`, named `<browser>-<version>.json`: the browser, its version,
 the source (recorded here by a script in tests/data/, or a public fixture named by
 repository@commit:path), the license, and the offer's lines unchanged. `--offer chrome` picks
 the one `chrome-*` file; a path is any SDP a user recorded (JSON `{"type","sdp"}` too), replayed
 as it is. Code never lists a browser's codecs: `rtcprobe.probe.offer_shape` copies them from here.
+
+An answer profile is one file in `answers/`, named `<service>-<version>.json` with the same keys
+(`service` instead of `browser`): the recorded answer a service gave, which `rtcprobe serve
+--answer-profile NAME` imitates (rtcprobe.server.answer_shape), and `notes` on what differs.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from ..errors import InputError, read_text_file
 from ..sdp import SessionDescription, parse_description
 
 OFFERS_DIR = Path(__file__).resolve().parent / "offers"
+ANSWERS_DIR = Path(__file__).resolve().parent / "answers"
 AIORTC = "aiortc"  # aiortc's own offer, unchanged: no profile file
 #: the names `--offer` takes besides a path; each but aiortc is the browser of one file in offers/
 BROWSERS = ("chrome", "chromium", "firefox", "safari")
@@ -66,12 +72,49 @@ def load_offer_profile(name_or_path: str) -> OfferProfile | None:
     return _load_user_offer(path)
 
 
-def _load_data_file(path: Path) -> OfferProfile:
+def _read_data_file(path: Path) -> tuple[dict, str, SessionDescription]:
+    """A profile file's fields, its SDP (CRLF line ends) and the parsed description."""
     data = json.loads(path.read_text(encoding="utf-8"))
     sdp = "\r\n".join(data["sdp"]) + "\r\n"
-    description = parse_description(sdp, str(path))
+    return data, sdp, parse_description(sdp, str(path))
+
+
+def _load_data_file(path: Path) -> OfferProfile:
+    data, sdp, description = _read_data_file(path)
     return OfferProfile(name=path.stem, browser=data["browser"], version=data["version"], source=data["source"],
                         sdp=sdp, description=description)
+
+
+@dataclass
+class AnswerProfile:
+    """One service's recorded answer and its provenance: what `serve --answer-profile` imitates."""
+
+    name: str  # the file stem, e.g. "openai-2025-09"
+    service: str
+    version: str
+    source: str
+    sdp: str
+    description: SessionDescription
+    notes: list[str]  # how the served answer differs from the recorded one, and why
+
+    def provenance(self) -> dict[str, str]:
+        return {"name": self.name, "service": self.service, "version": self.version, "source": self.source}
+
+
+def answer_profile_names() -> list[str]:
+    return sorted(p.stem for p in ANSWERS_DIR.glob("*.json"))
+
+
+def load_answer_profile(name: str) -> AnswerProfile:
+    """The answer profile `name` (a file stem in answers/); InputError with one line otherwise."""
+    path = ANSWERS_DIR / f"{name}.json"
+    if "/" in name or not path.is_file():
+        raise InputError(f"--answer-profile: unknown profile {name!r} (one of {', '.join(answer_profile_names())})")
+    data, sdp, description = _read_data_file(path)
+    if description.type not in (None, "answer"):
+        raise InputError(f"expected an answer, got a description of type {description.type!r}", str(path))
+    return AnswerProfile(name=name, service=data["service"], version=data["version"], source=data["source"],
+                         sdp=sdp, description=description, notes=list(data.get("notes", [])))
 
 
 def _load_user_offer(path: Path) -> OfferProfile:

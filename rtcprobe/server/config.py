@@ -11,6 +11,7 @@ from aiortc import RTCRtpSender
 
 from .. import limits
 from ..errors import InputError
+from ..profiles import load_answer_profile
 
 SOURCE = "rtcprobe serve"
 #: Default HTTP port of `rtcprobe serve` (the dataclass default 0 picks a free port, for tests).
@@ -49,6 +50,12 @@ class ServerConfig:
     http_delay_ms: float = 0.0  # wait before answering
     garbage_body: bool = False  # answer 201 with an HTML page instead of SDP
 
+    # Answer as a recorded service does (rtcprobe/profiles/answers/NAME.json; server/answer_shape.py):
+    # it decides codecs, extensions, feedback, setup and the candidate shape, so it excludes the
+    # codec and candidate knobs above.
+    answer_profile: str | None = None
+    dtls_cert: str = "ecdsa"  # "rsa": for RSA-only clients when the target is the DTLS server (dtls.py)
+
     bad_fingerprint: bool = False  # answer with wrong DTLS fingerprints: ICE connects, DTLS fails
     absolute_location: bool = False  # Location headers as absolute URLs (default: paths)
     cors: bool = True  # answer preflights and let pages on any origin read answers and headers
@@ -81,6 +88,15 @@ class ServerConfig:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 65535:
                 raise ValueError(f"{name.replace('_', ' ')}: expected 0..65535, got {value}")
+        if self.answer_profile is not None:
+            load_answer_profile(self.answer_profile)  # InputError (a ValueError) names the known ones
+            knobs = [flag for flag, on in (("--advertise-ip", self.advertise_ips), ("--rtcp-candidates", self.rtcp_candidates),
+                     ("--no-end-of-candidates", not self.end_of_candidates), ("--audio-codecs", self.audio_codecs),
+                     ("--video-codecs", self.video_codecs)) if on]
+            if knobs:
+                raise ValueError(f"--answer-profile decides codecs and candidates: drop {', '.join(knobs)}")
+        if self.dtls_cert not in ("ecdsa", "rsa"):
+            raise ValueError(f"DTLS certificate: expected ecdsa or rsa, got {self.dtls_cert!r}")
         if self.only_advertised and not self.advertise_ips:
             raise ValueError("only advertised candidates: give at least one advertise IP")
         if not 0 <= self.loss_percent <= 100:
@@ -143,6 +159,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     media.add_argument("--seed", type=int, default=0, help="seed of the loss pattern (default 0)")
     media.add_argument("--no-vad", dest="vad", action="store_false",
                        help="do not send speech_started/stopped events on oai-events")
+    media.add_argument("--answer-profile", metavar="NAME",
+                       help="answer as a recorded service does: openai-2025-09, openai-2024-11, whip-janus "
+                       "(rtcprobe/profiles/answers; decides codecs, extensions, feedback and candidate shape)")
+    media.add_argument("--dtls-cert", choices=("ecdsa", "rsa"), default="ecdsa",
+                       help="DTLS certificate (default ecdsa; RSA suites are accepted as DTLS client either way; "
+                       "rsa: for RSA-only clients when the target is the DTLS server, as with openai-2025-09)")
     faults = parser.add_argument_group("HTTP faults")
     faults.add_argument("--http-status", type=int, metavar="CODE", help="answer every offer with CODE")
     faults.add_argument("--http-delay-ms", type=float, default=0.0, metavar="MS",

@@ -28,9 +28,12 @@ from aiortc.contrib.media import MediaBlackhole, MediaRelay
 
 from ..probe.loopback import loopback_candidates_only
 from ..probe.taps import LossFilter
+from ..profiles import load_answer_profile
 from ..sdp import parse_description
+from .answer_shape import PlannedAnswer, ProfileMismatch, plan_answer, served_answer
 from .candidates import corrupt_fingerprints, rewrite_candidates
 from .config import ServerConfig
+from .dtls import install_certificate
 from .impair import impair_peer_connection
 from .realtime import EVENTS_CHANNEL, RealtimeEvents, SpeechDetector
 
@@ -110,6 +113,7 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
         raise OfferError(str(exc)) from None
 
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    install_certificate(pc, config.dtls_cert)
     session = EchoSession(id=secrets.token_hex(8), endpoint=endpoint, pc=pc,
                           etag=f'"{secrets.token_hex(6)}"')
     if realtime_session is not None:
@@ -155,9 +159,19 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
             if on_closed is not None:
                 on_closed(session)
 
+    plan: PlannedAnswer | None = None
     try:
         remote = _strip_candidates(offer_sdp) if config.only_advertised else loopback_candidates_only(offer_sdp)
+        if config.answer_profile is not None:
+            plan = plan_answer(remote, load_answer_profile(config.answer_profile))
+            remote = plan.aiortc_offer
+    except ProfileMismatch as exc:
+        await pc.close()
+        raise OfferError(str(exc)) from None
+    try:
         await pc.setRemoteDescription(RTCSessionDescription(remote, "offer"))
+        if plan is not None and plan.setup is not None:
+            _take_dtls_role(pc, plan.setup)
         for transceiver, direction in directions.items():
             if direction == "sendonly":  # the client only receives: give it something to receive
                 generated = AudioStreamTrack() if transceiver.kind == "audio" else VideoStreamTrack()
@@ -171,12 +185,26 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
     session._watchdog = asyncio.ensure_future(_close_unless_connected(session, on_closed))
     session.loss = impair_peer_connection(pc, delay_ms=config.delay_ms,
                                           loss_percent=config.loss_percent, seed=config.seed)
-    session.answer_sdp = rewrite_candidates(pc.localDescription.sdp, config)
+    session.answer_sdp = (served_answer(pc.localDescription.sdp, plan) if plan is not None
+                          else rewrite_candidates(pc.localDescription.sdp, config))
     if config.bad_fingerprint:
         session.answer_sdp = corrupt_fingerprints(session.answer_sdp)
     logger.info("session %s: answered an offer on %s (%d m-lines)", session.id, endpoint,
                 len(offer.media))
     return session
+
+
+def _take_dtls_role(pc: RTCPeerConnection, setup: str) -> None:
+    """The recorded a=setup (the offer said actpass): passive makes the target the DTLS server.
+    aiortc writes its transports' role into the answer, so it is set before createAnswer."""
+    role = {"passive": "server", "active": "client"}.get(setup)
+    if role is None:
+        return
+    transports = {t.receiver.transport for t in pc.getTransceivers()}
+    if pc.sctp is not None:
+        transports.add(pc.sctp.transport)
+    for transport in transports:
+        transport._set_role(role)
 
 
 async def _close_unless_connected(session: EchoSession,
