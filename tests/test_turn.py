@@ -5,6 +5,7 @@ as a failed allocation with its STUN error; the credential appears nowhere the p
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -62,13 +63,13 @@ def _certificate(directory: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-@pytest.fixture(scope="module")
-def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
-    """coturn on 127.0.0.1 (UDP, TCP, TLS), relaying on 127.0.0.1 to loopback peers."""
+@contextlib.contextmanager
+def running_coturn(directory: Path, *, loopback_peers: bool = True) -> Iterator[Coturn]:
+    """coturn on 127.0.0.1 (UDP, TCP, TLS), relaying on 127.0.0.1; to loopback peers only when
+    `loopback_peers` (coturn refuses them by default, as a TURN server in the field may)."""
     binary = shutil.which("turnserver")
     if binary is None:
         pytest.skip("coturn's turnserver is not installed (Debian package `coturn`; .ci/run installs it)")
-    directory = tmp_path_factory.mktemp("coturn")
     cert_file, key_file = _certificate(directory)
     port, tls_port = free_port(), free_port()
     log = directory / "turnserver.log"
@@ -76,9 +77,9 @@ def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
                "--listening-port", str(port), "--tls-listening-port", str(tls_port),
                "--cert", str(cert_file), "--pkey", str(key_file), "--no-dtls",
                "--min-port", "49152", "--max-port", "65535", "--lt-cred-mech", "--user", f"{USER}:{PASSWORD}",
-               "--realm", REALM, "--allow-loopback-peers", "--no-cli", "--no-software-attribute",
+               "--realm", REALM, "--no-cli", "--no-software-attribute",
                "--userdb", str(directory / "turndb"), "--pidfile", str(directory / "turnserver.pid"),
-               "--log-file", "stdout", "--simple-log"]
+               "--log-file", "stdout", "--simple-log", *(["--allow-loopback-peers"] if loopback_peers else [])]
     with log.open("w") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -96,6 +97,12 @@ def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
+    with running_coturn(tmp_path_factory.mktemp("coturn")) as turn:
+        yield turn
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +249,23 @@ def test_unreachable_turn_server(server: tuple[str, Path], coturn: Coturn, tmp_p
 
 
 @slow
+@slow
+def test_turn_server_that_will_not_relay_to_the_target(server: tuple[str, Path], tmp_path: Path) -> None:
+    """Allocated, but the TURN server refuses a channel to the target's (loopback) address: the ICE
+    diagnosis names the refusal, which aioice only logs."""
+    base, _ = server
+    (tmp_path / "strict").mkdir()
+    with running_coturn(tmp_path / "strict", loopback_peers=False) as strict:
+        proc, output = _capture(base, tmp_path, strict, "--ice-server", f"turn:127.0.0.1:{strict.port}",
+                                "--ice-username", USER, "--ice-credential", PASSWORD, "--relay-only",
+                                "--timeout", "ice=3")
+    assert proc.returncode == 1
+    capture = load(output)
+    assert capture.reason == "ice" and _events(output, "ice_servers")[0]["applied"] is True
+    assert "the TURN server refused to relay to the target (403 Forbidden IP on a channel binding)" in \
+        capture.diagnosis
+
+
 def test_untrusted_tls_certificate(server: tuple[str, Path], coturn: Coturn, tmp_path: Path) -> None:
     """TURN over TLS verifies the server's certificate; one this host does not trust is named."""
     base, _ = server

@@ -122,3 +122,14 @@ def diagnose_turn(url: str, relay_only: bool, allocations: list[dict[str, Any]])
     if relay_only and len(failed) == len(allocations):
         text += "; with --relay-only (iceTransportPolicy relay) the probe has no candidate to connect with"
     return text
+
+
+def turn_peer_note(allocations: list[dict[str, Any]]) -> str:
+    """Why relayed checks got no answer when the TURN server refused to relay to the target
+    (records of `ice_servers.Allocation` with `peer_refusals`); "" when it refused nothing."""
+    refusals = sorted({r for a in allocations for r in a.get("peer_refusals", [])})
+    if not refusals:
+        return ""
+    return (f"the TURN server refused to relay to the target ({', '.join(refusals)} on a channel binding): "
+            "TURN servers may deny private or loopback peer addresses (coturn does, unless "
+            "--allow-loopback-peers, or with --denied-peer-ip)")

@@ -36,7 +36,7 @@ from aiortc.rtcicetransport import parse_stun_turn_uri
 
 from ..errors import InputError, load_json, read_text_file
 from ..redact import register_secret
-from .diagnose import diagnose_turn
+from .diagnose import diagnose_turn, turn_peer_note
 
 
 class IceConfigError(ValueError):
@@ -240,9 +240,11 @@ class Allocation:
     relayed: str | None = None  # host:port the TURN server relays from
     error_code: int | None = None  # the STUN ERROR-CODE of a refusal (401, 403, 486, ...)
     reason: str = ""  # its reason phrase, or what happened instead (refused, timed out, TLS)
+    #: After the allocation: the TURN server's refusals to relay to a peer (ChannelBind), in its words
+    peer_refusals: list[str] = field(default_factory=list)
 
     def as_record(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if v is not None and v != ""}
+        return {k: v for k, v in vars(self).items() if v is not None and v != "" and v != []}
 
 
 _allocations: ContextVar[list[Allocation] | None] = ContextVar("rtcprobe_turn_allocations", default=None)
@@ -277,9 +279,26 @@ async def _recording_relayed_candidate(**kwargs: Any) -> Any:
         sink.append(Allocation(f"{host}:{port}", carrier, False, round(time.monotonic() - start, 3),
                                error_code=code, reason=reason))
         raise
-    sink.append(Allocation(f"{host}:{port}", carrier, True, round(time.monotonic() - start, 3),
-                           relayed=f"{candidate.host}:{candidate.port}"))
+    allocation = Allocation(f"{host}:{port}", carrier, True, round(time.monotonic() - start, 3),
+                            relayed=f"{candidate.host}:{candidate.port}")
+    sink.append(allocation)
+    _keep_peer_refusals(protocol, allocation)
     return candidate, protocol
+
+
+def _keep_peer_refusals(protocol: Any, allocation: Allocation) -> None:
+    """aioice hands a failed ChannelBind (a TURN server that will not relay to the peer's address:
+    403 Forbidden) to the protocol's `error_received`, which only logs it; keep it as well."""
+    original = protocol.error_received
+
+    def error_received(exc: Exception) -> None:
+        code, reason = _outcome(exc)
+        said = f"{code} {reason}" if code else reason
+        if said not in allocation.peer_refusals and len(allocation.peer_refusals) < 4:
+            allocation.peer_refusals.append(said)
+        original(exc)
+
+    protocol.error_received = error_received
 
 
 @contextlib.contextmanager
@@ -311,3 +330,8 @@ def servers_event(config: IceConfig, allocations: list[Allocation]) -> dict[str,
     return {"source": "options", "urls": config.urls(), "applied": not note, "note": note,
             "policy": "relay" if config.relay_only else "all", "servers": config.record(),
             "allocations": [a.as_record() for a in allocations]}
+
+
+def peer_refusal_note(allocations: list[Allocation]) -> str:
+    """What the TURN server refused after allocating (see `turn_peer_note`); "" if nothing."""
+    return turn_peer_note([a.as_record() for a in allocations])

@@ -27,7 +27,13 @@ from ..signaling import SignalingError, guess_protocol, make_signaler
 from ..signaling.exchange import CANCELLED
 from . import media
 from .connect import ConnectPhases
-from .ice_servers import Allocation, allocations_recorded, servers_event, turn_failure
+from .ice_servers import (
+    Allocation,
+    allocations_recorded,
+    peer_refusal_note,
+    servers_event,
+    turn_failure,
+)
 from .loopback import (
     ignored_reason,
     is_loopback_url,
@@ -52,6 +58,7 @@ class ProbeSession(ConnectPhases, Ending):
         self.status = ProbeStatus()
         self._on_status = on_status or (lambda status: None)
         self._writer: CaptureWriter | None = None
+        self._allocations: list[Allocation] = []  # TURN allocations of the gathering (ice_servers)
         self._task: asyncio.Task[Any] | None = None  # the run, cancelled when the capture cannot take more
         self._pc: RTCPeerConnection | None = None
         self._signaler: Any = None
@@ -120,6 +127,8 @@ class ProbeSession(ConnectPhases, Ending):
             diagnosis = self._completed_diagnosis()
         except ProbeFailure as failure:
             reason, diagnosis = failure.reason, failure.diagnosis
+            if reason == "ice" and peer_refusal_note(self._allocations):
+                diagnosis += f"; {peer_refusal_note(self._allocations)}"
         except asyncio.CancelledError:
             reason, diagnosis = self._stopped()
             self._uncancel()
@@ -156,9 +165,9 @@ class ProbeSession(ConnectPhases, Ending):
             self._impairment.attach(pc)
 
         self._phase("gathering")
-        with allocations_recorded() as allocations:
+        with allocations_recorded() as self._allocations:
             await pc.setLocalDescription(await pc.createOffer())
-        self._check_ice_servers(allocations)
+        self._check_ice_servers(self._allocations)
         offer_sdp = pc.localDescription.sdp
         self._record(ev.SDP, role="local", type="offer", sdp=offer_sdp)
         self._record_candidates("local", offer_sdp)
