@@ -24,6 +24,13 @@ async def _serve(config: ServerConfig) -> None:
         print(f"rtcprobe reference target at {base_url}", flush=True)
         for name, path in ENDPOINTS:
             print(f"  {name:28} {base_url}{path}", flush=True)
+        if config.answer_profile:
+            from ..profiles import load_answer_profile
+
+            profile = load_answer_profile(config.answer_profile)
+            print(f"  answering as {profile.name} ({profile.service} {profile.version})", flush=True)
+        if config.dtls_cert != "ecdsa":
+            print(f"  DTLS certificate: {config.dtls_cert}", flush=True)
         if config.token:
             print("  a bearer token is required (given with --token; not shown)", flush=True)
         print(f"  limits: {config.max_sessions} sessions, {config.max_connections_per_ip} connections per"
