@@ -328,7 +328,7 @@ def test_config_file_shapes(tmp_path: Path) -> None:
     assert config.relay_only
     stun, turn = config.chosen()
     assert stun is not None and turn is not None
-    assert (turn[1].url, turn[0].username, turn[0].credential) == \
+    assert (turn.url.url, turn.username, turn.credential) == \
         ("turn:t.example.test:80?transport=tcp", "alice", SECRET)
     rtc = config.rtc_configuration()
     assert [s.urls for s in rtc.iceServers] == ["stun:s.example.test:19302", "turn:t.example.test:80?transport=tcp"]

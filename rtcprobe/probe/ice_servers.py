@@ -67,9 +67,10 @@ class ServerUrl:
 
 @dataclass
 class IceServer:
-    """One entry of `iceServers` (W3C RTCIceServer): its URLs share the username and credential."""
+    """One URL of `iceServers` (a W3C RTCIceServer's `urls` share its username and credential: kept
+    one per URL, in order, since which comes first decides what aioice uses)."""
 
-    urls: list[ServerUrl]
+    url: ServerUrl
     username: str | None = None
     credential: str | None = field(default=None, repr=False)  # a secret: never recorded
 
@@ -81,40 +82,34 @@ class IceConfig:
     servers: list[IceServer] = field(default_factory=list)
     relay_only: bool = False
 
-    def chosen(self) -> tuple[tuple[IceServer, ServerUrl] | None, tuple[IceServer, ServerUrl] | None]:
-        """The (server, URL) aioice will use for STUN and for TURN: the first of each kind."""
-        stun = turn = None
-        for server in self.servers:
-            for url in server.urls:
-                if url.scheme == "stun" and stun is None:
-                    stun = (server, url)
-                elif url.scheme in ("turn", "turns") and turn is None:
-                    turn = (server, url)
+    def chosen(self) -> tuple[IceServer | None, IceServer | None]:
+        """The servers aioice will use for STUN and for TURN: the first of each kind."""
+        stun = next((s for s in self.servers if s.url.scheme == "stun"), None)
+        turn = next((s for s in self.servers if s.url.scheme in ("turn", "turns")), None)
         return stun, turn
 
     def rtc_configuration(self) -> RTCConfiguration:
         """aiortc's configuration: only the URLs aioice uses, so what is recorded is what is used."""
-        servers = [RTCIceServer(urls=chosen[1].url, username=chosen[0].username, credential=chosen[0].credential)
-                   for chosen in self.chosen() if chosen is not None]
+        servers = [RTCIceServer(urls=s.url.url, username=s.username, credential=s.credential)
+                   for s in self.chosen() if s is not None]
         policy = RTCIceTransportPolicy.RELAY if self.relay_only else RTCIceTransportPolicy.ALL
         return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
 
     def record(self) -> list[dict[str, Any]]:
         """Each URL as the capture keeps it: credential-free, whether aioice uses it, and why not."""
-        stun, turn = self.chosen()
-        used = {id(c[1]) for c in (stun, turn) if c}
+        used = [s for s in self.chosen() if s is not None]
         out = []
         for server in self.servers:
-            for url in server.urls:
-                kind = "STUN" if url.scheme == "stun" else "TURN"
-                out.append({"url": url.url, "carrier": url.carrier, "username_given": server.username is not None,
-                            "credential_given": server.credential is not None, "used": id(url) in used,
-                            "note": "" if id(url) in used else
-                            f"aioice uses one {kind} server, the first one given; this one is not used"})
+            is_used = any(server is u for u in used)
+            kind = "STUN" if server.url.scheme == "stun" else "TURN"
+            out.append({"url": server.url.url, "carrier": server.url.carrier,
+                        "username_given": server.username is not None, "credential_given": server.credential is not None,
+                        "used": is_used, "note": "" if is_used else
+                        f"aioice uses one {kind} server, the first one given; this one is not used"})
         return out
 
     def urls(self) -> list[str]:
-        return [url.url for server in self.servers for url in server.urls]
+        return [s.url.url for s in self.servers]
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -162,7 +157,7 @@ def from_arguments(urls: list[str], username: str | None, credential: str | None
     config = load_config(config_file) if config_file else IceConfig()
     for text in urls:
         url, user, password = parse_url(text)
-        config.servers.append(IceServer([url], user if user is not None else username,
+        config.servers.append(IceServer(url, user if user is not None else username,
                                         password if password is not None else credential))
     config.relay_only = config.relay_only or relay_only
     check(config)
@@ -171,12 +166,10 @@ def from_arguments(urls: list[str], username: str | None, credential: str | None
 
 def check(config: IceConfig) -> None:
     """What aioice needs: a TURN server's username and credential; a TURN server for relay-only."""
-    stun, turn = config.chosen()
-    if turn is not None:
-        server, url = turn
-        if server.username is None or server.credential is None:
-            raise IceConfigError(f"{url.url}: a TURN server needs --ice-username and --ice-credential "
-                                 "(or username and credential in --ice-config)")
+    _, turn = config.chosen()
+    if turn is not None and (turn.username is None or turn.credential is None):
+        raise IceConfigError(f"{turn.url.url}: a TURN server needs --ice-username and --ice-credential "
+                             "(or username and credential in --ice-config)")
     if config.relay_only and turn is None:
         raise IceConfigError("--relay-only needs a TURN server (--ice-server turn:HOST:PORT or --ice-config): "
                              "with the relay policy no other candidate is gathered")
@@ -222,7 +215,7 @@ def load_config(path: str | Path) -> IceConfig:
             except IceConfigError as exc:
                 raise InputError(f"{where}.urls[{j}]: {exc}", source) from None
             # `turn:user@host` or `turn:user:password@host`, as older configurations write them
-            config.servers.append(IceServer([url], user if user is not None else username,
+            config.servers.append(IceServer(url, user if user is not None else username,
                                             password if password is not None else credential))
     return config
 
@@ -319,7 +312,7 @@ def turn_failure(config: IceConfig, allocations: list[Allocation]) -> str:
     _, turn = config.chosen()
     if turn is None:
         return ""
-    return diagnose_turn(turn[1].url, config.relay_only, [a.as_record() for a in allocations])
+    return diagnose_turn(turn.url.url, config.relay_only, [a.as_record() for a in allocations])
 
 
 def servers_event(config: IceConfig, allocations: list[Allocation]) -> dict[str, Any]:
