@@ -92,3 +92,15 @@ IMPAIR_MAX_RECORDED_DROPS = 20_000
 #: the event vocabulary); beyond it one line gives the count. A damaged capture can have a skipped
 #: line per event, and a warning per line would bury the rest of the report.
 CAPTURE_PROBLEMS_LISTED = 20
+#: Largest capture-clock value (`t`, `duration`, seconds since the capture started) a capture may
+#: hold: about 115 days, far beyond any session, and far below where wall-clock times overflow.
+MAX_CAPTURE_SECONDS = 10_000_000.0
+
+# -- SDP (rtcprobe.sdp.parse) --
+
+#: Lines of one session description. Real ones have tens to a few thousand (a Chromium offer with
+#: simulcast: ~150; an SFU offer with 100 m-lines: ~5,000); parsing and profiling is linear at
+#: ~50-100 k lines/s (README, benchmarks), so 200,000 lines answer within seconds.
+MAX_SDP_LINES = 200_000
+#: Bytes of one session description (the same reasoning: 200,000 lines of ~80 bytes).
+MAX_SDP_BYTES = 16 * 1024 * 1024

@@ -85,6 +85,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..limits import MAX_CAPTURE_SECONDS
+
 SCHEMA = "rtcprobe-capture/1"
 
 HEADER = "header"
@@ -133,13 +135,15 @@ Kind = str
 @dataclass(frozen=True)
 class Shape:
     """What a value may be: one of `kinds`; a list's `items`, an object's `fields` (known keys; others
-    kept) or `values` (a map: every value), a string's `choices` (when the set is closed)."""
+    kept) or `values` (a map: every value), a string's `choices` (when the set is closed), a
+    number's `bounds`."""
 
     kinds: tuple[Kind, ...]
     items: Shape | None = None
     fields: dict[str, Field] | None = None
     values: Shape | None = None
     choices: tuple[str, ...] | None = None
+    bounds: tuple[float, float] | None = None  # a number's range (inclusive)
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,10 @@ def opt(shape: Shape) -> Field:
 
 
 TEXT, INT, NUMBER, BOOL = _s("str"), _s("int"), _s("number"), _s("bool")
+#: The capture clock (`t`, `t_request`, `duration`, a stats `timestamp`): seconds since the start,
+#: which views turn into wall-clock datetimes (pandas stops at the year 2262).
+CLOCK = _s("number", bounds=(0.0, MAX_CAPTURE_SECONDS))
+CLOCK_OR_NULL = _s("number", "null", bounds=(0.0, MAX_CAPTURE_SECONDS))
 TEXT_OR_NULL, INT_OR_NULL, NUMBER_OR_NULL = _s("str", "null"), _s("int", "null"), _s("number", "null")
 DIRECTION = _s("str", choices=("sent", "received"))
 SIDE = _s("str", choices=("local", "remote"))
@@ -172,7 +180,7 @@ ENDPOINTS = {"local": req(TEXT), "remote": req(TEXT)}
 #: Fields of a W3C stats report that views read by type (ids join reports; counters are summed and
 #: differenced). Other fields are kept as they are: views take numbers as metrics and skip the rest.
 STATS_REPORT_FIELDS: dict[str, Field] = {
-    "id": req(TEXT), "type": req(TEXT), "timestamp": opt(NUMBER_OR_NULL),
+    "id": req(TEXT), "type": req(TEXT), "timestamp": opt(CLOCK_OR_NULL),
     "ssrc": opt(INT), "kind": opt(TEXT), "mid": opt(TEXT_OR_NULL),
     **{name: opt(TEXT) for name in ("transportId", "codecId", "localId", "remoteId", "localCandidateId",
                                      "remoteCandidateId", "selectedCandidatePairId", "candidateType",
@@ -193,10 +201,10 @@ STATS_REPORT = _s("object", fields=STATS_REPORT_FIELDS)
 HEADER_FIELDS: dict[str, Field] = {
     "schema": req(TEXT), "rtcprobe": opt(TEXT), "aiortc": opt(TEXT), "target": opt(TEXT_OR_NULL),
     "protocol": opt(TEXT_OR_NULL), "options": opt(_s("object")), "started_at": opt(TEXT),
-    "started_at_epoch": opt(NUMBER), "id": opt(TEXT),
+    "started_at_epoch": opt(_s("number", bounds=(0.0, 2.0**32))), "id": opt(TEXT),  # up to 2106
 }
 
-#: Per event, its fields beyond ``event`` and ``t`` (both required everywhere: str and number).
+#: Per event, its fields beyond ``event`` and ``t`` (both required everywhere: a string, and CLOCK).
 VOCABULARY: dict[str, dict[str, Field]] = {
     SDP: {"role": req(SIDE), "type": req(_s("str", choices=("offer", "answer", "pranswer", "rollback"))),
           "sdp": req(TEXT)},
@@ -206,7 +214,7 @@ VOCABULARY: dict[str, dict[str, Field]] = {
     HTTP: {"phase": opt(TEXT), "method": req(TEXT), "url": req(TEXT), "status": opt(INT_OR_NULL),
            "request_headers": opt(HEADERS), "response_headers": opt(HEADERS),
            "request_content_type": opt(TEXT_OR_NULL), "response_content_type": opt(TEXT_OR_NULL),
-           "form_fields": opt(TEXTS), "t_request": opt(NUMBER_OR_NULL), "t_response": opt(NUMBER_OR_NULL),
+           "form_fields": opt(TEXTS), "t_request": opt(CLOCK_OR_NULL), "t_response": opt(CLOCK_OR_NULL),
            "location": opt(TEXT_OR_NULL), "etag": opt(TEXT_OR_NULL), "body_excerpt": opt(TEXT_OR_NULL),
            "error": opt(TEXT_OR_NULL), "timings": opt(_s("object", values=NUMBER))},
     RTP_FIRST: {"direction": req(DIRECTION), "ssrc": req(INT), "kind": opt(TEXT_OR_NULL),
@@ -233,7 +241,7 @@ VOCABULARY: dict[str, dict[str, Field]] = {
                     "remote_type": opt(TEXT_OR_NULL),
                     "previous": opt(_s("object", "null", fields=ENDPOINTS))},
     ERROR: {"phase": opt(TEXT), "message": req(TEXT)},
-    END: {"reason": req(_s("str", choices=END_REASONS)), "diagnosis": opt(TEXT), "duration": opt(NUMBER),
+    END: {"reason": req(_s("str", choices=END_REASONS)), "diagnosis": opt(TEXT), "duration": opt(CLOCK),
           "warnings": opt(TEXTS)},
     IMPAIRMENT: {"action": req(_s("str", choices=("set", "counts", "summary"))), "at": opt(NUMBER),
                  "spec": opt(TEXT), "seed": opt(INT), "up": opt(_s("object")), "down": opt(_s("object"))},

@@ -32,9 +32,15 @@ def _kind_of(value: Any) -> str:
     return "object" if isinstance(value, dict) else type(value).__name__
 
 
+#: Integers views can hold: DataFrame columns are 64-bit (real counters and SSRCs are well inside).
+INT_RANGE = (-(2**63), 2**63 - 1)
+
+
 def _fits_kind(value: Any, kinds: tuple[str, ...]) -> bool:
     kind = _kind_of(value)
     if kind == "number" and not math.isfinite(value):  # NaN / Infinity: json takes them, sums do not
+        return False
+    if kind == "int" and not INT_RANGE[0] <= value <= INT_RANGE[1]:
         return False
     return "any" in kinds or kind in kinds or (kind == "int" and "number" in kinds)
 
@@ -50,7 +56,11 @@ def check_value(value: Any, shape: ev.Shape, where: str) -> str | None:
     while stack:
         item, form, path = stack.pop()
         if not _fits_kind(item, form.kinds):
-            return f"{path} is {_KIND_NAMES.get(_kind_of(item), _kind_of(item))}, expected {_expected(form)}"
+            what = _KIND_NAMES.get(_kind_of(item), _kind_of(item))
+            what = f"{what} beyond 64 bits" if _kind_of(item) == "int" else what
+            return f"{path} is {what}, expected {_expected(form)}"
+        if form.bounds is not None and isinstance(item, int | float) and not form.bounds[0] <= item <= form.bounds[1]:
+            return f"{path} is {item:.6g}, expected {form.bounds[0]:g} to {form.bounds[1]:g}"
         if isinstance(item, str) and form.choices is not None and item not in form.choices:
             return f"{path} is {item[:40]!r}, expected one of {', '.join(form.choices)}"
         if isinstance(item, list) and form.items is not None:
@@ -83,7 +93,7 @@ def check_event(record: Any) -> str | None:
         return "field 'event' is missing" if name is None else check_value(name, ev.TEXT, "field 'event'")
     if "t" not in record:
         return "field 't' is missing"
-    problem = check_value(record["t"], ev.NUMBER, "t")
+    problem = check_value(record["t"], ev.CLOCK, "t")
     if problem:
         return f"field {problem}"
     for field_name, spec in ev.VOCABULARY.get(name, {}).items():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
+import socket
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -45,14 +45,12 @@ class Candidate:
         """Chromium hides host IPs behind random `<uuid>.local` names (RFC 8839 §5.1 mDNS)."""
         return self.address.lower().endswith(".local")
 
-    @property
+    @cached_property
     def address_family(self) -> str:
         if self.is_mdns:
             return "mDNS"
-        try:
-            return f"IPv{ipaddress.ip_address(self.address).version}"
-        except ValueError:
-            return "hostname"
+        version = ip_version(self.address)
+        return f"IPv{version}" if version else "hostname"
 
     @property
     def anomalies(self) -> list[str]:
@@ -71,6 +69,12 @@ class Candidate:
             found.append("tcptype on a UDP candidate")
         if transport == "tcp" and self.tcptype not in ("active", "passive", "so"):
             found.append(f"TCP candidate with tcptype {self.tcptype or 'missing'} (RFC 6544: active, passive or so)")
+        for what, address in (("address", self.address), ("raddr", self.raddr)):
+            problem = address_problem(address)
+            if problem:
+                found.append(f"{what} {address!r} {problem}")
+        if self.rport is not None and not 0 <= self.rport <= 65535:
+            found.append(f"rport {self.rport} is outside 0..65535")
         return found
 
     def to_sdp(self) -> str:
@@ -96,6 +100,35 @@ class Candidate:
         for key, value in self.extras:
             parts += [key, value]
         return " ".join(parts)
+
+
+_DOTTED = re.compile(r"[0-9.]+")
+
+
+def address_problem(address: str | None) -> str | None:
+    """Why a candidate address is malformed, or None: an address with a colon must be IPv6
+    (RFC 8839 §5.1: IPv4, IPv6 or an FQDN, and no host name holds a colon); all digits and dots must
+    be IPv4. A host name (mDNS `.local` or any FQDN) is not checked further."""
+    if not address:
+        return None if address is None else "is empty"
+    if (":" in address or _DOTTED.fullmatch(address)) and ip_version(address) is None:
+        return f"is not a valid IPv{6 if ':' in address else 4} address"
+    return None
+
+
+def ip_version(address: str) -> int | None:
+    """4 or 6 for an IP address (an IPv6 zone id, `fe80::1%eth0`, is spelling), else None.
+    inet_pton, not `ipaddress`: a million-candidate SDP spends seconds in ipaddress's parser."""
+    try:
+        socket.inet_pton(socket.AF_INET, address)
+        return 4
+    except (OSError, ValueError):
+        pass
+    try:
+        socket.inet_pton(socket.AF_INET6, address.split("%", 1)[0])
+        return 6
+    except (OSError, ValueError):
+        return None
 
 
 def _int(value: str, what: str) -> int:

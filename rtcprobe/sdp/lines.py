@@ -94,8 +94,12 @@ def _check_attribute(raw: RawLine, source: str, seen_mids: dict[str, int]) -> No
             _number(pt, "a=rtcp-fb payload type", source, raw.line)
     elif name == "extmap":
         _number(value.split(" ")[0].split("/")[0], "a=extmap id", source, raw.line)
-    elif name in ("ssrc", "sctp-port", "max-message-size"):
+    elif name in ("ssrc", "max-message-size"):
         _number(value.split(" ")[0], f"a={name} value", source, raw.line)
+    elif name in ("sctp-port", "rtcp"):
+        port = _number(value.split(" ")[0], f"a={name} port", source, raw.line)
+        if not 0 <= port <= 65535:
+            raise SdpError(f"a={name} port must be 0..65535, got {port}", source, raw.line)
     elif name == "ssrc-group":
         for ssrc in value.split()[1:]:
             _number(ssrc, "a=ssrc-group SSRC", source, raw.line)
@@ -116,6 +120,8 @@ def split_sections(text: str, source: str, warnings: list[str]) -> list[RawSecti
         raise SdpError(
             f"expected 'v=0' on the first line (not an SDP description), got {first[:60]!r}", source, first_line
         )
+    if first.strip() != "v=0":  # RFC 8866 §5.1: the only version there is
+        raise SdpError(f"unsupported SDP version {first.strip()[:60]!r}: expected 'v=0'", source, first_line)
     sections = [RawSection(index=-1)]
     seen_mids: dict[str, int] = {}
     for number, text_line in lines:

@@ -10,6 +10,7 @@ from typing import Any
 import sdp_transform
 
 from ..errors import read_text_file
+from ..limits import MAX_SDP_BYTES, MAX_SDP_LINES
 from .candidate import Candidate, parse_candidate
 from .codecs import Codec, int_or_none, parse_fmtp
 from .errors import CandidateError, SdpError
@@ -37,6 +38,9 @@ INTERPRETED_ATTRIBUTES = frozenset(
      "crypto"]
 )
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
+#: The attributes whose sdp-transform parse the model reads (every other one comes from the line pass).
+_TRANSFORMED = frozenset(["rtpmap", "fmtp", "rtcp-fb", "extmap", "ssrc", "rid", "sctp-port", "max-message-size",
+                          "ptime", "maxptime", "sctpmap"])
 _ATTRIBUTE_BLANK = re.compile(r"^(a=(?!candidate:)[^:\s]+:)\s+")
 SDP_FILE_CONTENT = "SDP, JSON or candidate lines"
 
@@ -227,8 +231,17 @@ def parse_fragment(text: str, source: str = "<string>") -> SessionDescription:
     return description
 
 
+def _check_size(text: str, source: str) -> None:
+    """Past limits.MAX_SDP_LINES / MAX_SDP_BYTES it is not a session description anyone wrote."""
+    if len(text) > MAX_SDP_BYTES or text.count("\n") >= MAX_SDP_LINES:
+        lines = text.count("\n") + 1
+        raise SdpError(f"too large for a session description ({lines:,} lines, {len(text):,} characters; the "
+                       f"limit is {MAX_SDP_LINES:,} lines and {MAX_SDP_BYTES // (1024 * 1024)} MiB)", source)
+
+
 def parse_description(text: str, source: str = "<string>", type: str | None = None) -> SessionDescription:
     """Parse SDP text, a JSON `{"type","sdp"}` object, or bare candidate lines."""
+    _check_size(text, source)
     stripped = text.lstrip("\ufeff").strip()
     if stripped.startswith("{"):
         return _parse_json(stripped, source)
@@ -242,9 +255,12 @@ def parse_description(text: str, source: str = "<string>", type: str | None = No
         return parse_fragment(text, source)
     sections = split_sections(text, source, warnings)
     # sdp-transform's patterns are anchored at both ends of the value: trailing blanks, or blanks
-    # after an attribute's colon, would lose values
-    parsed = sdp_transform.parse("\n".join(_ATTRIBUTE_BLANK.sub(r"\1", line.rstrip())
-                                           for line in text.lstrip("\ufeff").splitlines()))
+    # after an attribute's colon, would lose values. It gets only the lines whose parse is used:
+    # it tries ~50 regexes on every a= line, so candidates and unknown attributes (read from the
+    # line pass) would cost most of the time of a large description for nothing.
+    parsed = sdp_transform.parse("\n".join(_ATTRIBUTE_BLANK.sub(r"\1", raw.letter + "=" + raw.value.rstrip())
+                                           for section in sections for raw in section.lines
+                                           if raw.letter != "a" or raw.attribute[0] in _TRANSFORMED))
     parsed_media = parsed.get("media", [])
     if len(parsed_media) != len(sections) - 1:
         raise SdpError(f"found {len(sections) - 1} m-lines but could interpret {len(parsed_media)}", source)
