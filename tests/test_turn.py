@@ -142,13 +142,15 @@ def _nowhere(secret: str, *blobs: bytes) -> None:
 
 
 @slow
-@pytest.mark.parametrize("url", ["turn:127.0.0.1:{port}", "turn:127.0.0.1:{port}?transport=tcp",
-                                 "turns:127.0.0.1:{tls_port}"], ids=["udp", "tcp", "tls"])
+@pytest.mark.parametrize("url", ["turn:127.0.0.1:{port}", "turn:{user}:{password}@127.0.0.1:{port}?transport=tcp",
+                                 "turns:127.0.0.1:{tls_port}"], ids=["udp", "tcp-userinfo", "tls"])
 def test_relay_only_connects_through_turn(server: tuple[str, Path], coturn: Coturn, tmp_path: Path, url: str) -> None:
+    """Over UDP, TCP and TLS; the TCP one with the credential in the URL, as users paste them
+    (it used to land in the capture twice: header options and ice_servers event)."""
     base, serve_log = server
-    url = url.format(port=coturn.port, tls_port=coturn.tls_port)
-    proc, output = _capture(base, tmp_path, coturn, "--ice-server", url, "--ice-username", USER,
-                            "--ice-credential", PASSWORD, "--relay-only")
+    url = url.format(port=coturn.port, tls_port=coturn.tls_port, user=USER, password=PASSWORD)
+    credentials = [] if "@" in url else ["--ice-username", USER, "--ice-credential", PASSWORD]
+    proc, output = _capture(base, tmp_path, coturn, "--ice-server", url, *credentials, "--relay-only")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     capture = load(output)
     assert capture.reason == "completed"
