@@ -35,6 +35,7 @@ from aiortc.rtcconfiguration import RTCIceTransportPolicy
 from aiortc.rtcicetransport import parse_stun_turn_uri
 
 from ..errors import InputError, load_json, read_text_file
+from ..limits import TURN_PEER_REFUSALS_KEPT
 from ..redact import register_secret
 from .diagnose import diagnose_turn, turn_peer_note
 
@@ -287,7 +288,7 @@ def _keep_peer_refusals(protocol: Any, allocation: Allocation) -> None:
     def error_received(exc: Exception) -> None:
         code, reason = _outcome(exc)
         said = f"{code} {reason}" if code else reason
-        if said not in allocation.peer_refusals and len(allocation.peer_refusals) < 4:
+        if said not in allocation.peer_refusals and len(allocation.peer_refusals) < TURN_PEER_REFUSALS_KEPT:
             allocation.peer_refusals.append(said)
         original(exc)
 
