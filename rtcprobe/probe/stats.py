@@ -65,6 +65,8 @@ class StatsCollector:
         #: The last REMB estimate the peer sent, bits/s, by transport id (None: tapped without one).
         self._remb: dict[str | None, int] = {}
         self._descriptions: tuple[str | None, str | None] = (None, None)
+        #: Extra candidate-pair fields by transport id (transport-cc: availableOutgoingBitrate ...).
+        self._pair_fields: dict[str, list[Callable[[], dict[str, Any]]]] = {}
 
     # -- wiring ------------------------------------------------------------------------------
     def watch_transport(self, transport: RTCDtlsTransport) -> str:
@@ -84,6 +86,11 @@ class StatsCollector:
             raise ValueError("StatsCollector.attach needs a clock")
         tid = self.watch_transport(transport)
         return PacketTap.attach(transport, clock, functools.partial(self._observe, tid), drop=drop)
+
+    def add_pair_fields(self, transport: RTCDtlsTransport, fields: Callable[[], dict[str, Any]]) -> None:
+        """`fields()` is merged into the transport's selected candidate-pair report in snapshots
+        (an interceptor's own figures, e.g. twcc.TransportCC.stats)."""
+        self._pair_fields.setdefault(self.watch_transport(transport), []).append(fields)
 
     def attach_peer_connection(self, drop: DropFilter | None = None) -> list[PacketTap]:
         """Tap every transport of the collector's peer connection (see taps.attach_peer_connection)."""
@@ -301,7 +308,12 @@ class StatsCollector:
         reports += codecs.values()
         for tid, transport in transports.items():
             remb = self._remb.get(tid, self._remb.get(None) if only else None)
-            reports += transport_reports(transport, tid, now, self._ice_rtt.get(tid), remb)
+            transport_part = transport_reports(transport, tid, now, self._ice_rtt.get(tid), remb)
+            for report in transport_part:
+                if report["type"] == "candidate-pair":
+                    for fields in self._pair_fields.get(tid, ()):
+                        report.update(fields())
+            reports += transport_part
         return reports
 
 

@@ -18,6 +18,19 @@ safe, only costly).
 A drop filter ``(direction, kind, data) -> bool`` simulates loss on the wire: a sent packet is
 observed (it left this peer) and then not sent; a received packet is dropped before observers
 see it (it never arrived). `LossFilter` is a seeded one.
+
+Interceptors (`Interceptor`, after pion's interceptor and webrtc-rs's interceptor crate) can do
+more than observe: `outgoing` may rewrite or withhold a packet before SRTP protect (and before
+the drop filter and the observers, which therefore see what went on the wire), `incoming` sees
+each received packet after the observers, and `PacketTap.send` lets one generate new packets
+(they pass the whole outgoing chain). A tap runs its interceptors in the order they were added.
+
+| interceptor | module | does | events / stats it writes |
+|---|---|---|---|
+| `StatsCollector` (observer) | stats.py | counts per SSRC, RTCP types, extensions | rtp_first, rtcp, extensions_seen, stats |
+| `LossFilter` (drop filter) | taps.py | seeded loss on the wire | (the impairment's own events) |
+| `TransportCC` | twcc.py | stamps transport-wide seq numbers on sent RTP (media and RTX), sends RTPFB FMT 15 feedback every ~100 ms for received RTP, decodes received feedback, withholds aiortc's REMB once transport-cc is negotiated (a browser sends none then) | candidate-pair `availableOutgoingBitrate` and `transportCc*` fields in stats |
+| `SendSideBwe` (driven by `TransportCC`) | bwe.py | GCC-style delay + loss estimate, sets the video encoders' target bitrate | as above |
 """
 
 from __future__ import annotations
@@ -51,8 +64,28 @@ def monotonic_clock(start: float | None = None) -> Clock:
     return lambda: time.monotonic() - origin
 
 
+class Interceptor:
+    """The no-op base of a packet interceptor bound to one tap (one DTLS transport)."""
+
+    tap: PacketTap | None = None
+
+    def bind(self, tap: PacketTap) -> None:
+        """Called once when added to `tap`; `tap.send(data)` generates packets from then on."""
+        self.tap = tap
+
+    def outgoing(self, kind: str, data: bytes, t: float) -> bytes | None:
+        """A packet about to be protected and sent: return it (maybe rewritten), or None to withhold it."""
+        return data
+
+    def incoming(self, kind: str, data: bytes, t: float) -> None:
+        """A received packet, after unprotect and the drop filter."""
+
+    def close(self) -> None:
+        """The tap is detached: stop timers."""
+
+
 class PacketTap:
-    """Observers (and an optional drop filter) on one RTCDtlsTransport."""
+    """Observers, interceptors and an optional drop filter on one RTCDtlsTransport."""
 
     def __init__(self, transport: RTCDtlsTransport, clock: Clock,
                  observers: Iterable[Observer] = (), drop: DropFilter | None = None) -> None:
@@ -60,6 +93,7 @@ class PacketTap:
         self.clock = clock
         self.drop = drop
         self.observers: list[Observer] = list(observers)
+        self.interceptors: list[Interceptor] = []
         #: Packets the drop filter removed, by direction.
         self.dropped = {SENT: 0, RECEIVED: 0}
         self._installed = False
@@ -85,8 +119,24 @@ class PacketTap:
         if observer not in self.observers:
             self.observers.append(observer)
 
+    def add_interceptor(self, interceptor: Interceptor) -> Interceptor:
+        if interceptor not in self.interceptors:
+            self.interceptors.append(interceptor)
+            interceptor.bind(self)
+        return interceptor
+
+    def find(self, kind: type[Interceptor]) -> Interceptor | None:
+        """The first interceptor of that class on this tap (to attach one only once)."""
+        return next((i for i in self.interceptors if isinstance(i, kind)), None)
+
+    async def send(self, data: bytes) -> None:
+        """Send a generated packet (RTCP or RTP, unprotected) through the whole outgoing chain."""
+        await self.transport._send_rtp(data)
+
     def detach(self) -> None:
         """Put back what the transport had before (its class's methods, or another wrapper)."""
+        for interceptor in self.interceptors:
+            interceptor.close()
         if self._installed:
             attributes = vars(self.transport)
             for name in _WRAPPED:
@@ -112,23 +162,43 @@ class PacketTap:
         send_rtp = transport._send_rtp
         clock, notify, dropped = self.clock, self._notify, self.dropped
 
+        def intercept_incoming(kind: str, data: bytes, t: float) -> None:
+            for interceptor in self.interceptors:
+                try:
+                    interceptor.incoming(kind, data, t)
+                except Exception:  # an interceptor's bug must not stop the media
+                    logger.exception("packet interceptor %r failed", interceptor)
+
         async def tapped_handle_rtp(data: bytes, arrival_time_ms: int) -> None:
             if self.drop is not None and self.drop(RECEIVED, RTP, data):
                 dropped[RECEIVED] += 1
                 return
-            notify(RECEIVED, RTP, data, clock())
+            t = clock()
+            notify(RECEIVED, RTP, data, t)
+            intercept_incoming(RTP, data, t)
             await handle_rtp(data, arrival_time_ms)
 
         async def tapped_handle_rtcp(data: bytes) -> None:
             if self.drop is not None and self.drop(RECEIVED, RTCP, data):
                 dropped[RECEIVED] += 1
                 return
-            notify(RECEIVED, RTCP, data, clock())
+            t = clock()
+            notify(RECEIVED, RTCP, data, t)
+            intercept_incoming(RTCP, data, t)
             await handle_rtcp(data)
 
         async def tapped_send_rtp(data: bytes) -> None:
             kind = RTCP if 192 <= data[1] <= 208 else RTP  # aiortc.rtp.is_rtcp, inlined
             t = clock()
+            for interceptor in self.interceptors:
+                try:
+                    rewritten = interceptor.outgoing(kind, data, t)
+                except Exception:  # an interceptor's bug must not stop the media
+                    logger.exception("packet interceptor %r failed", interceptor)
+                    continue
+                if rewritten is None:
+                    return
+                data = rewritten
             if self.drop is not None and transport.state == "connected" and self.drop(SENT, kind, data):
                 dropped[SENT] += 1
                 notify(SENT, kind, data, t)
