@@ -28,6 +28,7 @@ from aiortc.contrib.media import MediaBlackhole, MediaRelay
 
 from ..probe.loopback import loopback_candidates_only
 from ..probe.taps import LossFilter
+from ..probe.twcc import enable_for_answer
 from ..profiles import load_answer_profile
 from ..sdp import parse_description
 from .answer_shape import PlannedAnswer, ProfileMismatch, plan_answer, served_answer
@@ -179,7 +180,8 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
                 transceiver.sender.replaceTrack(generated)
         await pc.setLocalDescription(await pc.createAnswer())
     except Exception as exc:  # noqa: BLE001 - aiortc raises several types for unanswerable offers
-        await pc.close()
+        with contextlib.suppress(Exception):  # a half-built pc (an m-line without a mid) fails to close
+            await pc.close()
         raise OfferError(f"cannot answer the offer: {exc}") from None
     await session._blackhole.start()
     session._watchdog = asyncio.ensure_future(_close_unless_connected(session, on_closed))
@@ -187,6 +189,7 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
                                           loss_percent=config.loss_percent, seed=config.seed)
     session.answer_sdp = (served_answer(pc.localDescription.sdp, plan) if plan is not None
                           else rewrite_candidates(pc.localDescription.sdp, config))
+    enable_for_answer(pc, session.answer_sdp)  # transport-cc stamping, feedback and estimate when answered
     if config.bad_fingerprint:
         session.answer_sdp = corrupt_fingerprints(session.answer_sdp)
     logger.info("session %s: answered an offer on %s (%d m-lines)", session.id, endpoint,
