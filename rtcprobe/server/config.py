@@ -89,7 +89,10 @@ class ServerConfig:
             if value is not None and not 0 <= value <= 65535:
                 raise ValueError(f"{name.replace('_', ' ')}: expected 0..65535, got {value}")
         if self.answer_profile is not None:
-            load_answer_profile(self.answer_profile)  # InputError (a ValueError) names the known ones
+            try:
+                load_answer_profile(self.answer_profile)
+            except InputError as exc:  # an unknown name lists the known ones; a broken file names itself
+                raise ValueError(exc.message if exc.source == "<string>" else str(exc)) from None
             knobs = [flag for flag, on in (("--advertise-ip", self.advertise_ips), ("--rtcp-candidates", self.rtcp_candidates),
                      ("--no-end-of-candidates", not self.end_of_candidates), ("--audio-codecs", self.audio_codecs),
                      ("--video-codecs", self.video_codecs)) if on]
