@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCCertificate, generate_certificate
+from browser import browser_session, serve_target, stats_of_type, wait_for_media
 from cryptography.hazmat.primitives.asymmetric import rsa
 from OpenSSL import SSL
 
@@ -24,7 +25,13 @@ from rtcprobe.probe.options import ProbeOptions
 from rtcprobe.probe.session import ProbeSession
 from rtcprobe.profiles import ANSWERS_DIR, load_answer_profile, load_offer_profile
 from rtcprobe.sdp import parse_description
-from rtcprobe.server import ServerConfig, add_serve_arguments, config_from_args, run_server
+from rtcprobe.server import (
+    ServerConfig,
+    add_serve_arguments,
+    config_from_args,
+    create_app,
+    run_server,
+)
 from rtcprobe.server.answer_shape import ProfileMismatch, plan_answer
 
 PROFILES = ("openai-2025-09", "openai-2024-11", "whip-janus")
@@ -234,3 +241,28 @@ async def test_as_dtls_server_the_target_needs_dtls_cert_rsa_for_rsa_only_client
 async def test_an_aiortc_client_is_unchanged_by_the_rsa_option_when_the_target_is_dtls_client(serve) -> None:
     state, message, how = await echo_over_dtls(RTCPeerConnection(), await serve(dtls_cert="rsa"))
     assert (state, message) == ("connected", "over DTLS") and how.startswith("active ECDHE-ECDSA")
+
+
+# -- a real browser against the served answer -------------------------------------------------------
+@pytest.mark.browser
+async def test_chromium_gets_the_studys_answer_and_sends_h264_under_it(chromium: Any) -> None:
+    """Debian's Chromium offers H.264 42001f/42e01f/4d001f (no High): the served answer lists those
+    three, H.264 only; Chromium sends and receives H.264 under it, from the study's candidate shape."""
+    async with serve_target(create_app(ServerConfig(answer_profile="openai-2025-09"))) as target, \
+            chromium.open_page(target.base_url + target.page_path) as page:
+        session = await browser_session(page, target.base_url + "/v1/realtime/calls", "openai",
+                                        session={"type": "realtime", "model": "gpt-realtime"})
+        assert session.status == 201
+        answer = parse_description(session.answer)
+        video = answer.media[1]
+        assert {c.name for c in video.codecs} == {"H264"}
+        assert [c.h264.profile for c in video.codecs if c.h264] == ["baseline", "constrained baseline", "main"]
+        assert answer.media[0].setup == "passive" and not answer.media[0].end_of_candidates
+        stats = await wait_for_media(page, ("audio", "video"))
+        by_id = {s["id"]: s for s in stats}
+        for direction in ("inbound-rtp", "outbound-rtp"):
+            (rtp,) = stats_of_type(stats, direction, "video")
+            assert by_id[rtp["codecId"]]["mimeType"] == "video/H264", direction
+            assert by_id[rtp["codecId"]]["payloadType"] == video.codecs[0].payload_type
+        (pair,) = [p for p in stats_of_type(stats, "candidate-pair") if p.get("nominated")]
+        assert by_id[pair["remoteCandidateId"]]["priority"] == 2130706431
