@@ -23,7 +23,7 @@ from rtcprobe.errors import InputError
 from rtcprobe.inputs import load_negotiation
 from rtcprobe.probe.options import ProbeOptions
 from rtcprobe.probe.session import ProbeSession
-from rtcprobe.profiles import ANSWERS_DIR, load_answer_profile, load_offer_profile
+from rtcprobe.profiles import ANSWERS_DIR, AnswerProfile, load_answer_profile, load_offer_profile
 from rtcprobe.sdp import parse_description
 from rtcprobe.server import (
     ServerConfig,
@@ -266,3 +266,20 @@ async def test_chromium_gets_the_studys_answer_and_sends_h264_under_it(chromium:
             assert by_id[rtp["codecId"]]["payloadType"] == video.codecs[0].payload_type
         (pair,) = [p for p in stats_of_type(stats, "candidate-pair") if p.get("nominated")]
         assert by_id[pair["remoteCandidateId"]]["priority"] == 2130706431
+
+
+def test_rtx_is_answered_with_the_offers_rtx_payload_types_and_what_aiortc_cannot_receive_is_left_out() -> None:
+    """A real-world answer with RTX (Jitsi's sample) as the profile, against Google Chrome's offer."""
+    path = Path(__file__).parent / "data" / "realworld" / "sdp" / "jitsi-multiCodecVideoSdp.sdp"
+    text = path.read_text()
+    jitsi = AnswerProfile("jitsi-sample", "jitsi", "sample", str(path), text, parse_description(text, str(path)), [])
+    chrome = load_offer_profile("chrome")
+    assert chrome is not None
+    plan = plan_answer(chrome.sdp, jitsi)
+    video = plan.sections[1]
+    assert video.formats == ["96", "106", "97", "107"]  # VP8, H.264 42e01f mode 1, their RTX
+    assert "a=fmtp:97 apt=96" in video.codec_lines and "a=fmtp:107 apt=106" in video.codec_lines
+    assert any("VP9" in note for note in plan.notes) and any("telephone-event" in note for note in plan.notes)
+    assert any("packetization-mode=0" in note for note in plan.notes)
+    seen = parse_description(plan.aiortc_offer).media[1]
+    assert [c.payload_type for c in seen.codecs] == [96, 106, 97, 107]

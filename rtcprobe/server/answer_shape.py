@@ -109,8 +109,9 @@ def _plan_section(offered: MediaSection, lines: list[str], model: MediaSection
         match = by_identity.get(codec.identity)
         if match is None or match.payload_type in chosen.values():
             continue
-        if codec.name.lower() not in receivable:
-            skipped.append(codec.display_name)
+        if codec.name.lower() not in receivable or codec.name.lower() == "h264" \
+                and match.fmtp.get("packetization-mode", "0") != "1":  # aiortc depacketizes mode 1 only
+            skipped.append(codec.label)
             continue
         chosen[codec.payload_type] = match.payload_type
     rtx = {c.associated_payload_type: c.payload_type for c in offered.codecs if c.role == "rtx"}
