@@ -32,7 +32,7 @@ from rtcprobe.server import (
     create_app,
     run_server,
 )
-from rtcprobe.server.answer_shape import ProfileMismatch, plan_answer
+from rtcprobe.server.answer_shape import ProfileMismatch, plan_answer, served_answer
 
 PROFILES = ("openai-2025-09", "openai-2024-11", "whip-janus")
 RSA_ONLY = b"ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA"  # what an RSA-only DTLS stack (webrtcbin) offers
@@ -283,3 +283,27 @@ def test_rtx_is_answered_with_the_offers_rtx_payload_types_and_what_aiortc_canno
     assert any("packetization-mode=0" in note for note in plan.notes)
     seen = parse_description(plan.aiortc_offer).media[1]
     assert [c.payload_type for c in seen.codecs] == [96, 106, 97, 107]
+
+
+async def test_an_ice_lite_answer_is_served_as_ice_lite_with_its_candidate_shape() -> None:
+    """Google's ICE-lite answer (werift issue 141) as the profile: a=ice-lite at session level, the
+    recorded UDP priority and TCP passive port on the target's real candidates, aiortc answering."""
+    path = Path(__file__).parent / "data" / "realworld" / "sdp" / "werift-issue141-google-icelite.sdp"
+    text = path.read_text()
+    google = AnswerProfile("google-lite", "google", "issue 141", str(path), text, parse_description(text), [])
+    offerer, answerer = RTCPeerConnection(), RTCPeerConnection()
+    offerer.addTransceiver("audio")
+    await offerer.setLocalDescription(await offerer.createOffer())
+    plan = plan_answer(offerer.localDescription.sdp, google)
+    answerer.addTransceiver("audio")
+    await answerer.setRemoteDescription(RTCSessionDescription(plan.aiortc_offer, "offer"))
+    await answerer.setLocalDescription(await answerer.createAnswer())
+    served = parse_description(served_answer(answerer.localDescription.sdp, plan))
+    await asyncio.gather(offerer.close(), answerer.close())
+    assert served.ice_lite
+    audio = served.media[0]
+    assert [c.name for c in audio.codecs] == ["opus"] and audio.codecs[0].fmtp == {"minptime": "10", "useinbandfec": "1"}
+    real = [c for c in audio.candidates if c.transport == "udp"]
+    assert real and {c.priority for c in real} == {2113939711}
+    assert {(c.port, c.priority, c.tcptype) for c in audio.candidates if c.transport == "tcp"} == {
+        (19305, 2113939710, "passive"), (19305, 2113932030, "passive")}
