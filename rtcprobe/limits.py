@@ -99,11 +99,12 @@ MAX_CAPTURE_SECONDS = 10_000_000.0
 # -- SDP (rtcprobe.sdp.parse) --
 
 #: Lines of one session description. Real ones have tens to a few thousand (a Chromium offer with
-#: simulcast: ~150; an SFU offer with 100 m-lines: ~5,000); parsing and profiling is linear at
-#: ~50-100 k lines/s (README, benchmarks), so 200,000 lines answer within seconds.
-MAX_SDP_LINES = 200_000
-#: Bytes of one session description (the same reasoning: 200,000 lines of ~80 bytes).
-MAX_SDP_BYTES = 16 * 1024 * 1024
+#: simulcast: ~150; an SFU offer with 100 m-lines: ~5,000): 10x that. Parsing and profiling are
+#: linear (README, benchmarks); the views are not cheap per candidate (`analyze --json` of 100,000
+#: candidates needs more than 1.5 GiB), so the limit stays where every view fits in memory.
+MAX_SDP_LINES = 50_000
+#: Bytes of one session description (the same reasoning: 50,000 lines of ~80 bytes).
+MAX_SDP_BYTES = 4 * 1024 * 1024
 
 # -- TURN (rtcprobe.probe.ice_servers) --
 
