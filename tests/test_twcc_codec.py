@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
-from aiortc.rtp import RtpPacket
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from rtcprobe.probe.twcc import TransportCC
 from rtcprobe.probe.twcc_codec import (
@@ -108,16 +110,11 @@ def test_truncated_feedback_is_an_error() -> None:
         decode_feedback(packet[:21])
 
 
-def rtp(extensions: dict[str, object] | None = None) -> bytes:
-    packet = RtpPacket(payload_type=96, sequence_number=1, timestamp=2, ssrc=3, payload=b"payload!")
-    if extensions:
-        packet.extensions.mid = extensions.get("mid")  # type: ignore[assignment]
-    return packet.serialize()
+def rtp() -> bytes:
+    return RtpPacket(payload_type=96, sequence_number=1, timestamp=2, ssrc=3, payload=b"payload!").serialize()
 
 
 def test_stamp_one_byte_form_keeps_other_elements_and_payload() -> None:
-    from aiortc.rtp import HeaderExtensionsMap
-    from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
     ext_map = HeaderExtensionsMap()
     ext_map.configure(type("P", (), {"headerExtensions": [
         RTCRtpHeaderExtensionParameters(id=4, uri="urn:ietf:params:rtp-hdrext:sdes:mid")]})())
@@ -155,3 +152,28 @@ def test_feedback_generator_reports_reordered_and_missing_packets() -> None:
     assert fb2.base_seq == 0 and fb2.feedback_count == fb.feedback_count + 1
     assert [a.arrival_us for a in fb2.arrivals] == [1_010_000, 1_003_000, 1_004_000]
     assert tcc.feedback_packets() == []  # nothing new
+
+
+REAL = Path(__file__).parent / "data" / "realworld" / "rtcp" / "chromium-transport-cc-feedback.hex"
+
+
+def test_real_chromium_feedback_decodes_and_re_encodes() -> None:
+    """Feedback Chromium 156 sent the probe (tests/data/record_chromium_twcc.py): padded, run-length
+    chunks; consecutive feedback counts, windows that follow each other, every packet received."""
+    datagrams = [bytes.fromhex(line) for line in REAL.read_text().split()]
+    feedbacks = [fb for d in datagrams for fb in iter_feedback(d)]
+    assert len(feedbacks) == len(datagrams) == 5
+    first = feedbacks[0]
+    assert (first.base_seq, len(first.arrivals), first.feedback_count) == (0, 7, 0)
+    assert first.reference_us == 0xD0A0 * 64_000
+    assert [a.arrival_us - first.reference_us for a in first.arrivals] == \
+        [250 * d for d in (0xB5, 0xB5 + 0x1F, 0xB5 + 0x1F + 7, 0xB5 + 0x1F + 7, 0xB5 + 0x1F + 8,
+                           0xB5 + 0x1F + 8 + 0x27, 0xB5 + 0x1F + 8 + 0x27 + 0x17)]
+    assert [fb.feedback_count for fb in feedbacks] == [0, 1, 2, 3, 4]
+    for before, after in zip(feedbacks, feedbacks[1:], strict=False):
+        assert before.base_seq + len(before.arrivals) == after.base_seq
+    assert all(fb.lost == 0 for fb in feedbacks)
+    for fb in feedbacks:  # our encoder says the same thing (its chunks may differ: both are valid)
+        again = decode_feedback(encode_feedback(fb.sender_ssrc, fb.media_ssrc, fb.base_seq, fb.feedback_count,
+                                                [a.arrival_us for a in fb.arrivals]))
+        assert again == fb

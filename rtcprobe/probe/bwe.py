@@ -178,13 +178,14 @@ class SendSideBwe:
                     self.delay_bps = decreased
                     self._last_decrease_bps = decreased
         elif state == "normal" and dt > 0:
+            before = self.delay_bps
             if self._last_decrease_bps is not None and self.delay_bps < 1.5 * self._last_decrease_bps \
                     and self.delay_bps > 0.5 * self._last_decrease_bps:
                 self.delay_bps += max(1000.0, 8 * 1200 / 0.1 * dt)  # additive: about a packet per RTT
             else:
                 self.delay_bps *= 1.08 ** dt
-            if acked is not None:
-                self.delay_bps = min(self.delay_bps, 1.5 * acked + 10_000)
+            if acked is not None:  # no increase beyond what was tried; an app-limited sender keeps its estimate
+                self.delay_bps = min(self.delay_bps, max(before, 1.5 * acked + 10_000))
         self.delay_bps = min(max(self.delay_bps, self.min_bps), self.max_bps)
 
     def _loss_control(self, results: list[PacketResult], now: float, dt: float) -> None:

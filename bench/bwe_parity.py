@@ -1,0 +1,204 @@
+"""Does Chromium send to the probe as it sends to a Chromium peer? transport-cc parity.
+
+A browser-grade sender sizes its stream from the receiver's transport-cc feedback; a receiver
+that sends none (aiortc alone) is a legacy REMB-only endpoint, and sees a poorer service than a
+real user gets. This measures, on the same machine in the same run, Chromium's own getStats
+`candidate-pair.availableOutgoingBitrate` (its send-side estimate toward the far end) when the
+far end is the rtcprobe probe, and when it is another Chromium page, both through the seeded
+drop relay of tests/relay.py (clean, and at 10 % RTP loss each way), and prints the ratio.
+
+    .venv/bin/python bench/bwe_parity.py                 # 3 runs each, clean and 10 % loss, 15 s
+    .venv/bin/python bench/bwe_parity.py --runs 5 --seconds 20 --loss 0 10
+
+The figure per session is the mean of the last `TAIL` seconds of 1 s samples (its settled value).
+tests/test_twcc_chromium.py runs the same sessions (`probe_session`, `chromium_session`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+from aiohttp import web  # noqa: E402
+from browser import BrowserPage, Chromium, get_stats, stats_of_type  # noqa: E402
+from relay import Relay  # noqa: E402
+
+from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions  # noqa: E402
+from rtcprobe.probe.session import ProbeSession  # noqa: E402
+from rtcprobe.probe.taps import RECEIVED, RTCP, PacketTap, peer_connection_transports  # noqa: E402
+from rtcprobe.probe.twcc_codec import iter_feedback  # noqa: E402
+
+#: What Chromium (the measured sender) captures and sends: its fake camera, at the harness size.
+SENDER_MEDIA = {"audio": True, "video": True, "width": 640, "height": 480, "frameRate": None}
+#: What the far end sends back: small, so that the probe's Python encoder is not the bottleneck.
+FAR_MEDIA = {"audio": True, "video": True, "width": 320, "height": 240, "frameRate": None}
+PROBE_FPS = 15
+TAIL = 3.0
+
+
+@dataclass
+class Session:
+    """One measured session: Chromium's estimate toward the far end, sampled every second."""
+
+    far_end: str  # "probe" | "chromium"
+    loss: float
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (s since connected, bit/s)
+    feedback: list[bytes] = field(default_factory=list)  # transport-cc packets Chromium sent the probe
+    chromium_stats: list[dict[str, Any]] = field(default_factory=list)
+    probe_pair: dict[str, Any] = field(default_factory=dict)  # the probe's last candidate-pair report
+
+    @property
+    def settled(self) -> float:
+        if not self.samples:
+            return 0.0
+        end = self.samples[-1][0]
+        return statistics.fmean(v for t, v in self.samples if t >= end - TAIL + 0.01)
+
+
+def selected_pair(stats: list[dict[str, Any]]) -> dict[str, Any]:
+    transport = next(iter(stats_of_type(stats, "transport")), {})
+    pairs = {p["id"]: p for p in stats_of_type(stats, "candidate-pair")}
+    return pairs.get(transport.get("selectedCandidatePairId"), {})
+
+
+async def sample(page: BrowserPage, session: Session, seconds: float) -> None:
+    """Chromium's estimate every second for `seconds` (missing while it has none)."""
+    start = asyncio.get_running_loop().time()
+    while (elapsed := asyncio.get_running_loop().time() - start) < seconds:
+        await asyncio.sleep(1.0)
+        stats = await get_stats(page)
+        pair = selected_pair(stats)
+        if "availableOutgoingBitrate" in pair:
+            session.samples.append((elapsed + 1.0, float(pair["availableOutgoingBitrate"])))
+        session.chromium_stats = stats
+
+
+@contextlib.asynccontextmanager
+async def answering_target(page: BrowserPage, relay: Relay) -> AsyncIterator[str]:
+    """An sdp-post endpoint whose answerer is the Chromium page, with the relay in between."""
+    async def offer(request: web.Request) -> web.Response:
+        sdp = relay.rewrite_offer(await request.text())
+        answer = await page.evaluate("([offer, o]) => rtcprobe.createAnswer(offer, o)", [sdp, SENDER_MEDIA],
+                                     timeout=30)
+        return web.Response(text=relay.rewrite_answer(answer), content_type="application/sdp", status=201)
+
+    app = web.Application()
+    app.router.add_post("/offer", offer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/offer"
+    finally:
+        await runner.cleanup()
+
+
+async def probe_session(chromium: Chromium, loss: float, seconds: float, seed: int, output: Path,
+                        offer: str = "chrome") -> Session:
+    """The probe offers (`chrome`, the default: transport-wide-cc; `aiortc`: abs-send-time and REMB
+    only, the control), Chromium answers and sends."""
+    result = Session("probe" if offer == "chrome" else f"probe --offer {offer}", loss)
+    relay = await Relay(loss_percent=loss, seed=seed).start()
+    try:
+        async with chromium.open_page() as page, answering_target(page, relay) as url:
+            options = ProbeOptions(target=url, output=output, protocol="sdp-post", video=True, offer=offer,
+                                   video_size=(FAR_MEDIA["width"], FAR_MEDIA["height"]), fps=PROBE_FPS,
+                                   duration=seconds + 15, stats_interval=1.0, timeouts=PhaseTimeouts(media=15))
+            probe = ProbeSession(options)
+            run = asyncio.create_task(probe.run())
+            while probe.status.phase != "running" and not run.done():
+                await asyncio.sleep(0.1)
+            if run.done():
+                raise RuntimeError(f"the probe ended before media: {(await run).diagnosis}")
+
+            def keep_feedback(direction: str, kind: str, data: bytes, t: float) -> None:
+                if direction == RECEIVED and kind == RTCP and len(result.feedback) < 50 and any(iter_feedback(data)):
+                    result.feedback.append(data)
+            for transport in peer_connection_transports(probe._pc):
+                PacketTap.attach(transport, lambda: 0.0, keep_feedback)
+            await sample(page, result, seconds)
+            if probe._collector is not None:
+                reports = probe._collector.snapshot(0.0)
+                result.probe_pair = next((r for r in reports if r["type"] == "candidate-pair"), {})
+            run.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await run
+    finally:
+        relay.close()
+    return result
+
+
+async def chromium_session(chromium: Chromium, loss: float, seconds: float, seed: int) -> Session:
+    """Page A offers (and sends the far end's small stream), page B answers and is the measured sender."""
+    result = Session("chromium", loss)
+    relay = await Relay(loss_percent=loss, seed=seed).start()
+    try:
+        async with chromium.open_page() as offerer, chromium.open_page() as answerer:
+            offer = await offerer.evaluate("(o) => rtcprobe.createOffer(o)", {**SENDER_MEDIA, "datachannel": "rtcprobe"},
+                                           timeout=30)
+            answer = await answerer.evaluate("([offer, o]) => rtcprobe.createAnswer(offer, o)",
+                                             [relay.rewrite_offer(offer), SENDER_MEDIA], timeout=30)
+            await offerer.evaluate("(sdp) => rtcprobe.applyAnswer(sdp)", relay.rewrite_answer(answer))
+            await answerer.evaluate("(ms) => rtcprobe.waitConnected(ms)", 15000, timeout=20)
+            await sample(answerer, result, seconds)
+    finally:
+        relay.close()
+    return result
+
+
+def ratio(probe: Session, peer: Session) -> float:
+    return probe.settled / peer.settled if peer.settled else 0.0
+
+
+async def bench(losses: list[float], runs: int, seconds: float) -> list[tuple[float, int, Session, Session]]:
+    rows = []
+    with Chromium() as chromium, tempfile.TemporaryDirectory() as tmp:
+        for loss in losses:
+            for run in range(runs):
+                seed = 100 + run
+                probe = await probe_session(chromium, loss, seconds, seed, Path(tmp) / f"bwe-{loss:g}-{run}.jsonl")
+                peer = await chromium_session(chromium, loss, seconds, seed)
+                rows.append((loss, run, probe, peer))
+                print(f"loss {loss:g} % run {run}: Chromium -> probe {probe.settled / 1e6:.2f} Mbit/s, "
+                      f"Chromium -> Chromium {peer.settled / 1e6:.2f} Mbit/s, ratio {ratio(probe, peer):.2f}",
+                      file=sys.stderr)
+    return rows
+
+
+def table(rows: list[tuple[float, int, Session, Session]]) -> str:
+    lines = ["| loss | runs | Chromium→probe (Mbit/s) | Chromium→Chromium (Mbit/s) | ratio (median, min) |",
+             "|---:|---:|---:|---:|---:|"]
+    for loss in sorted({r[0] for r in rows}):
+        mine = [r for r in rows if r[0] == loss]
+        ratios = [ratio(p, c) for _, _, p, c in mine]
+        lines.append(f"| {loss:g} % | {len(mine)} | {statistics.median(p.settled for _, _, p, _ in mine) / 1e6:.2f} | "
+                     f"{statistics.median(c.settled for _, _, _, c in mine) / 1e6:.2f} | "
+                     f"{statistics.median(ratios):.2f}, {min(ratios):.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--loss", type=float, nargs="+", default=[0.0, 10.0])
+    args = parser.parse_args(argv)
+    rows = asyncio.run(bench(args.loss, args.runs, args.seconds))
+    print(table(rows))
+    worst = min(ratio(p, c) for _, _, p, c in rows)
+    print(f"target >= 0.8x: {'met' if worst >= 0.8 else 'NOT met'} (worst run {worst:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
