@@ -139,10 +139,17 @@ def _codec_lines(model: MediaSection, chosen: dict[int, int]) -> list[str]:
         head, _, rest = line.partition(" ")
         name, _, pt_text = head.partition(":")
         if pt_text.isdigit() and int(pt_text) in chosen:
-            if line.startswith("a=fmtp:") and rest.startswith("apt="):
-                rest = "apt=" + str(chosen.get(int(rest[4:].split(";")[0]), rest[4:]))
+            if line.startswith("a=fmtp:"):
+                rest = ";".join(_renumbered_apt(p, chosen) for p in rest.split(";"))
             by_pt[int(pt_text)].append(f"{name}:{chosen[int(pt_text)]} {rest}".rstrip())
     return [line for pt in chosen for line in by_pt[pt]]
+
+
+def _renumbered_apt(param: str, chosen: dict[int, int]) -> str:
+    key, _, value = param.strip().partition("=")
+    if key.lower() == "apt" and value.isdigit() and int(value) in chosen:
+        return f"apt={chosen[int(value)]}"
+    return param.strip()
 
 
 def _aiortc_section(lines: list[str], plan: SectionPlan, feedback: dict[int, set[str]],
