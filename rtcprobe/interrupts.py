@@ -77,14 +77,15 @@ def install() -> Handlers:
     if threading.current_thread() is not threading.main_thread():
         return {}
     previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGHUP)}
-    for signum in previous:
+    previous = {signum: handler for signum, handler in previous.items() if handler is not signal.SIG_IGN}
+    for signum in previous:  # an ignored signal stays ignored (`nohup rtcprobe capture ...`)
         signal.signal(signum, _like_sigint)
     return previous
 
 
 def restore(previous: Handlers) -> None:
     for signum, handler in previous.items():
-        signal.signal(signum, handler)
+        signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
 def exit_now(signum: int) -> None:
@@ -114,7 +115,8 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         if threading.current_thread() is not threading.main_thread():
             return await main
         previous = {signum: signal.getsignal(signum) for signum in SIGNALS}
-        for signum in SIGNALS:
+        previous = {signum: handler for signum, handler in previous.items() if handler is not signal.SIG_IGN}
+        for signum in previous:  # an ignored signal stays ignored (nohup, a background job's SIGINT)
             loop.add_signal_handler(signum, on_signal, signum)
         try:
             return await main
@@ -125,7 +127,7 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         finally:
             for signum, handler in previous.items():
                 loop.remove_signal_handler(signum)
-                signal.signal(signum, handler)
+                signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
     try:
         return asyncio.run(guarded())

@@ -226,3 +226,12 @@ def test_interrupted_report_keeps_the_earlier_one(tmp_path: Path) -> None:
         write_report([DUMP], earlier, on_progress=stop)
     assert earlier.read_text() == "good"
     no_leftovers(tmp_path)
+
+
+def test_demo_checks_both_outputs_before_its_session(tmp_path: Path) -> None:
+    (tmp_path / "captures").write_text("not a directory\n")
+    run = run_cli("demo", "--duration", "1", "--no-live", cwd=tmp_path)
+    assert run.status == 2
+    line = one_line(run.stderr)
+    assert "captures" in line and "is a file, expected a directory" in line
+    assert not (tmp_path / "reports").exists()  # nothing was run, nothing written

@@ -22,9 +22,17 @@ RTCPROBE = [sys.executable, "-m", "rtcprobe.cli"]
 SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
 
 
-def start_capture(base: str, output: Path) -> subprocess.Popen[str]:
+def start_capture(base: str, output: Path, ignore: signal.Signals | None = None) -> subprocess.Popen[str]:
+    """`rtcprobe capture` of the target's WHIP endpoint; `ignore`: a signal ignored from the start,
+    as `nohup` ignores SIGHUP."""
+
+    def ignoring() -> None:
+        if ignore is not None:
+            signal.signal(ignore, signal.SIG_IGN)
+
     return subprocess.Popen([*RTCPROBE, "capture", f"{base}/whip", "-o", str(output), "--duration", "60",
-                             "--no-live"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--no-live"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ignoring)
 
 
 def wait_for(proc: subprocess.Popen[str], ready: object) -> None:
@@ -102,3 +110,18 @@ def test_second_signal_exits_at_once_keeping_every_line(tmp_path: Path) -> None:
     assert events[-1]["event"] != "end"  # no teardown result was waited for
     capture = load(output)
     assert capture.cut and capture.answer is not None and capture.stats_samples
+
+
+def test_a_signal_ignored_from_the_start_stays_ignored(tmp_path: Path) -> None:
+    """Under `nohup` SIGHUP is ignored: it must not count as the first signal. Had it counted, the
+    SIGTERM after it would be a second signal and exit at once without an end."""
+    output = tmp_path / "c.jsonl"
+    with RecordingTarget() as target:
+        proc = start_capture(target.base, output, ignore=signal.SIGHUP)
+        wait_for(proc, lambda: in_capture(output, '"event": "stats"'))
+        proc.send_signal(signal.SIGHUP)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=HANG_GUARD)
+    assert proc.returncode == 128 + signal.SIGTERM and "at once" not in stderr, stderr
+    capture = load(output)
+    assert capture.reason == "interrupted" and "SIGTERM" in capture.diagnosis
