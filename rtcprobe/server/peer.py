@@ -166,9 +166,9 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
         if config.answer_profile is not None:
             plan = plan_answer(remote, load_answer_profile(config.answer_profile))
             remote = plan.aiortc_offer
-    except ProfileMismatch as exc:
+    except ValueError as exc:  # ProfileMismatch, or an offer the profile's matching cannot read
         await pc.close()
-        raise OfferError(str(exc)) from None
+        raise OfferError(str(exc) if isinstance(exc, ProfileMismatch) else f"cannot answer the offer: {exc}") from None
     try:
         await pc.setRemoteDescription(RTCSessionDescription(remote, "offer"))
         if plan is not None and plan.setup is not None:
@@ -190,6 +190,8 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
     session.answer_sdp = (served_answer(pc.localDescription.sdp, plan) if plan is not None
                           else rewrite_candidates(pc.localDescription.sdp, config))
     enable_for_answer(pc, session.answer_sdp)  # transport-cc stamping, feedback and estimate when answered
+    for note in plan.notes if plan is not None else []:
+        logger.info("session %s: %s", session.id, note)
     if config.bad_fingerprint:
         session.answer_sdp = corrupt_fingerprints(session.answer_sdp)
     logger.info("session %s: answered an offer on %s (%d m-lines)", session.id, endpoint,
