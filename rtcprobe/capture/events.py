@@ -37,7 +37,9 @@ Events (fields beyond ``event`` and ``t``):
                      pt: int, fmt: int, sender_ssrc: int|None, media_ssrc: int|None,
                      lost: [seq, ...] (NACK only), size: int;
                      a REMB also has remb_bitrate_bps: int (the peer's estimate, bits/s) and
-                     remb_ssrcs: [int, ...] (the SSRCs it applies to)
+                     remb_ssrcs: [int, ...] (the SSRCs it applies to); an SR/RR with report blocks
+                     has reports: [{"ssrc", "fraction_lost" (raw, /256), "packets_lost" (cumulative),
+                     "highest_seq" (extended), "jitter" (RTP units)}], each block as sent
 - ``stats``          reports: [ {"id", "type", "timestamp" (capture clock s), ...W3C fields} ];
                      rtcprobe fields beyond W3C: candidate-pair remoteEstimatedBitrate (the last
                      REMB the peer sent, bits/s)
@@ -68,6 +70,12 @@ Events (fields beyond ``event`` and ``t``):
                      dropped}}}, and in the summary only loss_drops: [datagram index], rtp_drops:
                      {ssrc: [seq]}, drops_truncated: bool — what the impairment did: the truth next to
                      what was measured
+- ``offer_profile``  the offer the probe sent (``capture --offer``): name, browser|service, version, source: str
+                     (the profile's provenance), shaped: bool (false: aiortc's own offer), aiortc_offer:
+                     str (aiortc's offer before shaping), notes: [str]
+- ``answer_adapted`` what the probe can do with the answer: adapted: bool (aiortc applies another text
+                     than the recorded answer), cannot_encode, rewritten: {mid: [str]}, extensions:
+                     {mid: {uri: id}}, notes: [str]
 - ``error``          phase: "http"|"ice"|"dtls"|"media"|"datachannel"|"setup", message: str
 - ``end``            reason: one of END_REASONS, diagnosis: str, duration: float,
                      warnings: [str] (when present: what went wrong without failing the session,
@@ -104,13 +112,15 @@ ICE_SERVERS = "ice_servers"
 ICE_PAIRS = "ice_pairs"
 SELECTED_PAIR = "selected_pair"
 IMPAIRMENT = "impairment"
+OFFER_PROFILE = "offer_profile"  # written by rtcprobe.probe.offer_shape
+ANSWER_ADAPTED = "answer_adapted"
 ERROR = "error"
 END = "end"
 
 EVENT_NAMES = (
     HEADER, SDP, CANDIDATE, STATE, HTTP, RTP_FIRST, DATACHANNEL, DC_MESSAGE,
     RTCP, STATS, EXTENSIONS_SEEN, ICE_SERVERS, ICE_PAIRS, SELECTED_PAIR, ERROR, END,
-    IMPAIRMENT,
+    IMPAIRMENT, OFFER_PROFILE, ANSWER_ADAPTED,
 )
 
 #: RTCP packet classes, by (PT, FMT) — see rtcprobe.probe.rtcp for the classifier.
@@ -225,7 +235,9 @@ VOCABULARY: dict[str, dict[str, Field]] = {
                  "data": req(TEXT), "truncated": req(BOOL), "json_type": opt(TEXT)},
     RTCP: {"direction": req(DIRECTION), "packet_type": req(_s("str", choices=RTCP_TYPES)), "pt": req(INT),
            "fmt": req(INT), "sender_ssrc": opt(INT_OR_NULL), "media_ssrc": opt(INT_OR_NULL), "lost": opt(INTS),
-           "size": req(INT), "remb_bitrate_bps": opt(NUMBER), "remb_ssrcs": opt(INTS)},
+           "size": req(INT), "remb_bitrate_bps": opt(NUMBER), "remb_ssrcs": opt(INTS),
+           "reports": opt(_s("list", items=_s("object", fields={
+               name: req(INT) for name in ("ssrc", "fraction_lost", "packets_lost", "highest_seq", "jitter")})))},
     STATS: {"reports": req(_s("list", items=STATS_REPORT))},
     EXTENSIONS_SEEN: {"direction": req(DIRECTION), "ssrc": req(INT), "ids": req(INTS)},
     ICE_SERVERS: {"source": opt(TEXT), "urls": req(_s("list", items=_s("str", "list", items=TEXT))),
@@ -243,6 +255,11 @@ VOCABULARY: dict[str, dict[str, Field]] = {
     ERROR: {"phase": opt(TEXT), "message": req(TEXT)},
     END: {"reason": req(_s("str", choices=END_REASONS)), "diagnosis": opt(TEXT), "duration": opt(CLOCK),
           "warnings": opt(TEXTS)},
+    OFFER_PROFILE: {**{name: opt(TEXT) for name in ("name", "browser", "service", "version", "source")},
+                    "shaped": opt(BOOL), "aiortc_offer": opt(TEXT), "notes": opt(TEXTS)},
+    ANSWER_ADAPTED: {"adapted": opt(BOOL), "cannot_encode": opt(_s("object", values=TEXTS)),
+                     "rewritten": opt(_s("object", values=TEXTS)),
+                     "extensions": opt(_s("object", values=_s("object", values=INT))), "notes": opt(TEXTS)},
     IMPAIRMENT: {"action": req(_s("str", choices=("set", "counts", "summary"))), "at": opt(NUMBER),
                  "spec": opt(TEXT), "seed": opt(INT), "up": opt(_s("object")), "down": opt(_s("object"))},
 }
