@@ -70,3 +70,35 @@ def check(text: str) -> None:
         assert "\n" not in str(exc) and str(exc).startswith("fuzz.sdp")
     else:
         assert rows and all(row.summary for row in rows)
+
+
+HOSTILE_TOKENS = ["-1", "65536", "99999999999999999999", "0", "v=1", "v=0BBBB", "2001:db8::zz", "::", "1.2.3.4.5",
+                  "fe80::1%eth0", "[::1]", "\x1b[2J", "", "NaN"]
+
+
+@st.composite
+def hostile_token_sdp(draw: st.DrawFn) -> str:
+    """A real SDP with tokens (ports, addresses, versions) replaced by out-of-range or malformed ones."""
+    lines = draw(st.sampled_from(SEEDS[:2])).splitlines()
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(lines) - 1))
+        tokens = lines[i].split(" ")
+        j = draw(st.integers(0, len(tokens) - 1))
+        tokens[j] = draw(st.sampled_from(HOSTILE_TOKENS))
+        lines[i] = " ".join(tokens)
+    return "\r\n".join(lines)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hostile_token_sdp())
+def test_hostile_tokens_give_a_valid_model_or_a_parse_error(text: str) -> None:
+    """What parses has a version 0 and ports in range; the rest is rtcprobe's one-line error."""
+    check(text)
+    try:
+        description = parse_description(text, "fuzz.sdp")
+    except SdpError:
+        return
+    assert text.lstrip().startswith("v=0\r\n")
+    assert all(0 <= m.port <= 65535 for m in description.media)
+    assert all(0 <= c.port <= 65535 for c in description.candidates)
+    assert all(m.sctp_port is None or 0 <= m.sctp_port <= 65535 for m in description.media)
