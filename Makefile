@@ -25,6 +25,8 @@ lint: $(STAMP)
 # Every benchmark, as the README quotes them (about 8 minutes on 2 cores).
 bench: $(STAMP)
 	$(PY) bench/sdp_throughput.py
+	$(PY) bench/sdp_scale.py --kind candidates
+	$(PY) bench/sdp_scale.py --kind attributes
 	$(PY) bench/connect_setup.py
 	$(PY) bench/report_scaling.py
 	$(PY) bench/import_scaling.py
@@ -32,6 +34,7 @@ bench: $(STAMP)
 # The same scripts at small sizes, to check they still run (about a minute).
 bench-quick: $(STAMP)
 	$(PY) bench/sdp_throughput.py --seconds 1
+	$(PY) bench/sdp_scale.py --sizes 500,5000 --repeat 1
 	$(PY) bench/connect_setup.py --runs 3 --warmup 1 --duration 1
 	$(PY) bench/report_scaling.py --counts 1,3 --seconds 10
 	$(PY) bench/import_scaling.py --sizes 10
