@@ -187,18 +187,18 @@ async def test_seeded_outbound_loss_drops_server_rtp(serve, clients) -> None:
     await asyncio.wait_for(client.connected.wait(), WAIT)
     await client.track("audio")
     [server_session] = target.sessions.values()
-    [loss] = server_session.loss
+    loss = server_session.impairment.engine.network.pipes["up"].counts  # the alias of up:rtploss=30%
 
     async def inbound() -> Any:
         while True:
             stats = await client.pc.getStats()
             found = [s for s in stats.values() if s.type == "inbound-rtp" and s.kind == "audio"]
-            if found and found[0].packetsReceived >= 20 and loss.dropped:
+            if found and found[0].packetsReceived >= 20 and loss.rtp_dropped:
                 return found[0]
             await asyncio.sleep(0.05)
 
     received = await asyncio.wait_for(inbound(), WAIT)
-    assert 0 < loss.dropped < loss.seen
+    assert 0 < loss.rtp_dropped < loss.by_class["rtp"]["packets"]
     assert received.packetsLost > 0  # the client sees the gaps
 
 

@@ -9,7 +9,8 @@ Stages, in order (a bottleneck link followed by a propagation path):
    iff the chain is in the bad state, then the chain moves (good -> bad with p, bad -> good with r).
    A bad run lasts 1/r packets on average and the chain is bad p/(p+r) of the time, so
    **r = 1/B and p = L / (B (1 - L))** give loss L with mean burst B (as webrtcperf's throttler
-   derives netem's gemodel from loss and burst). p <= 1 needs L < B/(B+1).
+   derives netem's gemodel from loss and burst). p <= 1 needs L < B/(B+1). Then `rtploss`:
+   independent loss of RTP datagrams only (RFC 7983/5761 classes), counted as loss drops too.
 2. **duplicate**: with probability `duplicate` the datagram goes on as two copies.
 3. **rate**: a drop-tail byte queue drained at `rate` bit/s. A copy that does not fit is a queue
    drop; otherwise it leaves the queue when the bytes before it and its own are serialised. The
@@ -111,7 +112,7 @@ class Pipe:
         self.direction = direction
         self.counts = DirectionCounts()
         self._rng = {knob: random.Random(f"{seed}:{direction}:{knob}")
-                     for knob in ("loss", "duplicate", "jitter", "reorder")}
+                     for knob in ("loss", "duplicate", "jitter", "reorder", "rtploss")}
         self._bad = False  # Gilbert-Elliott state
         self._busy_until = 0.0  # when the rate queue is empty again
         self._last_release = 0.0  # latest release of an in-order copy (FIFO)
@@ -149,7 +150,8 @@ class Pipe:
         size = len(data)
         counts.packets += 1
         counts.bytes += size
-        if c.loss and self._lost():
+        if (c.loss and self._lost()) or (c.rtploss and wire_class(data) == RTP
+                                         and self._rng["rtploss"].random() < c.rtploss):
             counts.dropped_loss += 1
             if len(self.loss_drops) < limits.IMPAIR_MAX_RECORDED_DROPS:
                 self.loss_drops.append(counts.packets - 1)

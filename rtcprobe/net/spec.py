@@ -12,6 +12,8 @@ Knobs: ``loss=5%``, ``burst=3`` (mean loss-burst length in packets: Gilbert-Elli
 rtcprobe.net.impair), ``delay=40ms``, ``jitter=10ms``, ``reorder=1%``, ``duplicate=1%``,
 ``rate=500kbit`` (bit, kbit, mbit, gbit; 1 kbit = 1000 bit/s, as tc) and ``queue=30kB`` (the
 rate queue's size in bytes: B, kB, MB; default from rtcprobe.net.impair.default_queue_bytes).
+``rtploss=5%`` drops that fraction of RTP datagrams only (STUN, DTLS and RTCP pass): what
+`serve --loss-percent` always did, so that NACK/RTX feedback stays observable under loss.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Conditions:
     duplicate: float = 0.0  # fraction of packets sent twice
     rate: float = 0.0  # bits per second; 0 = unlimited
     queue: int = 0  # rate queue bytes; 0 = the default for `rate` and `delay`
+    rtploss: float = 0.0  # fraction 0..1 of RTP datagrams only (independent; `burst` shapes `loss` alone)
 
     @property
     def active(self) -> bool:
@@ -51,7 +54,8 @@ class Conditions:
         """Fields of an `impairment` change event: loss etc. in %, times in ms, rate in bit/s."""
         return {"loss_pct": self.loss * 100, "burst": self.burst, "delay_ms": self.delay * 1000,
                 "jitter_ms": self.jitter * 1000, "reorder_pct": self.reorder * 100,
-                "duplicate_pct": self.duplicate * 100, "rate_bps": self.rate, "queue_bytes": self.queue}
+                "duplicate_pct": self.duplicate * 100, "rate_bps": self.rate, "queue_bytes": self.queue,
+                "rtploss_pct": self.rtploss * 100}
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
 _DURATION_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 _RATE_UNITS = {"bit": 1.0, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9}
 _BYTE_UNITS = {"b": 1, "kb": 1000, "mb": 1000 * 1000}
-KNOBS = ("loss", "burst", "delay", "jitter", "reorder", "duplicate", "rate", "queue")
+KNOBS = ("loss", "burst", "delay", "jitter", "reorder", "duplicate", "rate", "queue", "rtploss")
 
 
 def _percent(key: str, value: str) -> float:
@@ -144,8 +148,8 @@ def _burst(key: str, value: str) -> float:
     return float(value)
 
 
-_PARSERS = {"loss": _percent, "reorder": _percent, "duplicate": _percent, "delay": _delay, "jitter": _delay,
-            "rate": _rate, "queue": _bytes, "burst": _burst}
+_PARSERS = {"loss": _percent, "rtploss": _percent, "reorder": _percent, "duplicate": _percent, "delay": _delay,
+            "jitter": _delay, "rate": _rate, "queue": _bytes, "burst": _burst}
 
 
 def _check(name: str, c: Conditions) -> None:

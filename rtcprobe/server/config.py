@@ -11,7 +11,9 @@ from aiortc import RTCRtpSender
 
 from .. import limits
 from ..errors import InputError
+from ..net.spec import ScheduledSpec
 from ..profiles import load_answer_profile
+from .impair import served_schedule
 
 SOURCE = "rtcprobe serve"
 #: Default HTTP port of `rtcprobe serve` (the dataclass default 0 picks a free port, for tests).
@@ -40,7 +42,11 @@ class ServerConfig:
     audio_codecs: list[str] = field(default_factory=list)
     video_codecs: list[str] = field(default_factory=list)
 
-    # Impairment of the server's outbound RTP (and RTCP, for delay), seeded to be repeatable.
+    # The network under each session (server/impair.py: rtcprobe.net's engine, "up" = what the
+    # target sends), seeded to be repeatable: SPECs as `capture --impair`, a schedule file, or the
+    # aliases delay_ms (up:delay=) and loss_percent (up:rtploss=: outbound RTP only).
+    impair: list[str] = field(default_factory=list)
+    impair_schedule: str | None = None
     delay_ms: float = 0.0
     loss_percent: float = 0.0
     seed: int = 0
@@ -74,6 +80,9 @@ class ServerConfig:
     max_connections_per_ip: int = limits.MAX_CONNECTIONS_PER_IP
     max_sessions: int = limits.MAX_SESSIONS
 
+    #: What impair/impair_schedule/the aliases make, parsed once (validate): every session's schedule.
+    impair_entries: list[ScheduledSpec] = field(default_factory=list, init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         self.validate()
 
@@ -106,6 +115,7 @@ class ServerConfig:
             raise ValueError(f"loss percent: expected 0..100, got {self.loss_percent:g}")
         if self.delay_ms < 0 or self.http_delay_ms < 0:
             raise ValueError("delays must not be negative")
+        self.impair_entries = served_schedule(self.impair, self.impair_schedule, self.loss_percent, self.delay_ms)
         for name in ("header_timeout", "body_timeout"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name.replace('_', ' ')}: expected seconds > 0, got {getattr(self, name)}")
@@ -155,11 +165,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                        help="answer only with these audio codecs, e.g. opus,PCMU")
     media.add_argument("--video-codecs", type=_codec_list, default=[], metavar="LIST",
                        help="answer only with these video codecs, e.g. H264 (add rtx to keep RTX)")
-    media.add_argument("--delay-ms", type=float, default=0.0, metavar="MS",
-                       help="delay outbound RTP/RTCP by MS")
-    media.add_argument("--loss-percent", type=float, default=0.0, metavar="PERCENT",
-                       help="drop this share of outbound RTP, seeded")
-    media.add_argument("--seed", type=int, default=0, help="seed of the loss pattern (default 0)")
+    net = parser.add_argument_group("network impairment (per session; up = what the target sends)")
+    net.add_argument("--impair", action="append", default=[], metavar="SPEC",
+                     help="the network under each session, as capture --impair: loss=5%%,burst=3,delay=40ms, "
+                     "rate=500kbit, up:/down: prefixes, presets (3g, edge, lte, dsl, wifi, verybad), "
+                     "rtploss=X%% (RTP only); repeat with at=10s,SPEC for a schedule on the session's clock")
+    net.add_argument("--impair-schedule", metavar="FILE",
+                     help="a schedule: one `TIME SPEC` a line (10s rate=300kbit), from each session's start")
+    net.add_argument("--delay-ms", type=float, default=0.0, metavar="MS",
+                     help="alias of --impair up:delay=MSms (every datagram the target sends waits MS)")
+    net.add_argument("--loss-percent", type=float, default=0.0, metavar="PERCENT",
+                     help="alias of --impair up:rtploss=PERCENT%% (outbound RTP only: RTCP, NACK and RTX pass)")
+    net.add_argument("--seed", type=int, default=0, help="seed of the impairment's random draws (default 0)")
     media.add_argument("--no-vad", dest="vad", action="store_false",
                        help="do not send speech_started/stopped events on oai-events")
     media.add_argument("--answer-profile", metavar="NAME",

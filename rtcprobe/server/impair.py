@@ -1,71 +1,104 @@
-"""User-space impairment of the reference target's outbound media (kernel netem is not available):
-seeded loss through rtcprobe.probe.taps (PacketTap + LossFilter), and a fixed delay here."""
+"""Network impairment on the reference target's side (`rtcprobe serve --impair SPEC`): the engine of
+`capture --impair` (rtcprobe.net) under this side's aioice sockets, one network per session, its
+schedule on the session's own clock (t = 0 when the offer is answered). "up" is what the target
+sends, "down" what it receives.
+
+The target writes no capture, so what the network did is kept on the session (`ServedImpairment`:
+every change, the latest counts, the summary) and logged: each change, and the summary at close.
+
+`--loss-percent X` and `--delay-ms D` are aliases, kept for their old meaning where the engine can:
+`up:rtploss=X%` drops outbound RTP only (RTCP, STUN and DTLS pass, so NACK/RTX stay observable, as
+before); `up:delay=Dms` now holds every outbound datagram, STUN and DTLS too, as a real path does
+(before, only RTP and RTCP waited), so the ICE round trip grows by D as well.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from typing import Any
 
-from aiortc import RTCPeerConnection
-from aiortc.rtcdtlstransport import RTCDtlsTransport
-
-from ..probe.taps import (
-    RTP,
-    SENT,
-    LossFilter,
-    PacketTap,
-    monotonic_clock,
-    peer_connection_transports,
-)
+from ..analyze.impairment import direction_truth
+from ..errors import InputError
+from ..net.record import Impairment, schedule_from
+from ..net.spec import DIRECTIONS, ScheduledSpec, SpecError, parse_spec
 
 logger = logging.getLogger(__name__)
 
-_DELAY_ATTR = "_rtcprobe_delay"
+
+def _plain(value: float) -> str:
+    """A number as SPEC text without an exponent (`1e-05` is not in the grammar)."""
+    return format(value, "f").rstrip("0").rstrip(".") or "0"
 
 
-class OutboundDelay:
-    """Holds every packet the transport sends (RTP and RTCP, after the taps) for `delay` seconds.
-
-    A fixed delay keeps packet order. Wraps one transport instance's `_send_rtp`, like PacketTap,
-    so it must be installed before the tap for the tap to see packets when they are handed over."""
-
-    def __init__(self, transport: RTCDtlsTransport, delay: float) -> None:
-        self.delay = delay
-        self._send: Callable[[bytes], Awaitable[None]] = transport._send_rtp
-        self._pending: set[asyncio.Task[None]] = set()
-        transport._send_rtp = self._delayed  # type: ignore[method-assign]
-        setattr(transport, _DELAY_ATTR, self)
-
-    async def _delayed(self, data: bytes) -> None:
-        asyncio.get_running_loop().call_later(self.delay, self._release, data)
-
-    def _release(self, data: bytes) -> None:
-        task = asyncio.ensure_future(self._send_quietly(data))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    async def _send_quietly(self, data: bytes) -> None:
-        # the transport may close while the packet is in flight: then it is lost, as on a wire
-        with contextlib.suppress(ConnectionError):
-            await self._send(data)
+def alias_spec(loss_percent: float, delay_ms: float) -> str | None:
+    """The SPEC that `--loss-percent`/`--delay-ms` stand for; None when both are 0."""
+    items = ([f"up:rtploss={_plain(loss_percent)}%"] if loss_percent else []) + (
+        [f"up:delay={_plain(delay_ms)}ms"] if delay_ms else [])
+    return ",".join(items) or None
 
 
-def impair_peer_connection(pc: RTCPeerConnection, *, delay_ms: float = 0.0,
-                           loss_percent: float = 0.0, seed: int = 0) -> list[LossFilter]:
-    """Delay and/or drop what `pc` sends. Call once the transceivers exist (after
-    setRemoteDescription) and before media flows. Loss hits outbound RTP only (RTCP feedback
-    keeps flowing, so NACK/RTX behaviour stays observable); delay hits RTP and RTCP."""
-    filters: list[LossFilter] = []
-    for transport in peer_connection_transports(pc):
-        if delay_ms > 0 and getattr(transport, _DELAY_ATTR, None) is None:
-            OutboundDelay(transport, delay_ms / 1000)
-        if loss_percent > 0:
-            loss = LossFilter(loss_percent, seed, kinds=(RTP,), directions=(SENT,))
-            PacketTap.attach(transport, monotonic_clock(), drop=loss)
-            filters.append(loss)
-    if delay_ms > 0 or loss_percent > 0:
-        logger.info("impairment: %g ms outbound delay, %g %% outbound RTP loss (seed %d)",
-                    delay_ms, loss_percent, seed)
-    return filters
+def served_schedule(impair: list[str], schedule_file: str | None, loss_percent: float,
+                    delay_ms: float) -> list[ScheduledSpec]:
+    """The schedule every session gets, from `--impair`, `--impair-schedule` or the aliases.
+    Raises ValueError naming the bad part (the CLI's usage error, exit 2)."""
+    alias = alias_spec(loss_percent, delay_ms)
+    if alias is not None and (impair or schedule_file):
+        raise ValueError("--loss-percent/--delay-ms are aliases of --impair " + alias
+                         + ": give either them or --impair/--impair-schedule")
+    if alias is not None:
+        try:
+            return [ScheduledSpec(0.0, parse_spec(alias)[0])]
+        except SpecError as exc:
+            raise ValueError(f"--loss-percent/--delay-ms (as --impair {alias}): {exc}") from None
+    try:
+        return schedule_from(impair, schedule_file)
+    except InputError as exc:  # the schedule file's own guard names file and line
+        raise ValueError(str(exc)) from None
+
+
+class ServedImpairment:
+    """One session's network and what it did: `sets` (each change as recorded), `counts` (the
+    latest running counts) and `summary` (at close), per direction, as the capture's
+    `impairment` events are; each change and the summary are logged."""
+
+    def __init__(self, session_id: str, schedule: list[ScheduledSpec], seed: int) -> None:
+        self.session_id = session_id
+        self.sets: list[dict[str, Any]] = []
+        self.counts: dict[str, Any] | None = None
+        self.summary: dict[str, Any] | None = None
+        started = time.monotonic()
+        self._clock = lambda: time.monotonic() - started
+        self.engine = Impairment(schedule, seed, self._clock, self._record)
+
+    def attach(self, pc: Any) -> ServedImpairment:
+        """Before any check: the seam wraps each ICE transport's sockets when gathering completes."""
+        self.engine.attach(pc)
+        return self
+
+    def close(self) -> None:
+        """After the peer connection closed: its last datagrams crossed the network too."""
+        self.engine.close()
+
+    def _record(self, _kind: str, **fields: Any) -> None:
+        event = {"t": round(self._clock(), 6), **fields}
+        action = fields.get("action")
+        if action == "set":
+            self.sets.append(event)
+            logger.info("session %s: impairment %s from t=%gs (seed %s; up = what the target sends)",
+                        self.session_id, fields.get("spec"), fields.get("at", 0.0), fields.get("seed"))
+        elif action == "counts":
+            self.counts = event
+        elif action == "summary":
+            self.summary = event
+            for name in DIRECTIONS:
+                truth = direction_truth(name, fields.get(name), final=True)
+                if truth is not None:
+                    logger.info("session %s: impairment %s (%s): %s", self.session_id, name,
+                                "target sends" if name == "up" else "target receives", truth.did)
+
+
+def session_impairment(session_id: str, schedule: list[ScheduledSpec], seed: int,
+                       pc: Any) -> ServedImpairment | None:
+    """The session's network on `pc` (call after setRemoteDescription); None without a schedule."""
+    return ServedImpairment(session_id, schedule, seed).attach(pc) if schedule else None

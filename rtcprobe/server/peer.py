@@ -27,7 +27,6 @@ from aiortc import (
 from aiortc.contrib.media import MediaBlackhole, MediaRelay
 
 from ..probe.loopback import loopback_candidates_only
-from ..probe.taps import LossFilter
 from ..probe.twcc import enable_for_answer
 from ..profiles import load_answer_profile
 from ..sdp import parse_description
@@ -35,7 +34,7 @@ from .answer_shape import PlannedAnswer, ProfileMismatch, plan_answer, served_an
 from .candidates import corrupt_fingerprints, rewrite_candidates
 from .config import ServerConfig
 from .dtls import install_certificate
-from .impair import impair_peer_connection
+from .impair import ServedImpairment, session_impairment
 from .realtime import EVENTS_CHANNEL, RealtimeEvents, SpeechDetector
 
 logger = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ class EchoSession:
     answer_sdp: str = ""
     owner: str | None = None  # digest of the credential that made it (app._owner)
     created: float = field(default_factory=time.monotonic)
-    loss: list[LossFilter] = field(default_factory=list)
+    impairment: ServedImpairment | None = None  # serve --impair: this session's network and its counts
     channels: list[RTCDataChannel] = field(default_factory=list)
     _relay: MediaRelay = field(default_factory=MediaRelay)
     _blackhole: MediaBlackhole = field(default_factory=MediaBlackhole)
@@ -84,6 +83,8 @@ class EchoSession:
         with contextlib.suppress(Exception):
             await self._blackhole.stop()
         await self.pc.close()
+        if self.impairment is not None:  # after the close: its last datagrams crossed the network too
+            self.impairment.close()
         logger.info("session %s closed", self.id)
 
 
@@ -171,6 +172,7 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
         raise OfferError(str(exc) if isinstance(exc, ProfileMismatch) else f"cannot answer the offer: {exc}") from None
     try:
         await pc.setRemoteDescription(RTCSessionDescription(remote, "offer"))
+        session.impairment = session_impairment(session.id, config.impair_entries, config.seed, pc)
         if plan is not None and plan.setup is not None:
             _take_dtls_role(pc, plan.setup)
         for transceiver, direction in directions.items():
@@ -182,11 +184,11 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
     except Exception as exc:  # noqa: BLE001 - aiortc raises several types for unanswerable offers
         with contextlib.suppress(Exception):  # a half-built pc (an m-line without a mid) fails to close
             await pc.close()
+        if session.impairment is not None:
+            session.impairment.close()
         raise OfferError(f"cannot answer the offer: {exc}") from None
     await session._blackhole.start()
     session._watchdog = asyncio.ensure_future(_close_unless_connected(session, on_closed))
-    session.loss = impair_peer_connection(pc, delay_ms=config.delay_ms,
-                                          loss_percent=config.loss_percent, seed=config.seed)
     session.answer_sdp = (served_answer(pc.localDescription.sdp, plan) if plan is not None
                           else rewrite_candidates(pc.localDescription.sdp, config))
     enable_for_answer(pc, session.answer_sdp)  # transport-cc stamping, feedback and estimate when answered
