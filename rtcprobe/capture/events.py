@@ -76,6 +76,18 @@ Events (fields beyond ``event`` and ``t``):
 - ``answer_adapted`` what the probe can do with the answer: adapted: bool (aiortc applies another text
                      than the recorded answer), cannot_encode, rewritten: {mid: [str]}, extensions:
                      {mid: {uri: id}}, notes: [str]
+- ``voice_turn``     one scripted turn (``capture --turns``, rtcprobe.probe.turns): index: int, utterance: str
+                     (its name), barge_in_ms: number|null; capture-clock instants (null when not
+                     measured): user_speech_start, user_speech_end (send time of the first/last RTP
+                     packet carrying the utterance's speech), agent_first_packet (arrival of the first
+                     audio packet of the answer), agent_speech_start, agent_speech_end (arrival of the
+                     first/last received audio the VAD calls speech); answered: bool; v2v_ms
+                     (agent_speech_start - user_speech_end; null when not answered), rtt_ms,
+                     first_packet_ms, turn_detection_ms, server_first_audio_ms, network_ms,
+                     silent_padding_ms, server_side_ms (rtcprobe.analyze.voice.breakdown),
+                     server_events: {type: ms after user_speech_end} (oai-events, arrival), barge_in
+                     fields barge_in_start, agent_stop (capture clock), interruption_ms;
+                     unmeasured: {field: why}
 - ``error``          phase: "http"|"ice"|"dtls"|"media"|"datachannel"|"setup", message: str
 - ``end``            reason: one of END_REASONS, diagnosis: str, duration: float,
                      warnings: [str] (when present: what went wrong without failing the session,
@@ -114,13 +126,14 @@ SELECTED_PAIR = "selected_pair"
 IMPAIRMENT = "impairment"
 OFFER_PROFILE = "offer_profile"  # written by rtcprobe.probe.offer_shape
 ANSWER_ADAPTED = "answer_adapted"
+VOICE_TURN = "voice_turn"  # written by rtcprobe.probe.turns
 ERROR = "error"
 END = "end"
 
 EVENT_NAMES = (
     HEADER, SDP, CANDIDATE, STATE, HTTP, RTP_FIRST, DATACHANNEL, DC_MESSAGE,
     RTCP, STATS, EXTENSIONS_SEEN, ICE_SERVERS, ICE_PAIRS, SELECTED_PAIR, ERROR, END,
-    IMPAIRMENT, OFFER_PROFILE, ANSWER_ADAPTED,
+    IMPAIRMENT, OFFER_PROFILE, ANSWER_ADAPTED, VOICE_TURN,
 )
 
 #: RTCP packet classes, by (PT, FMT) — see rtcprobe.probe.rtcp for the classifier.
@@ -262,4 +275,12 @@ VOCABULARY: dict[str, dict[str, Field]] = {
                      "extensions": opt(_s("object", values=_s("object", values=INT))), "notes": opt(TEXTS)},
     IMPAIRMENT: {"action": req(_s("str", choices=("set", "counts", "summary"))), "at": opt(NUMBER),
                  "spec": opt(TEXT), "seed": opt(INT), "up": opt(_s("object")), "down": opt(_s("object"))},
+    VOICE_TURN: {"index": req(INT), "utterance": req(TEXT), "answered": req(BOOL), "barge_in_ms": opt(NUMBER_OR_NULL),
+                 **{name: opt(CLOCK_OR_NULL) for name in (
+                     "user_speech_start", "user_speech_end", "agent_first_packet", "agent_speech_start",
+                     "agent_speech_end", "barge_in_start", "agent_stop")},
+                 **{name: opt(NUMBER_OR_NULL) for name in (
+                     "v2v_ms", "rtt_ms", "first_packet_ms", "turn_detection_ms", "server_first_audio_ms",
+                     "network_ms", "silent_padding_ms", "server_side_ms", "interruption_ms")},
+                 "server_events": opt(_s("object", values=NUMBER)), "unmeasured": opt(_s("object", values=TEXT))},
 }
