@@ -1,9 +1,9 @@
 """The truth test: the probe's counters against the wire and against Chromium's own getStats.
 
-Headless Chromium answers the probe's offer (sdp-post through an aiohttp route that hands the offer
-to the page) and sends its fake camera (VP8 with RTX) and microphone back. Every datagram goes
-through `tests/relay.py`, which drops a seeded share of RTP both ways and counts, per SSRC and
-direction, what it received, forwarded and dropped. The checks are equalities on counts:
+Headless Chromium answers the probe's offer and sends its fake camera (VP8 with RTX) and
+microphone back (the harness: tests/chromium_far_end.py). Every datagram goes through
+`tests/relay.py`, which drops a seeded share of RTP both ways and counts, per SSRC and direction,
+what it received, forwarded and dropped. The checks are equalities on counts:
 
 - probe inbound `packetsLost` = the relay's drops on that media SSRC (RFC 3550: between the first
   and the highest packet forwarded), for audio and for video repaired by NACK + RTX;
@@ -24,103 +24,20 @@ after that. The packet counts vary from run to run; only the equalities are asse
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp import web
-from browser import BrowserPage, Chromium, get_stats, stats_of_type
-from relay import FROM_ANSWERER, FROM_OFFERER, RTCP, RTP, SRTP_RTP_TAG, Relay
-from test_probe_taps import until
-
-from rtcprobe.capture import Capture, load
-from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
-from rtcprobe.probe.session import ProbeSession
+from browser import Chromium, stats_of_type
+from chromium_far_end import run_session
+from relay import FROM_ANSWERER, FROM_OFFERER, SRTP_RTP_TAG
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-SEED = 9
-MEDIA_SECONDS = 6.0  # media flowing through the relay before the quiet point
-SETTLE_SECONDS = 1.5  # after RTP stops: late packets land, NACK retries (10 at most) run out
-DURATION = MEDIA_SECONDS + SETTLE_SECONDS + 1.0
-#: Chromium's fake devices, small: the probe decodes the video in Python on a shared machine.
-ANSWER_MEDIA = {"audio": True, "video": True, "width": 320, "height": 240, "frameRate": None}
-
-
-@dataclass
-class Truth:
-    """One session: the probe's capture, the relay's counts, Chromium's final getStats."""
-
-    loss: float
-    capture: Capture
-    relay: Relay
-    chromium: list[dict[str, Any]]
-
-    def probe(self, type_: str, kind: str) -> dict[str, Any]:
-        [report] = [r for r in self.capture.last_stats() if r["type"] == type_ and r.get("kind") == kind]
-        return report
-
-    def browser(self, type_: str, kind: str) -> dict[str, Any]:
-        [report] = stats_of_type(self.chromium, type_, kind)
-        return report
-
-
-@contextlib.asynccontextmanager
-async def answering_target(page: BrowserPage, relay: Relay) -> AsyncIterator[str]:
-    """An sdp-post endpoint whose answerer is the Chromium page, with the relay in between."""
-    async def offer(request: web.Request) -> web.Response:
-        sdp = relay.rewrite_offer(await request.text())
-        answer = await page.evaluate("([offer, o]) => rtcprobe.createAnswer(offer, o)", [sdp, ANSWER_MEDIA],
-                                     timeout=30)
-        return web.Response(text=relay.rewrite_answer(answer), content_type="application/sdp", status=201)
-
-    app = web.Application()
-    app.router.add_post("/offer", offer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/offer"
-    finally:
-        await runner.cleanup()
-
-
-async def run_session(chromium: Chromium, tmp_path: Path, loss: float) -> Truth:
-    relay = await Relay(loss_percent=loss, seed=SEED).start()
-    browser_stats: list[dict[str, Any]] = []
-    try:
-        async with chromium.open_page() as page, answering_target(page, relay) as url:
-            options = ProbeOptions(target=url, output=tmp_path / f"truth-{loss:g}.jsonl", protocol="sdp-post",
-                                   video=True, video_size=(320, 240), fps=15, duration=DURATION,
-                                   stats_interval=0.5, timeouts=PhaseTimeouts(media=10))
-            session = ProbeSession(options)
-            run = asyncio.create_task(session.run())
-            await until(lambda: session.status.phase == "running" or run.done(), "the probe's media")
-            if not run.done():
-                await asyncio.sleep(MEDIA_SECONDS)
-                relay.freeze(RTP)
-                for sender in session._pc.getSenders():  # then what it counted as sent reached the relay
-                    await sender.stop()
-                await asyncio.sleep(SETTLE_SECONDS)
-                relay.freeze(RTCP)
-                await asyncio.sleep(0.2)  # RTCP already past the relay lands
-                browser_stats = await get_stats(page)
-            result = await run
-    finally:
-        relay.close()
-    capture = load(result.path)
-    assert capture.ok, capture.diagnosis
-    return Truth(loss, capture, relay, browser_stats)
 
 
 @pytest.mark.parametrize("loss", [0, 2, 10])
 async def test_probe_counters_equal_the_wire_and_chromium(chromium: Chromium, tmp_path: Path,
                                                           loss: float) -> None:
-    truth = await run_session(chromium, tmp_path, loss)
+    truth = await run_session(chromium, tmp_path / f"truth-{loss:g}.jsonl", loss=loss)
     relay, figures = truth.relay, {}
     tag = SRTP_RTP_TAG[next(r for r in truth.capture.last_stats() if r["type"] == "transport")["srtpCipher"]]
     for kind in ("audio", "video"):

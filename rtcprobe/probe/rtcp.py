@@ -68,13 +68,21 @@ class RtcpInfo:
     bitrate: int | None = None  # REMB, bits per second
 
     def event(self, direction: str, t: float) -> dict[str, Any]:
-        """The capture `rtcp` event for this packet (rtcprobe.capture.events); a REMB also
-        gets the estimate it carries (`remb_bitrate_bps`) and the SSRCs it applies to."""
+        """The capture `rtcp` event for this packet (rtcprobe.capture.events); an SR/RR also
+        gets its report blocks (`reports`: raw fraction_lost /256, cumulative packets_lost,
+        extended highest_seq, jitter in RTP units, lsr, dlsr; an SR its own `lsr`), a REMB the estimate it carries
+        (`remb_bitrate_bps`) and the SSRCs it applies to."""
         event = {
             "event": events.RTCP, "t": t, "direction": direction, "packet_type": self.packet_type,
             "pt": self.pt, "fmt": self.fmt, "sender_ssrc": self.sender_ssrc,
             "media_ssrc": self.media_ssrc, "lost": list(self.lost), "size": self.size,
         }
+        if self.reports:  # SR/RR: each block as sent, so a report can set it beside the wire's truth
+            event["reports"] = [{"ssrc": b.ssrc, "fraction_lost": b.fraction_lost, "packets_lost": b.packets_lost,
+                                 "highest_seq": b.highest_seq, "jitter": b.jitter, "lsr": b.lsr, "dlsr": b.dlsr}
+                                for b in self.reports]
+        if self.sender_info is not None:  # the LSR a report block will echo (RTT, RFC 3550 §6.4.1)
+            event["lsr"] = self.sender_info.lsr
         if self.packet_type == "REMB" and self.bitrate is not None:
             event["remb_bitrate_bps"] = self.bitrate
             event["remb_ssrcs"] = list(self.targets)

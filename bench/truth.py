@@ -1,0 +1,203 @@
+"""The truth table: the probe's numbers under a known network, against the network's own count
+and against Chromium's getStats, in the same session.
+
+    .venv/bin/python bench/truth.py [--quick] [--points SPEC;SPEC...] [--media-seconds 8]
+                                    [--seed 9] [--json OUT] [--readme]
+
+Headless Chromium (/usr/bin/chromium) is the far end (tests/chromium_far_end.py: it answers the
+probe's offer and sends its fake camera, VP8 + RTX, and microphone back; the test relay sits in
+between, without loss, for the quiet point that ends each session). The probe impairs its own
+sockets with `--impair SPEC --seed N` (rtcprobe.net), both directions. Each grid point is one
+session; references (tests/truth_metrics.py):
+
+- packets lost, both directions: the impairment's drops on the media SSRC between the first and
+  the highest packet received (its `rtp_drops` summary, checked equal to the seam's record);
+  must be exact. Down: the probe's inbound-rtp; up: Chromium's inbound-rtp (the probe's sent
+  packets are what the relay received).
+- fraction lost, per RR interval: every report block about a media SSRC, the probe's RRs and
+  Chromium's (the probe's remote-inbound-rtp), against floor(256 x the impairment's drops in the
+  block's interval / expected); cumulative lost in the same blocks too. Must be exact.
+- RTT: the probe's remote-inbound-rtp (mean of all measurements, video) against the unimpaired
+  baseline RTT + 2 x delay (nominal), and against the baseline + the time RTCP actually spent
+  in the impairment (`held`: delay, jitter, queue and the event loop's lateness, measured on
+  the impairment's own timestamps); within 5 ms of the latter. Chromium's RTT beside it.
+- jitter: the probe's inbound-rtp jitter against the RFC 3550 estimator on the impairment's
+  release times (the jitter the receiver was handed), within 20 %; the estimator on the entry
+  times (what Chromium's sender had before the impairment) and Chromium's own values beside.
+- NACK / PLI: sent by one end = received by the other (Chromium's getStats).
+- bitrate under `rate=`: Chromium's outbound-rtp video targetBitrate at the end, within the rate.
+
+Grid: one factor at a time around the unimpaired baseline (loss 2/10 %, burst 3 at both losses,
+delay 25/100 ms, jitter 20 ms (around 25 ms delay, so that ±20 ms is not clipped at 0), rate
+500 kbit), plus two combinations. The full cross product (3 x 2 x 3 x 2 x 2 = 72 sessions) is
+not run. `--readme` writes the table into README.md between the truth-table markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+from browser import Chromium  # noqa: E402  (tests/browser.py: the Chromium harness)
+from chromium_far_end import SEED, run_session  # noqa: E402
+from truth_metrics import Point, measure  # noqa: E402
+
+from rtcprobe.net.spec import parse_spec  # noqa: E402
+
+GRID = ["none", "loss=2%", "loss=10%", "loss=2%,burst=3", "loss=10%,burst=3", "delay=25ms", "delay=100ms",
+        "delay=25ms,jitter=20ms", "rate=500kbit", "loss=2%,delay=25ms,jitter=20ms",
+        "loss=10%,burst=3,delay=100ms,jitter=20ms,rate=500kbit"]
+QUICK = ["none", "loss=2%,delay=25ms,jitter=20ms"]
+RTT_TOLERANCE_MS = 5.0
+JITTER_TOLERANCE = 0.20
+BEGIN, END = "<!-- truth-table:begin -->", "<!-- truth-table:end -->"
+
+
+async def run_grid(chromium: Chromium, points: list[str], media_seconds: float, seed: int,
+                   out_dir: Path) -> list[Point]:
+    results: list[Point] = []
+    for index, spec in enumerate(points):
+        started = time.monotonic()
+        impair = spec if spec != "none" else "none"  # "none": the seam is there, doing nothing
+        truth = await run_session(chromium, out_dir / f"truth-{index}.jsonl", impair=impair, seed=seed,
+                                  media_seconds=media_seconds)
+        point = measure(truth)
+        point.spec = spec
+        point.values["seconds"] = round(time.monotonic() - started, 1)
+        results.append(point)
+        print(f"[{index + 1}/{len(points)}] {spec}: {point.values['seconds']} s", file=sys.stderr)
+    judge(results)
+    return results
+
+
+def judge(points: list[Point]) -> None:
+    """Add the references that need the baseline, and every check's verdict."""
+    base = next((p for p in points if p.spec == "none"), None)
+    base_rtt = base.values["rtt ms"][2] if base else None  # the median sample
+    base_held = sum(h or 0.0 for h in base.values["held ms"]) if base else 0.0  # the seam's own cost
+    for p in points:
+        v = p.values
+        spec, _ = parse_spec(p.spec)
+        nominal = (spec.up.delay + spec.down.delay) * 1000
+        held = sum(h or 0.0 for h in v["held ms"]) - base_held
+        probe_rtt = v["rtt ms"][2]
+        if base_rtt is not None and probe_rtt is not None:
+            v["rtt expected ms"] = (base_rtt + nominal, base_rtt + held)
+            if abs(probe_rtt - (base_rtt + held)) > RTT_TOLERANCE_MS:
+                p.failures.append(f"RTT median {probe_rtt:.1f} ms, expected {base_rtt + held:.1f} ± {RTT_TOLERANCE_MS:g}")
+        if v["lost err"] or v["chromium lost err"]:
+            p.failures.append("packets lost not exact")
+        if v["fraction err"] or v["cumulative err"]:
+            p.failures.append("fraction/cumulative lost in an RR not exact")
+        for kind in ("audio", "video"):
+            probe, wire = v[f"{kind} jitter ms"][:2]
+            if probe is not None and wire and abs(probe - wire) > JITTER_TOLERANCE * wire:
+                p.failures.append(f"{kind} jitter {probe:.2f} ms vs {wire:.2f} ms")
+        sent, dropped, received, chrome_sent, chrome_dropped, probe_received = v["nack"]
+        if sent - dropped != received or chrome_sent - chrome_dropped != probe_received:
+            p.failures.append("NACK counts differ")
+        pli = v["video pli"]
+        if None not in pli and (pli[0] != pli[1] or pli[2] != pli[3]):
+            p.failures.append("PLI counts differ")
+        rate = max(spec.up.rate, spec.down.rate)
+        if rate and v["target kbit"] > rate / 1000:
+            p.failures.append(f"Chromium's target {v['target kbit']:.0f} kbit above the rate")
+
+
+def _f(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(measured: float | None, wire: float | None) -> str:
+    if measured is None or not wire:
+        return "–"
+    return f"{(measured - wire) / wire * 100:+.0f} %"
+
+
+def table(points: list[Point]) -> str:
+    """Markdown: one row per condition, each metric as measured / reference (error)."""
+    head = ("| condition | lost ↓ probe / impairment | lost ↑ Chromium / impairment | fraction & cumulative lost, "
+            "max error over RR blocks | RTT ms probe median (mean, max, n) / Chromium mean | "
+            "expected: base + 2×delay / base + held | "
+            "jitter ↓ video ms probe / wire (in) | error | jitter ↓ audio ms probe / wire | error | "
+            "NACK probe sent − dropped = Chr. received; Chr. → probe | PLI | Chromium target kbit | late ms up/down | verdict |")
+    lines = [head, "|" + "---|" * head.count(" |")]
+    for p in points:
+        v = p.values
+        down = [v[f"{k} lost down"] for k in ("audio", "video")]
+        up = [v[f"{k} lost up"] for k in ("audio", "video")]
+        expected = v.get("rtt expected ms", (None, None))
+        vj, aj = v["video jitter ms"], v["audio jitter ms"]
+        nack = v["nack"]
+        rtt = v["rtt ms"]
+        rate = max(parse_spec(p.spec)[0].up.rate, parse_spec(p.spec)[0].down.rate)
+        cells = [
+            f"`{p.spec}`",
+            " + ".join(f"{m}/{t}" for m, t, _ in down),
+            " + ".join(f"{m}/{t}" for m, t, _ in up),
+            f"{v['fraction err']}/256, {v['cumulative err']} ({v['rr intervals']} blocks)",
+            f"{_f(rtt[2])} ({_f(rtt[0])}, {_f(rtt[3])}, {rtt[4]}) / {_f(rtt[1])}",
+            f"{_f(expected[0])} / {_f(expected[1])}",
+            f"{_f(vj[0], 2)} / {_f(vj[1], 2)} ({_f(vj[2], 2)})", _pct(vj[0], vj[1]),
+            f"{_f(aj[0], 2)} / {_f(aj[1], 2)}", _pct(aj[0], aj[1]),
+            f"{nack[0]} − {nack[1]} = {nack[2]}; {nack[3]} − {nack[4]} = {nack[5]}",
+            f"{v['video pli'][0]}/{v['video pli'][1]}",
+            f"{v['target kbit']:.0f}" + (f" ≤ {rate / 1000:g}" if rate else ""),
+            f"{v['late ms'][0]:.1f}/{v['late ms'][1]:.1f}",
+            "ok" if not p.failures else "; ".join(p.failures),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_readme(text: str, command: str) -> None:
+    """Replace the marked section of README.md (the rest of the file is left as it is)."""
+    path = REPO / "README.md"
+    readme = path.read_text()
+    start, end = readme.find(BEGIN), readme.find(END)
+    if start < 0 or end < 0:
+        raise SystemExit(f"README.md: no {BEGIN} ... {END} section to write the table into")
+    section = f"{BEGIN}\n```sh\n{command}\n```\n\n{text}\n{END}"
+    path.write_text(readme[:start] + section + readme[end + len(END):])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"two points: {'; '.join(QUICK)}")
+    parser.add_argument("--points", help="SPECs separated by ';' instead of the grid")
+    parser.add_argument("--media-seconds", type=float, default=8.0)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--json", type=Path, help="write every figure as JSON")
+    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    args = parser.parse_args(argv)
+    points = args.points.split(";") if args.points else QUICK if args.quick else GRID
+    if "none" not in points:
+        points = ["none", *points]  # the RTT baseline
+    for spec in points:
+        parse_spec(spec)
+    with tempfile.TemporaryDirectory() as tmp, Chromium() as chromium:
+        results = asyncio.run(run_grid(chromium, points, args.media_seconds, args.seed, Path(tmp)))
+    text = table(results)
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps([{"spec": p.spec, "values": p.values, "failures": p.failures}
+                                         for p in results], indent=1, default=_plain))
+    if args.readme:
+        write_readme(text, "make truth   # " + " ".join(["python bench/truth.py", *(argv or sys.argv[1:])]))
+    return 1 if any(p.failures for p in results) else 0
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, set | tuple) else str(value)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
