@@ -29,6 +29,9 @@ async def _serve(config: ServerConfig) -> None:
 
             profile = load_answer_profile(config.answer_profile)
             print(f"  answering as {profile.name} ({profile.service} {profile.version})", flush=True)
+        for entry in config.impair_entries:  # each session's network, on its own clock
+            print(f"  impairment from t={entry.at:g}s of each session: {entry.spec.text}"
+                  f" (seed {config.seed}; up = what the target sends)", flush=True)
         if config.dtls_cert != "ecdsa":
             print(f"  DTLS certificate: {config.dtls_cert}", flush=True)
         if config.token:
