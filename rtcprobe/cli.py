@@ -13,6 +13,7 @@ from . import __version__, interrupts, outputs
 from .commands import (
     EXIT_BAD_INPUT,
     UsageError,
+    assess,
     importer,
     inspect,
     probe,
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = SecretSafeParser(prog="rtcprobe", description="WebRTC protocol diagnostics and SDP/ICE analysis.")
     parser.add_argument("--version", action="version", version=f"rtcprobe {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (inspect, probe, serve, importer, report):
+    for module in (inspect, probe, serve, importer, report, assess):
         module.register(sub)
     return parser
 
