@@ -16,6 +16,7 @@ from rich.table import Table
 
 from .. import interrupts
 from ..analyze.feedback import feedback_counts
+from ..analyze.impairment import impairment_truth
 from ..analyze.latency import connect_breakdown
 from ..analyze.profile import profile
 from ..capture import load
@@ -26,14 +27,17 @@ from ..outputs import check_file
 from ..probe import media
 from ..probe.ice_servers import IceConfig, IceConfigError
 from ..probe.ice_servers import from_arguments as ice_from_arguments
+from ..probe.offer_shape import track_mismatch
 from ..probe.options import PhaseTimeouts, ProbeOptions
 from ..probe.session import ProbeSession
 from ..probe.status import ProbeResult, ProbeStatus
+from ..profiles import BROWSERS, DEFAULT_OFFER, load_offer_profile
 from ..redact import redact_url
 from ..report import jsonout
 from ..report.summary import render_summary
 from ..report.terminal import safe
 from ..signaling import check_target, guess_protocol
+from ..voice.utterances import load_many as load_utterances
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SESSION_FAILED, UsageError, console, timestamped
 
 PROTOCOL_CHOICES = ("whip", "openai", "openai-beta", "sdp-post")
@@ -121,7 +125,33 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
         duration=args.duration, stats_interval=args.stats_interval, timeouts=_timeouts(args.timeout),
         ice=_ice_config(args), model=args.model, session=session, offer_format=args.offer_format,
         impair=args.impair, impair_schedule=args.impair_schedule, seed=args.seed,
+        offer=_checked_offer(args.offer, audio is not None, args.video),
+        **_turn_options(args, audio),
     )
+
+
+def _turn_options(args: argparse.Namespace, audio: str | None) -> dict:
+    """--turns, --utterances, --listen-timeout, --barge-in as ProbeOptions fields; the utterances are
+    read now, so that a WAV without speech is one line naming it before any session starts."""
+    turns = getattr(args, "turns", 0) or 0
+    if not turns:
+        return {}
+    if turns < 0 or audio is None:
+        raise UsageError("--turns: expected a positive number of turns, with audio (not --audio none)")
+    if args.listen_timeout <= 0 or (args.barge_in is not None and args.barge_in < 0):
+        raise UsageError("--listen-timeout must be > 0 s and --barge-in >= 0 ms")
+    if args.utterances:
+        load_utterances(args.utterances)
+    return {"turns": turns, "utterances": args.utterances, "listen_timeout": args.listen_timeout,
+            "barge_in_ms": args.barge_in}
+
+
+def _checked_offer(offer: str, audio: bool, video: bool) -> str:
+    """`--offer` as given, once its profile loads and has an m-line for each of the probe's tracks."""
+    why = track_mismatch(load_offer_profile(offer), ["audio"] * audio + ["video"] * video)
+    if why:
+        raise UsageError(f"--offer {offer}: {why} (drop --video/--audio none, or record an offer with them)")
+    return offer
 
 
 def _check_impairment(args: argparse.Namespace) -> None:
@@ -168,7 +198,8 @@ def summarise(result: ProbeResult, out: Console, as_json: bool = False) -> None:
     # without an answer, every row but Interface describes what rtcprobe offered, not the target
     note = "" if negotiated.answer else "The target sent no answer: this profile is of rtcprobe's own offer."
     render_summary(path=result.path, reason=result.reason, diagnosis=result.diagnosis, breakdown=breakdown,
-                   profile=prof, feedback=feedback, console=out, warnings=result.warnings, profile_note=note)
+                   profile=prof, feedback=feedback, console=out, warnings=result.warnings, profile_note=note,
+                   impairment=impairment_truth(capture))
 
 
 def _exit_status(result: ProbeResult) -> int:
@@ -228,6 +259,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="realtime model name (openai protocols)")
     p.add_argument("--session", metavar="FILE", help="JSON session config (openai protocols)")
     p.add_argument("--offer-format", choices=("sdp", "json"), default="sdp", help="sdp-post: how to send the offer")
+    p.add_argument("--offer", default=DEFAULT_OFFER, metavar="PROFILE|PATH",
+                   help=f"offer as a browser does: {', '.join(BROWSERS)}, aiortc (its own offer), "
+                        f"or the path of a recorded offer to replay (default {DEFAULT_OFFER})")
     p.add_argument("--ice-server", action="append", default=[], metavar="URL",
                    help="stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT] (TLS); repeatable")
     p.add_argument("--ice-username", metavar="NAME", help="TURN username for --ice-server")
@@ -242,6 +276,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--impair-schedule", metavar="FILE", help="lines 'TIME SPEC' (10s rate=300kbit): from TIME on "
                                                              "the capture clock, the network is SPEC")
     p.add_argument("--seed", type=int, default=0, help="seed of the impairment's random draws (default 0)")
+    p.add_argument("--turns", type=int, default=0, metavar="N",
+                   help="scripted voice turns: speak an utterance, listen for the answer, N times; voice-to-voice "
+                        "latency per turn (the session lasts as long as the turns; --duration is the stats period)")
+    p.add_argument("--utterances", nargs="+", default=[], metavar="DIR|FILE.wav",
+                   help="what to say in turns (default: rtcprobe's shipped utterances)")
+    p.add_argument("--listen-timeout", type=float, default=10.0, metavar="S",
+                   help="seconds after the user's speech end with no answer: the turn is unanswered (default 10)")
+    p.add_argument("--barge-in", type=float, default=None, metavar="MS",
+                   help="speak again MS after the agent starts answering; measure how long it takes to stop")
     add_probe_arguments(p)
     p.set_defaults(handler=cmd_capture)
 

@@ -40,9 +40,14 @@ class ProbeOptions:
     model: str | None = None
     session: dict[str, Any] | None = None  # realtime session config (openai protocols)
     offer_format: str = "sdp"  # sdp-post: "sdp" or "json"
+    offer: str = "chrome"  # offer profile (rtcprobe.profiles): chrome, firefox, safari, aiortc, or a path
     impair: list[str] = field(default_factory=list)  # SPECs (rtcprobe.net.spec); with at=, a schedule entry
     impair_schedule: str | None = None  # a schedule file (rtcprobe.net.spec.parse_schedule)
     seed: int = 0  # seeds the impairment: the same seed and the same datagrams give the same drops
+    turns: int = 0  # scripted voice turns (rtcprobe.probe.turns); 0: none, the audio source speaks
+    utterances: list[str] = field(default_factory=list)  # WAV files or directories; empty: the shipped ones
+    listen_timeout: float = 10.0  # seconds after the user's speech end without an answer: no answer
+    barge_in_ms: float | None = None  # speak again this long after the agent's answer started
 
     def for_header(self) -> dict[str, Any]:
         """The options as recorded in the capture header: everything but the token and ICE credentials."""

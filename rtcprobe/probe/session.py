@@ -40,11 +40,15 @@ from .loopback import (
     loopback_candidates_only,
     restrict_to_loopback,
 )
+from .offer_shape import ANSWER_ADAPTED, OFFER_PROFILE, AdaptedAnswer, adapt_answer, shape_offer
 from .options import ProbeOptions
 from .pairs import watch_selected_pairs
 from .stats import StatsCollector
 from .status import ProbeFailure, ProbeResult, ProbeStatus
+from .taps import attach_peer_connection
 from .teardown import Ending, end_at_service
+from .turns import TurnScript, session_rtt, turn_script
+from .twcc import enable_transport_cc
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +77,10 @@ class ProbeSession(ConnectPhases, Ending):
         self._channel_open = asyncio.Event()
         self._remote_candidates: list = []
         self._ignored_candidates: list = []  # remote candidates the loopback policy left out
+        self._adapted: AdaptedAnswer | None = None  # the answer as aiortc applied it (offer_shape)
         self._warnings: list[str] = []  # what went wrong without failing the session (teardown)
         self._impairment: Impairment | None = None  # rtcprobe.net: --impair, the network under aioice
+        self._turns: TurnScript | None = None  # --turns: the scripted voice turns
         register_secret(options.token)
         if is_loopback_url(options.target):
             restrict_to_loopback()
@@ -168,12 +174,16 @@ class ProbeSession(ConnectPhases, Ending):
         with allocations_recorded() as self._allocations:
             await pc.setLocalDescription(await pc.createOffer())
         self._check_ice_servers(self._allocations)
-        offer_sdp = pc.localDescription.sdp
+        shaped = shape_offer(opts.offer, pc.localDescription.sdp)  # as the --offer browser would offer
+        offer_sdp = shaped.sdp
         self._record(ev.SDP, role="local", type="offer", sdp=offer_sdp)
+        self._record(OFFER_PROFILE, **shaped.event_fields())
         self._record_candidates("local", offer_sdp)
         self._collector = StatsCollector(pc, self.writer.now, sink=self._on_packet_event)
         self._collector.attach_peer_connection()
         watch_selected_pairs(pc, self._on_packet_event)  # every selected-pair change, as an event
+        if self._turns is not None:  # send and arrival times of audio, for the voice turns
+            attach_peer_connection(pc, self.writer.now, self._turns.observer.observe)  # type: ignore[union-attr]
 
         self._phase("signaling")
         try:
@@ -194,8 +204,10 @@ class ProbeSession(ConnectPhases, Ending):
                          note="aiortc gathers before the offer is sent, so servers learned from the answer cannot be used")
         self._record(ev.SDP, role="remote", type="answer", sdp=result.answer_sdp)
         try:  # applied before its candidates are parsed and recorded, so that ICE starts at once
-            answer = loopback_candidates_only(result.answer_sdp)
-            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+            self._adapted = adapt_answer(loopback_candidates_only(result.answer_sdp))  # what aiortc can send
+            self._record(ANSWER_ADAPTED, **self._adapted.event_fields())
+            await pc.setRemoteDescription(RTCSessionDescription(self._adapted.sdp, "answer"))
+            enable_transport_cc(pc, self._adapted.extensions, self.writer.now, collector=self._collector)
         except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and others for bad answers
             raise ProbeFailure("http", f"signaling: the answer could not be applied: {exc}") from None
         finally:
@@ -204,7 +216,7 @@ class ProbeSession(ConnectPhases, Ending):
         await self._await_connected()
         await self._await_media(channel)
         self._phase("running")
-        await self._steady_state()
+        await (self._turns.run_alongside(self._steady_state) if self._turns else self._steady_state())
 
     # -- set-up -----------------------------------------------------------------------------
     def _check_ice_servers(self, allocations: list[Allocation]) -> None:
@@ -223,14 +235,21 @@ class ProbeSession(ConnectPhases, Ending):
     def _add_media(self, pc: RTCPeerConnection) -> None:
         opts = self.options
         if opts.audio:
-            transceiver = pc.addTransceiver(media.audio_source(opts.audio), direction="sendrecv")
+            self._turns = turn_script(opts, self.writer.now, self._record, lambda: session_rtt(self._collector, self.status))
+            source = self._turns.source if self._turns else media.audio_source(opts.audio)
+            transceiver = pc.addTransceiver(source, direction="sendrecv")
             media.prefer_codec(transceiver, opts.audio_codec)
+            if self._turns is not None:
+                self._turns.bind(transceiver)
         if opts.video:
             pc.addTransceiver(media.video_source(size=opts.video_size, fps=opts.fps), direction="sendrecv")
 
         @pc.on("track")
         def on_track(track: Any) -> None:
-            self._blackhole.addTrack(track)
+            if self._turns is not None and track.kind == "audio":
+                self._turns.observer.consume(track)  # type: ignore[union-attr]  # the agent's voice, decoded
+            else:
+                self._blackhole.addTrack(track)
 
     def _open_channel(self, pc: RTCPeerConnection) -> Any:
         label = next(iter(self._signaler.channels), None) or self.options.datachannel
@@ -258,6 +277,8 @@ class ProbeSession(ConnectPhases, Ending):
         def on_message(data: Any) -> None:
             self.status.messages_received += 1
             self._record_message(label, "received", data)
+            if self._turns is not None:
+                self._turns.on_message(data)
 
         @channel.on("close")
         def on_close() -> None:
@@ -272,7 +293,7 @@ class ProbeSession(ConnectPhases, Ending):
         try:
             self._record(ev.DC_MESSAGE, label=label, direction=direction, **_message_fields(data))
         except Exception as exc:  # noqa: BLE001 - see the docstring
-            logger.warning("data-channel message recorded by size only: %s", type(exc).__name__)
+            logger.debug("data-channel message recorded by size only: %s", type(exc).__name__)
             with contextlib.suppress(Exception):
                 size = len(data) if isinstance(data, bytes | bytearray | str) else 0
                 self._record(ev.DC_MESSAGE, label=label, direction=direction, size=size,
@@ -371,6 +392,8 @@ class ProbeSession(ConnectPhases, Ending):
         if self._ignored_candidates:  # it connected, but not on what the target advertised: say so
             ran += (f"; {len(self._ignored_candidates)} non-loopback candidate(s) of the target were ignored "
                     "(loopback target), ICE connected on the target's checks over loopback")
+        if self._adapted is not None and self._adapted.summary():
+            ran += f"; {self._adapted.summary()}"
         return ran
 
     async def _teardown(self) -> None:
