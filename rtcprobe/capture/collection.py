@@ -94,6 +94,9 @@ class CaptureSet:
     def latency(self) -> pd.DataFrame:
         return self._frame("latency")
 
+    def turns(self) -> pd.DataFrame:
+        return self._frame("turns")
+
     def _repr_html_(self) -> str:
         from ..report.html import collection_html
 

@@ -193,6 +193,12 @@ class Capture:
 
         return frames.latency(self)
 
+    def turns(self) -> pd.DataFrame:
+        """Scripted voice turns (capture --turns): voice-to-voice latency and its breakdown."""
+        from .. import frames
+
+        return frames.turns(self)
+
     def _repr_html_(self) -> str:
         from ..report.html import capture_summary_html
 

@@ -6,7 +6,7 @@ the documented columns and dtypes of its ``COLUMNS`` schema even when the captur
 
     cap = rtcprobe.load("captures/demo.jsonl")
     cap.candidates(); cap.timeline(); cap.stats(); cap.stats_wide("outbound-rtp")
-    cap.rtcp(); cap.datachannel(); cap.latency()
+    cap.rtcp(); cap.datachannel(); cap.latency(); cap.turns()
 
 and across many sessions through ``rtcprobe.load_many("captures/*.jsonl")``, whose frames are the
 same with a leading ``capture`` column.
@@ -30,11 +30,14 @@ from .stats import WIDE_LEADING as STATS_WIDE_LEADING
 from .stats import stats, stats_wide
 from .timeline import COLUMNS as TIMELINE_COLUMNS
 from .timeline import timeline
+from .turns import COLUMNS as TURN_COLUMNS
+from .turns import turns
 
 #: Frame name -> documented columns, for help and for tests.
 SCHEMAS: dict[str, Schema] = {
     "candidates": CANDIDATE_COLUMNS, "timeline": TIMELINE_COLUMNS, "stats": STATS_COLUMNS,
     "rtcp": RTCP_COLUMNS, "datachannel": DATACHANNEL_COLUMNS, "latency": LATENCY_COLUMNS,
+    "turns": TURN_COLUMNS,
 }
 
 
@@ -49,5 +52,5 @@ def columns(name: str) -> pd.DataFrame:
 __all__ = [
     "CANDIDATE_COLUMNS", "DATACHANNEL_COLUMNS", "LATENCY_COLUMNS", "RTCP_COLUMNS", "SCHEMAS", "STATS_COLUMNS",
     "STATS_IDENTITY", "STATS_WIDE_LEADING", "TIMELINE_COLUMNS", "Column", "Schema", "candidates", "columns", "concat", "datachannel",
-    "latency", "rtcp", "stats", "stats_wide", "timeline",
+    "latency", "rtcp", "stats", "stats_wide", "timeline", "TURN_COLUMNS", "turns",
 ]
