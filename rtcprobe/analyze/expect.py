@@ -29,10 +29,7 @@ from .detectors import Detection
 from .distribution import distribution
 from .latency import connect_breakdown, response_latencies
 from .streams import pair_rtt
-
-#: The event another part of the probe writes per voice turn; `latency` is seconds from the end of the
-#: probe's utterance to the first audio back (voice-to-voice).
-VOICE_TURN_EVENT, VOICE_TURN_LATENCY = "voice_turn", "latency"
+from .voice import voice_summary
 
 TIME, PERCENT, SCORE, RATE, COUNT = "time", "percent", "score", "rate", "count"
 _UNITS: dict[str, dict[str, float]] = {
@@ -65,7 +62,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "bitrate.sent": (RATE, "mean bitrate sent, all streams"),
     "bitrate.received": (RATE, "mean bitrate received, all streams"),
     **{f"response.{s}": (TIME, f"data-channel request -> answer latency, {s}") for s in _DIST},
-    **{f"v2v.{s}": (TIME, f"voice-to-voice latency of the voice turns, {s}") for s in _DIST},
+    **{f"v2v.{s}": (TIME, f"voice-to-voice latency of the answered voice turns (capture --turns), {s}") for s in _DIST},
+    "turns.unanswered": (COUNT, "voice turns the agent did not answer before the listen timeout"),
     "findings": (COUNT, "detector findings (warnings and errors)"),
     "errors": (COUNT, "detector findings of severity error"),
 }
@@ -175,18 +173,21 @@ def measure(capture: Capture, detection: Detection) -> Measurements:
     out["mos"] = _worst([out["mos.sent"], out["mos.received"]], min)
     ice = [v for _, v in pair_rtt(capture)]
     out["rtt"] = median(ice) if ice else _worst([s.rtt_s for s in streams])
-    turns = [float(e[VOICE_TURN_LATENCY]) for e in capture.of(VOICE_TURN_EVENT)
-             if isinstance(e.get(VOICE_TURN_LATENCY), int | float) and not isinstance(e.get(VOICE_TURN_LATENCY), bool)]
-    for prefix, values in (("response", response_latencies(capture)), ("v2v", turns)):
-        d = distribution(values)
+    voice = voice_summary(capture)
+    if voice.turns and not voice.answered:
+        notes |= {f"v2v.{s}": f"{len(voice.turns)} voice turn(s), none answered" for s in _DIST}
+    out["turns.unanswered"] = float(voice.unanswered) if voice.turns else None
+    v2v = voice.v2v  # milliseconds, over the answered turns (rtcprobe.analyze.voice)
+    for prefix, d, scale in (("response", distribution(response_latencies(capture)), 1.0), ("v2v", v2v, 1e-3)):
         for stat, value in (("p50", d.median), ("p90", d.p90), ("max", d.maximum), ("min", d.minimum)):
-            out[f"{prefix}.{stat}"] = value
+            out[f"{prefix}.{stat}"] = None if value is None else value * scale
     out["findings"] = float(len(detection.findings))
     out["errors"] = float(len(detection.errors))
     return Measurements(out, notes)
 
 
-_WHY_MISSING = {"v2v": "no voice_turn events in this capture", "response": "no data-channel request was answered",
+_WHY_MISSING = {"v2v": "no voice turns in this capture (capture --turns records them)",
+                "turns": "no voice turns in this capture (capture --turns records them)", "response": "no data-channel request was answered",
                 "mos": "no RTT, jitter or loss for its streams", "connect": "set-up did not reach this phase",
                 "rtt": "no round-trip time was recorded"}
 

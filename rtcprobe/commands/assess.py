@@ -58,11 +58,15 @@ def assess(capture: Capture, expectations: list[Expectation], unmeasured: str = 
     return Assessment(capture.id, capture.path, detection, outcomes)
 
 
-def document(a: Assessment) -> dict:
-    """The `--json` shape of one assessment (also `findings`/`expectations` of `capture --json`)."""
+def findings_document(a: Assessment) -> dict:
+    """Findings, stream quality, MOS and verdicts: in `assess --json` and `capture --json` alike."""
     d = a.detection
-    return {"capture": a.capture, "ice_outcome": d.ice_outcome, "ice_detail": d.ice_detail,
-            "findings": d.findings, "streams": d.streams, "mos": d.mos, "expectations": a.outcomes}
+    return {"ice_outcome": d.ice_outcome, "ice_detail": d.ice_detail, "findings": d.findings,
+            "streams": d.streams, "mos": d.mos, "expectations": a.outcomes}
+
+
+def document(a: Assessment) -> dict:
+    return {"capture": a.capture, **findings_document(a)}
 
 
 def _suite(a: Assessment) -> SuiteResult:
@@ -117,19 +121,6 @@ def cmd_assess(args: argparse.Namespace) -> int:
         out.print(safe(f"{len(assessments) - failed} of {len(assessments)} capture(s) met every expectation",
                        "bold red" if failed else "bold green"))
     return EXIT_EXPECTATION_FAILED if any(a.failed for a in assessments) else EXIT_OK
-
-
-def gate(path: str, args: argparse.Namespace, out: Console | None) -> tuple[Assessment, int]:
-    """`capture --expect/--junit`: assess the capture just written; print the verdicts unless `out` is
-    None (--json). The status is 1 when an expectation failed, else 0."""
-    from ..capture import load
-
-    a = assess(load(path), parse_expectations(args.expect), args.unmeasured)
-    if out is not None:
-        render_expectations(a.outcomes, out)
-    if args.junit:
-        write_junit_file(args.junit, [a])
-    return a, EXIT_EXPECTATION_FAILED if a.failed else EXIT_OK
 
 
 def add_expect_arguments(p: argparse.ArgumentParser) -> None:

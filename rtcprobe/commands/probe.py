@@ -39,6 +39,17 @@ from ..report.terminal import safe
 from ..signaling import check_target, guess_protocol
 from ..voice.utterances import load_many as load_utterances
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SESSION_FAILED, UsageError, console, timestamped
+from .assess import (
+    EXIT_EXPECTATION_FAILED,
+    Assessment,
+    Expectation,
+    add_expect_arguments,
+    assess,
+    findings_document,
+    parse_expectations,
+    render_expectations,
+    write_junit_file,
+)
 
 PROTOCOL_CHOICES = ("whip", "openai", "openai-beta", "sdp-post")
 
@@ -183,23 +194,30 @@ async def run_capture(options: ProbeOptions, out: Console, live: bool = True) ->
         return await ProbeSession(options, lambda s: view.update(_status_table(s, options.target))).run()
 
 
-def summarise(result: ProbeResult, out: Console, as_json: bool = False) -> None:
+def summarise(result: ProbeResult, out: Console, as_json: bool = False, expectations: list[Expectation] | None = None,
+              unmeasured: str = "fail") -> Assessment:
+    """Print the summary (findings first) or its JSON; the assessment (findings, `--expect` verdicts)."""
     capture = load(result.path)
     breakdown = connect_breakdown(capture)
     negotiated = capture.negotiation
     prof = profile(negotiated) if negotiated.answer or negotiated.offer else None
     feedback = feedback_counts(capture)
+    assessment = assess(capture, expectations or [], unmeasured)
     if as_json:
         print(jsonout.dumps({"capture": result.path, "reason": result.reason, "diagnosis": result.diagnosis,
                              "warnings": result.warnings, "duration": result.duration, "connect": breakdown,
                              "profile": prof,
-                             "rtcp": {"sent": feedback.sent, "received": feedback.received}}))
-        return
+                             "rtcp": {"sent": feedback.sent, "received": feedback.received},
+                             **findings_document(assessment)}))
+        return assessment
     # without an answer, every row but Interface describes what rtcprobe offered, not the target
     note = "" if negotiated.answer else "The target sent no answer: this profile is of rtcprobe's own offer."
     render_summary(path=result.path, reason=result.reason, diagnosis=result.diagnosis, breakdown=breakdown,
+                   detection=assessment.detection,
                    profile=prof, feedback=feedback, console=out, warnings=result.warnings, profile_note=note,
                    impairment=impairment_truth(capture))
+    render_expectations(assessment.outcomes, out)
+    return assessment
 
 
 def _exit_status(result: ProbeResult) -> int:
@@ -216,19 +234,27 @@ def _exit_status(result: ProbeResult) -> int:
 def cmd_capture(args: argparse.Namespace) -> int:
     options = options_from_args(args)
     check_file(options.output)  # before the session: a run whose capture cannot be written is not started
+    expectations = parse_expectations(args.expect)  # a malformed one is a usage error before the session
+    if args.junit:
+        check_file(args.junit)
     out = console()
     result = interrupts.run(run_capture(options, out, live=not args.no_live and not args.json))
-    show_summary(result, out, as_json=args.json)
-    return _exit_status(result)
+    assessment = show_summary(result, out, as_json=args.json, expectations=expectations, unmeasured=args.unmeasured)
+    if args.junit and assessment is not None:
+        write_junit_file(args.junit, [assessment])
+    status = _exit_status(result)
+    return EXIT_EXPECTATION_FAILED if status == EXIT_OK and assessment is not None and assessment.failed else status
 
 
-def show_summary(result: ProbeResult, out: Console, as_json: bool = False) -> None:
+def show_summary(result: ProbeResult, out: Console, as_json: bool = False,
+                 expectations: list[Expectation] | None = None, unmeasured: str = "fail") -> Assessment | None:
     """`summarise`, except that after SIGHUP a terminal that is gone is no error: the capture is written."""
     try:
-        summarise(result, out, as_json=as_json)
+        return summarise(result, out, as_json=as_json, expectations=expectations, unmeasured=unmeasured)
     except OSError:
         if interrupts.received() is None or isinstance(sys.exc_info()[1], BrokenPipeError):
             raise
+    return None
 
 
 def add_probe_arguments(p: argparse.ArgumentParser) -> None:
@@ -286,6 +312,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--barge-in", type=float, default=None, metavar="MS",
                    help="speak again MS after the agent starts answering; measure how long it takes to stop")
     add_probe_arguments(p)
+    add_expect_arguments(p)
     p.set_defaults(handler=cmd_capture)
 
     from .demo import cmd_demo

@@ -6,9 +6,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..analyze.detectors import Detection
 from ..analyze.feedback import FeedbackCounts
 from ..analyze.latency import ConnectBreakdown
 from ..analyze.profile import Profile
+from .findings import render_findings, render_quality
 from .terminal import render_profile, safe
 
 
@@ -17,6 +19,7 @@ def _ms(value: float | None) -> str:
 
 
 def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: ConnectBreakdown,
+                   detection: Detection | None = None,
                    profile: Profile | None, feedback: FeedbackCounts, console: Console,
                    warnings: list[str] | None = None, profile_note: str = "") -> None:
     style = "green" if reason == "completed" else "red"
@@ -25,6 +28,8 @@ def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: Connect
         console.print(safe(diagnosis, style=style if reason != "completed" else ""))
     for warning in warnings or []:
         console.print(Text.assemble(("warning: ", "bold yellow"), safe(warning, "yellow")))
+    if detection is not None:  # findings first: what went wrong comes before how it was set up
+        render_findings(detection, console)
     table = Table(title="Connect time", title_justify="left")
     table.add_column("phase")
     table.add_column("start", justify="right")
@@ -51,3 +56,5 @@ def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: Connect
     for name, sent, received in feedback.rows():
         rtcp.add_row(safe(name), str(sent), str(received))
     console.print(rtcp)
+    if detection is not None:
+        render_quality(detection, console)
