@@ -65,6 +65,7 @@ class SeamLog:
 
     rtp: dict[str, dict[int, list[SeamDatagram]]] = field(default_factory=lambda: {d: {} for d in DIRECTIONS})
     rtcp: dict[str, list[SeamDatagram]] = field(default_factory=lambda: {d: [] for d in DIRECTIONS})
+    clock_offset: float = 0.0  # event-loop time minus capture time (both time.monotonic based)
 
     def attach(self, network: Network) -> None:
         """Observe `network.carry` on this instance: each datagram's times, nothing else changed."""
@@ -176,6 +177,7 @@ async def run_session(chromium: Chromium, output: Path, *, loss: float = 0.0, im
                 await until(lambda: session._impairment is not None or run.done(), "the impairment", step=0.002)
                 if session._impairment is not None:
                     seam.attach(session._impairment.network)
+                    seam.clock_offset = asyncio.get_running_loop().time() - session.writer.now()
             await until(lambda: session.status.phase == "running" or run.done(), "the probe's media")
             if not run.done():
                 await asyncio.sleep(media_seconds)

@@ -25,7 +25,7 @@ from browser import stats_of_type
 from chromium_far_end import SeamDatagram, Truth
 from relay import FROM_OFFERER
 
-from rtcprobe.net.spec import DOWN, UP
+from rtcprobe.net.spec import DOWN, UP, parse_spec
 from rtcprobe.probe.streams import round_trip_time
 
 KINDS = ("audio", "video")
@@ -119,12 +119,27 @@ def impairment_drops(truth: Truth, direction: str, ssrc: int) -> list[int]:
 
 def report_blocks(truth: Truth, direction: str, ssrc: int) -> list[dict[str, Any]]:
     """Report blocks about `ssrc` in SR/RR packets the probe sent (`sent`) or received, in order."""
-    return [b for e in truth.capture.of("rtcp") if e["direction"] == direction
+    return [{**b, "t": e["t"]} for e in truth.capture.of("rtcp") if e["direction"] == direction
             for b in e.get("reports", []) if b["ssrc"] == ssrc]
 
 
-def fraction_errors(stream: StreamTruth, blocks: list[dict[str, Any]],
-                    scale: int = 256) -> tuple[list[int], list[int]]:
+def interval_known(truth: Truth, blocks: list[dict[str, Any]], hold: float) -> list[bool]:
+    """For blocks the probe received: whether any RTCP from Chromium was dropped since the block
+    before (entering the impairment up to `hold` seconds before that one arrived). Each of its
+    reports closes an interval at the sender (RFC 3550 A.3: a report's fraction is since the
+    sender's previous report, and libwebrtc puts a receiver report in every compound, NACKs'
+    too), so after a dropped one the next interval starts where nobody here saw: not judged."""
+    assert truth.seam is not None
+    dropped = sorted(r.t_in - truth.seam.clock_offset for r in truth.seam.rtcp[DOWN] if not r.t_out)
+    known, since = [], float("-inf")
+    for block in blocks:
+        known.append(not any(since < t <= block["t"] for t in dropped))
+        since = block["t"] - hold
+    return known
+
+
+def fraction_errors(stream: StreamTruth, blocks: list[dict[str, Any]], scale: int = 256,
+                    known: list[bool] | None = None) -> tuple[list[int], list[int]]:
     """Per report block: (fraction_lost - truth) in 1/256, (packets_lost - truth) in packets.
     The first interval starts before the first packet received. `scale`: RFC 3550 A.3 shifts
     by 8 (256, as aiortc); libwebrtc computes 255 x lost / expected ("255 is 100% loss",
@@ -133,11 +148,12 @@ def fraction_errors(stream: StreamTruth, blocks: list[dict[str, Any]],
         return [], []
     prior = min(stream.received) - 1
     fractions, cumulative = [], []
-    for block in blocks:
+    for index, block in enumerate(blocks):
         highest = _in_seam_space(stream, block["highest_seq"])
         if highest is None:
             continue
-        fractions.append(block["fraction_lost"] - stream.interval_fraction(prior, highest, scale))
+        if known is None or known[index]:
+            fractions.append(block["fraction_lost"] - stream.interval_fraction(prior, highest, scale))
         cumulative.append(block["packets_lost"] - stream.lost(highest))
         prior = highest
     return fractions, cumulative
@@ -160,10 +176,14 @@ def held_ms(truth: Truth, direction: str, pts: tuple[int, ...] = (200, 201), ssr
 
 
 def nack_datagrams_dropped(truth: Truth, direction: str) -> int:
-    """RTCP datagrams that start with a NACK (RTPFB FMT 1, sent alone: reduced-size RTCP) and
-    that the impairment dropped: NACKs one end sent and the other never received."""
+    """RTCP datagrams the impairment dropped that may hold NACKs. Up: those that start with a
+    NACK (aiortc sends each NACK alone): exact. Down: every dropped one that starts with a
+    receiver report (libwebrtc sends a NACK in a compound behind an RR, and SRTCP hides what
+    follows the first header): an upper bound, exact when it is 0."""
     assert truth.seam is not None
-    return sum(1 for r in truth.seam.rtcp[direction] if r.pt == 205 and r.fmt == 1 and not r.t_out)
+    first = (205,) if direction == UP else (201,)
+    return sum(1 for r in truth.seam.rtcp[direction] if r.pt in first and (r.pt != 205 or r.fmt == 1)
+               and not r.t_out)
 
 
 def rtt_samples_ms(truth: Truth, ssrc: int) -> list[float]:
@@ -202,8 +222,10 @@ class Point:
 def measure(truth: Truth) -> Point:
     """The table's figures for one session (RTT and bitrate references are added by the caller)."""
     point = Point(truth.impair or "none")
+    spec, _ = parse_spec(truth.impair or "none")
+    hold = spec.down.delay + spec.down.jitter + 0.25  # what a datagram may spend in the impairment, and more
     v = point.values
-    lost_err, chrome_lost_err, frac_err, cum_err, rr_count = 0, 0, 0, 0, 0
+    lost_err, chrome_lost_err, frac_err, cum_err, rr_count, rr_blocks = 0, 0, 0, 0, 0, 0
     for kind in KINDS:
         inbound, outbound = truth.probe("inbound-rtp", kind), truth.probe("outbound-rtp", kind)
         chrome_in, chrome_out = truth.browser("inbound-rtp", kind), truth.browser("outbound-rtp", kind)
@@ -217,12 +239,15 @@ def measure(truth: Truth) -> Point:
         lost_err += abs(inbound["packetsLost"] - down.lost())
         chrome_lost_err += abs(chrome_in["packetsLost"] - up.lost())
         for direction, stream, scale in (("sent", down, 256), ("received", up, 255)):  # ours; Chromium's
-            fractions, cumulative = fraction_errors(stream, report_blocks(truth, direction, stream.ssrc), scale)
+            blocks = report_blocks(truth, direction, stream.ssrc)
+            known = interval_known(truth, blocks, hold) if direction == "received" else None
+            fractions, cumulative = fraction_errors(stream, blocks, scale, known)
             frac_err = max([frac_err, *map(abs, fractions)])
             cum_err = max([cum_err, *map(abs, cumulative)])
             if any(fractions) or any(cumulative):
                 v.setdefault("block errors", []).append((kind, direction, fractions, cumulative))
             rr_count += len(fractions)
+            rr_blocks += len(cumulative)
         rate = CLOCK_RATES[kind]
         v[f"{kind} jitter ms"] = (_ms(inbound.get("jitter")), down.jitter(rate) * 1000, down.jitter(rate, "in") * 1000,
                                   _ms(chrome_out.get("jitter")))
@@ -241,7 +266,7 @@ def measure(truth: Truth) -> Point:
             v["held ms"] = (held_ms(truth, UP, (200,), outbound["ssrc"]), held_ms(truth, DOWN))
             v["target kbit"] = (chrome_out.get("targetBitrate") or 0) / 1000
     v["lost err"], v["chromium lost err"] = lost_err, chrome_lost_err
-    v["fraction err"], v["cumulative err"], v["rr intervals"] = frac_err, cum_err, rr_count
+    v["fraction err"], v["cumulative err"], v["rr intervals"] = frac_err, cum_err, (rr_count, rr_blocks)
     nacks = [v[f"{kind} nack"] for kind in KINDS]  # NACK: the dropped ones never arrived
     v["nack"] = (sum(n[0] for n in nacks), nack_datagrams_dropped(truth, UP), sum(n[1] or 0 for n in nacks),
                  sum(n[3] or 0 for n in nacks), nack_datagrams_dropped(truth, DOWN), sum(n[2] for n in nacks))
