@@ -19,6 +19,7 @@ from ..analyze.feedback import feedback_counts
 from ..analyze.impairment import impairment_truth
 from ..analyze.latency import connect_breakdown
 from ..analyze.profile import profile
+from ..analyze.voice import voice_summary
 from ..capture import load
 from ..errors import load_json, read_text_file
 from ..net.record import schedule_from
@@ -36,6 +37,7 @@ from ..redact import redact_url
 from ..report import jsonout
 from ..report.summary import render_summary
 from ..report.terminal import safe
+from ..report.voice import render_voice, voice_json
 from ..signaling import check_target, guess_protocol
 from ..voice.utterances import load_many as load_utterances
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SESSION_FAILED, UsageError, console, timestamped
@@ -202,12 +204,14 @@ def summarise(result: ProbeResult, out: Console, as_json: bool = False, expectat
     negotiated = capture.negotiation
     prof = profile(negotiated) if negotiated.answer or negotiated.offer else None
     feedback = feedback_counts(capture)
+    voice = voice_summary(capture)
     assessment = assess(capture, expectations or [], unmeasured)
     if as_json:
         print(jsonout.dumps({"capture": result.path, "reason": result.reason, "diagnosis": result.diagnosis,
                              "warnings": result.warnings, "duration": result.duration, "connect": breakdown,
                              "profile": prof,
                              "rtcp": {"sent": feedback.sent, "received": feedback.received},
+                             **({"voice": voice_json(voice)} if not voice.empty else {}),
                              **findings_document(assessment)}))
         return assessment
     # without an answer, every row but Interface describes what rtcprobe offered, not the target
@@ -216,6 +220,7 @@ def summarise(result: ProbeResult, out: Console, as_json: bool = False, expectat
                    detection=assessment.detection,
                    profile=prof, feedback=feedback, console=out, warnings=result.warnings, profile_note=note,
                    impairment=impairment_truth(capture))
+    render_voice(voice, out)
     render_expectations(assessment.outcomes, out)
     return assessment
 

@@ -27,6 +27,7 @@ from ..analyze.latency import ConnectBreakdown, connect_breakdown, response_timi
 from ..analyze.messages import channel_events, data_channels, datachannel_messages
 from ..analyze.profile import Profile, profile
 from ..analyze.streams import pair_rtt, stream_series
+from ..analyze.voice import voice_summary
 from ..analyze.wire import extension_report
 from ..anonymize import AddressMap, anonymize
 from ..capture import Capture, load
@@ -35,6 +36,7 @@ from . import html_capture as sessions
 from . import html_media as media
 from . import html_multi as multi
 from .html_base import PAGE_TAIL, Markup, esc, join, page_head, section, table, tag
+from .voice import voice_compare, voice_section
 
 Source = str | Path | Capture
 
@@ -72,17 +74,20 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
     feedback = feedback_counts(capture)
     extensions = extension_report(capture)
     channels = data_channels(capture)
+    voice = voice_summary(capture)
     parts = []
     if not capture.ok:
         parts.append(sessions.failure(capture, breakdown, anchor))
     toc = join(tag("a", name, href=f"#{anchor}{target}") for name, target in (
-        ("profile", "profile"), ("connect", "connect"), ("streams", "streams"), ("RTCP", "rtcp"),
+        ("profile", "profile"), ("connect", "connect"), *([("voice turns", "voice")] if not voice.empty else []),
+        ("streams", "streams"), ("RTCP", "rtcp"),
         ("candidates", "candidates"), ("extensions", "extensions"), ("data channels", "datachannel"),
         ("signaling", "signaling"), ("SDP", "sdp"), ("timeline", "timeline")))
     parts += [
         sessions.overview(capture), tag("nav", toc, class_="toc"),
         sessions.profile_section(_profile(capture), anchor, capture.negotiation.answer or capture.negotiation.offer),
         sessions.connect_section(capture, breakdown, anchor),
+        voice_section(voice, anchor),
         media.streams_section(stream_series(capture), pair_rtt(capture), anchor, evidence(capture)),
         media.feedback_section(feedback, anchor),
         media.candidates_section(session_candidates(capture), selected_pair(capture), capture, anchor),
@@ -94,6 +99,7 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
         sessions.timeline_section(capture, anchor),
     ]
     digest = _digest(capture, anchor, breakdown, feedback)
+    digest.voice = voice
     digest.sources = {name: {"source": found.source, "note": found.note}
                       for name, found in (("rtcp", feedback), ("extensions", extensions), ("data_channels", channels))}
     return join(parts), digest
@@ -160,7 +166,9 @@ def _front(digests: list[multi.Digest], title: str | None, addresses: AddressMap
     chunks = [page_head(heading), tag("h1", heading), tag("p", meta, class_="meta")]
     if not single:
         chunks += [multi.failures(digests), section("captures", "Captures", multi.overview(digests)),
-                   multi.distributions(digests), multi.diffs(digests)]
+                   multi.distributions(digests),
+                   voice_compare([d.id for d in digests], [d.anchor for d in digests], [d.voice for d in digests]),
+                   multi.diffs(digests)]
     return chunks
 
 

@@ -10,6 +10,7 @@ from ..analyze.diff import DiffResult, diff
 from ..analyze.distribution import distribution
 from ..analyze.feedback import FeedbackCounts
 from ..analyze.latency import ConnectBreakdown
+from ..analyze.voice import VoiceSummary
 from ..negotiation import Negotiation
 from . import plots
 from .html_base import Cell, Markup, details, image, join, ms, section, table, tag
@@ -34,6 +35,7 @@ class Digest:
     feedback: FeedbackCounts
     #: Section -> {"source", "note"}: where its numbers come from (packets, a dump's stats, nothing).
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    voice: VoiceSummary | None = None  # scripted voice turns (capture --turns)
 
     @property
     def ok(self) -> bool:
