@@ -23,11 +23,11 @@ UP, DOWN = "up", "down"
 EFFECTS = ("loss_pct", "rtploss_pct", "delay_ms", "jitter_ms", "reorder_pct", "duplicate_pct", "rate_bps")
 WHO = {UP: "probe sends", DOWN: "probe receives"}
 #: What each direction's loss is measured against, and by whom.
-MEASURED_BY = {UP: "remote-inbound-rtp packetsLost (the far end's receiver reports)",
-               DOWN: "inbound-rtp packetsLost (measured here)"}
+MEASURED_BY = {UP: "per the far end's receiver reports (remote-inbound-rtp)", DOWN: "here (inbound-rtp)"}
 NOTE = ("packetsLost leaves out drops before a stream's first packet arrived and after the last stats "
-        "sample, counts a packet repaired by RTX as received, and the far end's reports lag by an RTCP "
-        "interval; the truth counts every RTP datagram, retransmissions included.")
+        "sample, counts a packet repaired by RTX as received, and includes loss elsewhere on the path "
+        "(the far end's own network); the far end's reports lag by an RTCP interval. The truth counts "
+        "every RTP datagram this network dropped, retransmissions included.")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class DirectionTruth:
     def measured(self) -> str:
         if self.measured_lost is None:
             return "no packetsLost measured"
-        return f"{self.measured_lost} packets lost ({self.measured_by})"
+        return f"{self.measured_lost} packets lost {self.measured_by}"
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,18 @@ def _measured(capture: Capture, name: str) -> dict[int, tuple[str | None, int | 
     out: dict[int, tuple[str | None, int | None]] = {}
     for report in last_reports(capture, kind_of):
         ssrc = report.get("ssrc")
-        if isinstance(ssrc, int) and not isinstance(ssrc, bool):
+        if _is_int(ssrc):
             kind = report.get("kind")
             out[ssrc] = (kind if isinstance(kind, str) else None, counter(report, "packetsLost"))
+    for report in last_reports(capture, "outbound-rtp" if name == UP else "inbound-rtp"):
+        rtx, kind = report.get("rtxSsrc"), report.get("kind")
+        if _is_int(rtx) and rtx not in out:  # its drops are retransmissions: no packetsLost of its own
+            out[rtx] = (f"{kind} RTX" if isinstance(kind, str) else "RTX", None)
     return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _intervals(sets: list[dict[str, Any]], end: float) -> list[ImpairedInterval]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..analyze.distribution import distribution
 from ..analyze.evidence import evidence
+from ..analyze.impairment import WHO, ImpairmentTruth
 from ..analyze.latency import ConnectBreakdown
 from ..analyze.profile import Profile
 from ..analyze.timeline import timeline_entries
@@ -14,7 +15,7 @@ from ..capture import Capture
 from ..capture import events as ev
 from ..sdp import SessionDescription
 from . import plots
-from .html_base import Cell, Markup, details, image, join, ms, pre, section, table, tag
+from .html_base import Cell, Markup, details, image, join, ms, number, pre, section, table, tag
 
 #: Rows of the raw event timeline shown; the rest is counted, not listed (DataFrames have it all).
 TIMELINE_LIMIT = 1500
@@ -189,3 +190,40 @@ def timeline_section(capture: Capture, anchor: str) -> Markup:
     body = join([table(["t (s)", "event", "direction", "what"], rows, row_classes=classes), more])
     return section(f"{anchor}timeline", "Event timeline",
                    details(f"{len(entries)} events (stats samples left out)", body))
+
+
+def impairment_section(truth: ImpairmentTruth, anchor: str) -> Markup:
+    """What the network impairment did (the truth) next to what the probe measured."""
+    intro = "The probe's own sockets crossed a user-space network (capture --impair)" + (
+        f", seed {truth.seed}." if truth.seed is not None else ".")
+    parts: list[Any] = [tag("p", intro)]
+    if truth.changes:
+        ends = [t for t, _ in truth.changes[1:]]
+        parts.append(table(["from", "until", "SPEC"],
+                           [[Cell(ms(t), "num"), Cell(ms(end) if end is not None else "the end", "num"),
+                             tag("code", spec)] for (t, spec), end in zip(truth.changes, ends + [None], strict=True)]))
+    rows = [[tag("strong", f"{d.direction}: {WHO[d.direction]}"), Cell(number(d.packets), "num"),
+             Cell(number(d.dropped_loss), "num"), Cell(number(d.dropped_queue), "num"),
+             Cell(number(d.rtp_dropped), "num"), Cell(number(d.delayed), "num"), Cell(number(d.reordered), "num"),
+             Cell(number(d.duplicated), "num"), Cell(number(d.measured_lost), "num")]
+            for d in truth.directions]
+    if rows:
+        parts.append(table(["direction", "datagrams", "dropped (random)", "dropped (queue)", "RTP dropped",
+                            "delayed", "reordered", "duplicated", "packets lost, measured"], rows,
+                           class_="impairment"))
+    streams = [[f"{d.direction}: {WHO[d.direction]}", Cell(s.ssrc, "num"), s.kind,
+                Cell(number(s.dropped), "num"), Cell(number(s.lost), "num")]
+               for d in truth.directions for s in d.ssrcs]
+    if streams:
+        parts += [tag("h3", "Per RTP stream"), table(["direction", "SSRC", "kind", "RTP dropped (truth)",
+                                                      "packets lost, measured"], streams)]
+    if any(not d.final for d in truth.directions):
+        parts.append(tag("p", "The capture has no impairment summary (cut short): these are the last running counts.",
+                         class_="warn"))
+    if any(d.drops_truncated for d in truth.directions):
+        parts.append(tag("p", "More drops than the capture lists one by one: per-stream counts are a lower bound.",
+                         class_="warn"))
+    where = "; ".join(f"{d.direction} {d.measured_by}" for d in truth.directions)
+    parts.append(tag("p", "Truth: counted by the impairment on every datagram (STUN, DTLS, RTP, RTCP). Measured: "
+                          f"packetsLost, {where}. " + truth.note, class_="muted"))
+    return section(f"{anchor}impairment", "Network impairment", *parts)

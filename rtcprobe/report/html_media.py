@@ -3,11 +3,13 @@ and the selected pair, header extensions negotiated versus seen, and data-channe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..analyze.connection import SelectedPair, SessionCandidate
 from ..analyze.evidence import Evidence
 from ..analyze.feedback import FeedbackCounts
+from ..analyze.impairment import ImpairedInterval
 from ..analyze.latency import ResponseTiming
 from ..analyze.messages import ChannelEvent, DataChannels, Message
 from ..analyze.streams import StreamSeries
@@ -25,8 +27,8 @@ PAYLOAD_EXCERPT = 160
 
 
 def streams_section(series: list[StreamSeries], pair_rtt: list[tuple[float, float]], anchor: str,
-                    found: Evidence | None = None) -> Markup:
-    figure = plots.streams(series, pair_rtt)
+                    found: Evidence | None = None, impaired: Sequence[ImpairedInterval] = ()) -> Markup:
+    figure = plots.streams(series, pair_rtt, impaired)
     if figure is None:
         why = ("No stats samples: the session never had media to measure." if found is None or found.packets
                else f"{found.recorder[:1].upper()}{found.recorder[1:]} holds {found.stats_samples} stats sample(s) "
@@ -47,7 +49,9 @@ def streams_section(series: list[StreamSeries], pair_rtt: list[tuple[float, floa
         tag("p", "Sent streams: RTT, jitter and loss as the far end reported them (RTCP receiver reports). "
                  + ("Received streams: measured here. " if found is None or found.packets else
                     f"Received streams: as the browser measured them ({found.recorder}'s getStats). ")
-                 + "Solid lines are sent, dashed received.", class_="muted"),
+                 + "Solid lines are sent, dashed received."
+                 + (" Shaded bands: the network was impaired (--impair), labelled with its SPEC; "
+                    "the Network impairment section has what it did." if impaired else ""), class_="muted"),
         image(figure, "RTT, jitter, loss and bitrate per stream"),
         table(["direction", "kind", "mid", "SSRC", "packets", "mean bitrate", "last RTT", "last jitter",
                "packets lost"], rows),

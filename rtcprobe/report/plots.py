@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..analyze.impairment import ImpairedInterval
 from ..analyze.latency import ConnectBreakdown
 from ..analyze.messages import ChannelEvent, Message
 from ..analyze.streams import StreamSeries
@@ -27,6 +28,8 @@ DPI = 100
 PHASE_COLOURS = {"http": "#4e79a7", "ice": "#f28e2b", "dtls": "#59a14f", "first media": "#76b7b2",
                  "data channel": "#b07aa1"}
 FAILED = "#d62728"
+#: Shade of an impaired interval (rtcprobe.net) behind the time plots.
+IMPAIRED = "#e15759"
 
 
 P = ParamSpec("P")
@@ -88,9 +91,21 @@ def waterfall(breakdown: ConnectBreakdown, duration: float) -> str:
     return to_data_uri(figure)
 
 
+def shade_impaired(axes: Sequence[Axes], impaired: Sequence[ImpairedInterval]) -> None:
+    """Each impaired interval as a band behind every panel, its SPEC written at the top of the first."""
+    for number, interval in enumerate(impaired):
+        for row, ax in enumerate(axes):
+            ax.axvspan(interval.start, interval.end, color=IMPAIRED, alpha=0.12, linewidth=0, zorder=0,
+                       label="impaired network (shaded)" if number == row == 0 else None)
+        axes[0].text(interval.start, 0.97, f" {_short(interval.spec, 40)}", transform=axes[0].get_xaxis_transform(),
+                     va="top", ha="left", fontsize=7, color="#a03030", clip_on=True)
+
+
 @_literal_text
-def streams(series: Sequence[StreamSeries], pair_rtt: Sequence[tuple[float, float]]) -> str | None:
-    """RTT, jitter, loss and bitrate over time, one line per RTP stream; None without samples."""
+def streams(series: Sequence[StreamSeries], pair_rtt: Sequence[tuple[float, float]],
+            impaired: Sequence[ImpairedInterval] = ()) -> str | None:
+    """RTT, jitter, loss and bitrate over time, one line per RTP stream, impaired intervals shaded;
+    None without samples."""
     if not any(s.points for s in series):
         return None
     # Fixed margins: the panels' labels are known, and constrained layout would double the drawing time.
@@ -110,10 +125,12 @@ def streams(series: Sequence[StreamSeries], pair_rtt: Sequence[tuple[float, floa
                         linestyle="-" if s.direction == "sent" else "--")
         ax.set_ylabel(label, fontsize=9)
         ax.grid(alpha=0.3)
-        ax.set_ylim(bottom=0)
     if pair_rtt:
         axes[0].plot([t for t, _ in pair_rtt], [v * 1000 for _, v in pair_rtt], color="black", linewidth=1,
                      linestyle=":", label="ICE candidate pair")
+    for ax in axes:  # after every line: a fixed limit stops autoscaling for lines drawn later
+        ax.set_ylim(bottom=0)
+    shade_impaired(axes, impaired)
     handles, labels = [], []
     for ax in axes:
         for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from ..analyze.detectors import Detection
 from ..analyze.feedback import FeedbackCounts
+from ..analyze.impairment import WHO, ImpairmentTruth
 from ..analyze.latency import ConnectBreakdown
 from ..analyze.profile import Profile
 from .findings import render_findings, render_quality
@@ -21,7 +22,8 @@ def _ms(value: float | None) -> str:
 def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: ConnectBreakdown,
                    detection: Detection | None = None,
                    profile: Profile | None, feedback: FeedbackCounts, console: Console,
-                   warnings: list[str] | None = None, profile_note: str = "") -> None:
+                   warnings: list[str] | None = None, profile_note: str = "",
+                   impairment: ImpairmentTruth | None = None) -> None:
     style = "green" if reason == "completed" else "red"
     console.print(Text.assemble(("capture ", "bold"), safe(path), ("  end: ", "bold"), safe(reason, style)))
     if diagnosis:
@@ -58,3 +60,14 @@ def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: Connect
     console.print(rtcp)
     if detection is not None:
         render_quality(detection, console)
+    if impairment is not None:
+        render_impairment(impairment, console)
+
+
+def render_impairment(truth: ImpairmentTruth, console: Console) -> None:
+    """One line per direction: what the network did, then what the probe measured."""
+    seed = f" (seed {truth.seed})" if truth.seed is not None else ""
+    console.print(Text.assemble(("Network impairment", "bold"), safe(seed)))
+    for d in truth.directions:
+        console.print(Text.assemble((f"  {d.direction} ({WHO[d.direction]}): ", "bold"), safe(d.did),
+                                    ("; measured: ", "bold"), safe(d.measured)))
