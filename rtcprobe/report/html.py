@@ -23,6 +23,7 @@ from .. import __version__
 from ..analyze.connection import selected_pair, session_candidates
 from ..analyze.evidence import evidence
 from ..analyze.feedback import FeedbackCounts, feedback_counts
+from ..analyze.impairment import impairment_truth
 from ..analyze.latency import ConnectBreakdown, connect_breakdown, response_timings
 from ..analyze.messages import channel_events, data_channels, datachannel_messages
 from ..analyze.profile import Profile, profile
@@ -75,12 +76,14 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
     extensions = extension_report(capture)
     channels = data_channels(capture)
     voice = voice_summary(capture)
+    impaired = impairment_truth(capture)
     parts = []
     if not capture.ok:
         parts.append(sessions.failure(capture, breakdown, anchor))
     toc = join(tag("a", name, href=f"#{anchor}{target}") for name, target in (
         ("profile", "profile"), ("connect", "connect"), *([("voice turns", "voice")] if not voice.empty else []),
-        ("streams", "streams"), ("RTCP", "rtcp"),
+        ("streams", "streams"),
+        *([("impairment", "impairment")] if impaired is not None else []), ("RTCP", "rtcp"),
         ("candidates", "candidates"), ("extensions", "extensions"), ("data channels", "datachannel"),
         ("signaling", "signaling"), ("SDP", "sdp"), ("timeline", "timeline")))
     parts += [
@@ -88,7 +91,9 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
         sessions.profile_section(_profile(capture), anchor, capture.negotiation.answer or capture.negotiation.offer),
         sessions.connect_section(capture, breakdown, anchor),
         voice_section(voice, anchor),
-        media.streams_section(stream_series(capture), pair_rtt(capture), anchor, evidence(capture)),
+        media.streams_section(stream_series(capture), pair_rtt(capture), anchor, evidence(capture),
+                              impaired.intervals if impaired is not None else ()),
+        sessions.impairment_section(impaired, anchor) if impaired is not None else "",
         media.feedback_section(feedback, anchor),
         media.candidates_section(session_candidates(capture), selected_pair(capture), capture, anchor),
         media.extensions_section(extensions, anchor),
