@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import statistics
 import sys
 import tempfile
@@ -65,6 +66,65 @@ class Session:
         return statistics.fmean(v for t, v in self.samples if t >= end - TAIL + 0.01)
 
 
+class RelayProcess:
+    """tests/relay.py in a child process with its own event loop. In the probe's process it would
+    share the probe's event loop, and every stall of that loop (decoding 640x480 VP8 in Python on
+    a busy machine) would hold packets on the "wire": real queueing delay, which a delay-based
+    sender rightly backs off from, but which the Chromium-to-Chromium session would not have."""
+
+    def __init__(self, loss: float, seed: int) -> None:
+        self.loss, self.seed = loss, seed
+        self._child: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> RelayProcess:
+        self._child = await asyncio.create_subprocess_exec(
+            sys.executable, str(Path(__file__).resolve()), "--relay-child", str(self.loss), str(self.seed),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=REPO)
+        return self
+
+    async def _ask(self, op: str, sdp: str) -> str:
+        assert self._child is not None and self._child.stdin is not None and self._child.stdout is not None
+        self._child.stdin.write((json.dumps({"op": op, "sdp": sdp}) + "\n").encode())
+        await self._child.stdin.drain()
+        reply = json.loads(await asyncio.wait_for(self._child.stdout.readline(), 10))
+        if "error" in reply:
+            raise ValueError(reply["error"])
+        return reply["sdp"]
+
+    async def rewrite_offer(self, sdp: str) -> str:
+        return await self._ask("offer", sdp)
+
+    async def rewrite_answer(self, sdp: str) -> str:
+        return await self._ask("answer", sdp)
+
+    async def close(self) -> None:
+        if self._child is not None and self._child.returncode is None:
+            assert self._child.stdin is not None
+            self._child.stdin.close()
+            try:
+                await asyncio.wait_for(self._child.wait(), 5)
+            except TimeoutError:
+                self._child.kill()
+                await self._child.wait()
+
+
+async def relay_child(loss: float, seed: int) -> None:
+    """The child's side: a Relay, and SDP rewrites asked for one JSON line at a time on stdin."""
+    relay = await Relay(loss_percent=loss, seed=seed).start()
+    loop = asyncio.get_running_loop()
+    try:
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            request = json.loads(line)
+            try:
+                rewrite = relay.rewrite_offer if request["op"] == "offer" else relay.rewrite_answer
+                reply = {"sdp": rewrite(request["sdp"])}
+            except ValueError as exc:
+                reply = {"error": str(exc)}
+            print(json.dumps(reply), flush=True)
+    finally:
+        relay.close()
+
+
 def selected_pair(stats: list[dict[str, Any]]) -> dict[str, Any]:
     transport = next(iter(stats_of_type(stats, "transport")), {})
     pairs = {p["id"]: p for p in stats_of_type(stats, "candidate-pair")}
@@ -84,13 +144,13 @@ async def sample(page: BrowserPage, session: Session, seconds: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def answering_target(page: BrowserPage, relay: Relay) -> AsyncIterator[str]:
+async def answering_target(page: BrowserPage, relay: RelayProcess) -> AsyncIterator[str]:
     """An sdp-post endpoint whose answerer is the Chromium page, with the relay in between."""
     async def offer(request: web.Request) -> web.Response:
-        sdp = relay.rewrite_offer(await request.text())
+        sdp = await relay.rewrite_offer(await request.text())
         answer = await page.evaluate("([offer, o]) => rtcprobe.createAnswer(offer, o)", [sdp, SENDER_MEDIA],
                                      timeout=30)
-        return web.Response(text=relay.rewrite_answer(answer), content_type="application/sdp", status=201)
+        return web.Response(text=await relay.rewrite_answer(answer), content_type="application/sdp", status=201)
 
     app = web.Application()
     app.router.add_post("/offer", offer)
@@ -108,7 +168,7 @@ async def probe_session(chromium: Chromium, loss: float, seconds: float, seed: i
     """The probe offers (`chrome`, the default: transport-wide-cc; `aiortc`: abs-send-time and REMB
     only, the control), Chromium answers and sends."""
     result = Session("probe" if offer == "chrome" else f"probe --offer {offer}", loss)
-    relay = await Relay(loss_percent=loss, seed=seed).start()
+    relay = await RelayProcess(loss, seed).start()
     try:
         async with chromium.open_page() as page, answering_target(page, relay) as url:
             options = ProbeOptions(target=url, output=output, protocol="sdp-post", video=True, offer=offer,
@@ -134,25 +194,25 @@ async def probe_session(chromium: Chromium, loss: float, seconds: float, seed: i
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await run
     finally:
-        relay.close()
+        await relay.close()
     return result
 
 
 async def chromium_session(chromium: Chromium, loss: float, seconds: float, seed: int) -> Session:
     """Page A offers (and sends the far end's small stream), page B answers and is the measured sender."""
     result = Session("chromium", loss)
-    relay = await Relay(loss_percent=loss, seed=seed).start()
+    relay = await RelayProcess(loss, seed).start()
     try:
         async with chromium.open_page() as offerer, chromium.open_page() as answerer:
             offer = await offerer.evaluate("(o) => rtcprobe.createOffer(o)", {**SENDER_MEDIA, "datachannel": "rtcprobe"},
                                            timeout=30)
             answer = await answerer.evaluate("([offer, o]) => rtcprobe.createAnswer(offer, o)",
-                                             [relay.rewrite_offer(offer), SENDER_MEDIA], timeout=30)
-            await offerer.evaluate("(sdp) => rtcprobe.applyAnswer(sdp)", relay.rewrite_answer(answer))
+                                             [await relay.rewrite_offer(offer), SENDER_MEDIA], timeout=30)
+            await offerer.evaluate("(sdp) => rtcprobe.applyAnswer(sdp)", await relay.rewrite_answer(answer))
             await answerer.evaluate("(ms) => rtcprobe.waitConnected(ms)", 15000, timeout=20)
             await sample(answerer, result, seconds)
     finally:
-        relay.close()
+        await relay.close()
     return result
 
 
@@ -188,6 +248,10 @@ def table(rows: list[tuple[float, int, Session, Session]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--relay-child"]:
+        asyncio.run(relay_child(float(argv[1]), int(argv[2])))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], allow_abbrev=False)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=15.0)

@@ -8,7 +8,11 @@ candidate-pair, local-/remote-candidate) for a `stats` event.
 
 The far end's last REMB estimate (bits/s) goes on the candidate-pair as `remoteEstimatedBitrate`:
 an rtcprobe field, not W3C (W3C has only the local `availableOutgoingBitrate`), so that a report
-can plot what the peer estimated.
+can plot what the peer estimated. When transport-cc is negotiated, twcc.TransportCC adds (through
+`add_pair_fields`) the W3C `availableOutgoingBitrate` (its send-side estimate, bwe.py) and rtcprobe's
+`transportCcPacketsStamped`, `transportCcFeedbackSent`/`Received`, `transportCcPacketsReportedReceived`/
+`Lost` (what the far end's feedback said of the stamped packets) and `transportCcDelayVariation`
+(seconds, RFC 3550-style smoothed variation of the one-way send-to-arrival delay).
 
 Given the RTCPeerConnection, the collector reads the payload types, clock rates and RTX SSRCs it
 needs from the negotiated descriptions itself (MediaMap), and reports the connection's transports.

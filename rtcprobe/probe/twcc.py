@@ -28,6 +28,7 @@ from aiortc import RTCPeerConnection
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 
 from ..sdp.parse import parse_description
+from .arrivals import KernelArrivals, hook_peer_connection
 from .bwe import PacketResult, SendSideBwe
 from .offer_shape import negotiated_extensions
 from .taps import (
@@ -62,7 +63,9 @@ class TransportCC(Interceptor):
 
     def __init__(self, send_id: Callable[[int], int | None], receive_ids: set[int], sender_ssrc: int,
                  *, bwe: SendSideBwe | None = None,
-                 on_estimate: Callable[[int], None] | None = None) -> None:
+                 on_estimate: Callable[[int], None] | None = None,
+                 arrivals: KernelArrivals | None = None) -> None:
+        self.arrivals = arrivals  # socket arrival times, when available (arrivals.py)
         self.send_id, self.receive_ids, self.sender_ssrc = send_id, receive_ids, sender_ssrc
         self.bwe = bwe if bwe is not None else SendSideBwe()
         self.on_estimate = on_estimate
@@ -114,7 +117,8 @@ class TransportCC(Interceptor):
         else:
             return
         self._last_rx_seq = unwrapped = _unwrap(seq, self._last_rx_seq)
-        self._arrivals.setdefault(unwrapped, int(t * 1e6))
+        age = self.arrivals.age(data[:12]) if self.arrivals is not None else None
+        self._arrivals.setdefault(unwrapped, int((t - (age or 0.0)) * 1e6))
         self._media_ssrc = int.from_bytes(data[8:12], "big")
         if self._window_start is None or unwrapped < self._window_start:
             self._window_start = unwrapped
@@ -260,6 +264,7 @@ def enable_transport_cc(pc: RTCPeerConnection, extensions: dict[str, dict[str, i
                 by_ssrc[ssrc] = next(iter(ids.values())) if len(set(ids.values())) == 1 else None
         return by_ssrc[ssrc]
 
+    arrivals = hook_peer_connection(pc)
     added: list[TransportCC] = []
     for transport in peer_connection_transports(pc):
         tap = PacketTap.attach(transport, clock)
@@ -267,7 +272,8 @@ def enable_transport_cc(pc: RTCPeerConnection, extensions: dict[str, dict[str, i
             continue
         senders = [s for s in pc.getSenders() if s.transport is transport]
         sender_ssrc = getattr(senders[0], "_ssrc", 1) if senders else 1
-        tcc = TransportCC(send_id, set(ids.values()), sender_ssrc, on_estimate=drive_encoders(pc, transport))
+        tcc = TransportCC(send_id, set(ids.values()), sender_ssrc, on_estimate=drive_encoders(pc, transport),
+                          arrivals=arrivals)
         tap.add_interceptor(tcc)
         if collector is not None:
             collector.add_pair_fields(transport, tcc.stats)
