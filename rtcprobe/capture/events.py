@@ -39,7 +39,9 @@ Events (fields beyond ``event`` and ``t``):
                      a REMB also has remb_bitrate_bps: int (the peer's estimate, bits/s) and
                      remb_ssrcs: [int, ...] (the SSRCs it applies to); an SR/RR with report blocks
                      has reports: [{"ssrc", "fraction_lost" (raw, /256), "packets_lost" (cumulative),
-                     "highest_seq" (extended), "jitter" (RTP units)}], each block as sent
+                     "highest_seq" (extended), "jitter" (RTP units), "lsr", "dlsr"}], each block as
+                     sent; an SR also has lsr: int (the middle 32 bits of its NTP time, which report
+                     blocks echo: RFC 3550 §6.4.1)
 - ``stats``          reports: [ {"id", "type", "timestamp" (capture clock s), ...W3C fields} ];
                      rtcprobe fields beyond W3C: candidate-pair remoteEstimatedBitrate (the last
                      REMB the peer sent, bits/s)
@@ -249,8 +251,9 @@ VOCABULARY: dict[str, dict[str, Field]] = {
     RTCP: {"direction": req(DIRECTION), "packet_type": req(_s("str", choices=RTCP_TYPES)), "pt": req(INT),
            "fmt": req(INT), "sender_ssrc": opt(INT_OR_NULL), "media_ssrc": opt(INT_OR_NULL), "lost": opt(INTS),
            "size": req(INT), "remb_bitrate_bps": opt(NUMBER), "remb_ssrcs": opt(INTS),
-           "reports": opt(_s("list", items=_s("object", fields={
-               name: req(INT) for name in ("ssrc", "fraction_lost", "packets_lost", "highest_seq", "jitter")})))},
+           "lsr": opt(INT), "reports": opt(_s("list", items=_s("object", fields={
+               **{name: req(INT) for name in ("ssrc", "fraction_lost", "packets_lost", "highest_seq", "jitter")},
+               "lsr": opt(INT), "dlsr": opt(INT)})))},
     STATS: {"reports": req(_s("list", items=STATS_REPORT))},
     EXTENSIONS_SEEN: {"direction": req(DIRECTION), "ssrc": req(INT), "ids": req(INTS)},
     ICE_SERVERS: {"source": opt(TEXT), "urls": req(_s("list", items=_s("str", "list", items=TEXT))),
