@@ -63,7 +63,7 @@ Events (fields beyond ``event`` and ``t``):
                      action: "set" (conditions applied, at the moment they apply): at: float
                      (scheduled time, capture clock), spec: str (as written), seed: int, up, down:
                      {loss_pct, burst, delay_ms, jitter_ms, reorder_pct, duplicate_pct, rate_bps,
-                     queue_bytes} ("up" = what the probe sends);
+                     queue_bytes, rtploss_pct} ("up" = what the probe sends);
                      action: "counts" (every stats interval, cumulative) | "summary" (at the end):
                      up, down: {packets, bytes, dropped_loss, dropped_queue, duplicated, reordered,
                      delayed, delivered, delivered_bytes, lost_at_close, queue_max_bytes,
