@@ -1,0 +1,169 @@
+"""Scripted voice turns (`capture --turns`): voice-to-voice latency on the wire, checked against a
+target whose timing is known (`serve --voice-agent`, whose true instants travel in its events'
+`rtcprobe` field, on this process's time.monotonic(), the same clock as the capture's)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rtcprobe.analyze.voice import PARTS, breakdown, voice_summary
+from rtcprobe.capture import Capture, load
+from rtcprobe.capture.validate import check_event
+from rtcprobe.cli import main
+from rtcprobe.probe.options import ProbeOptions
+from rtcprobe.probe.session import ProbeSession
+from rtcprobe.probe.turns import ScriptedSource
+from rtcprobe.server import ServerConfig, run_server
+from rtcprobe.voice import utterances
+
+TOLERANCE_MS = 40.0
+S_MS = 500
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[..., object]]:
+    runners = []
+
+    async def start(**knobs: object) -> str:
+        runner, base_url = await run_server(ServerConfig(host="127.0.0.1", port=0, **knobs))
+        runners.append(runner)
+        return base_url
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def run_turns(tmp_path: Path, base: str, name: str, **options: object) -> tuple[Capture, float]:
+    """A probe session with turns against the realtime-calls endpoint; the capture and its clock's
+    monotonic origin (to place the target's truth on the capture clock)."""
+    opts = ProbeOptions(target=base + "/v1/realtime/calls", output=tmp_path / f"{name}.jsonl", protocol="openai",
+                        duration=1.0, **options)  # type: ignore[arg-type]
+    session = ProbeSession(opts)
+    result = await session.run()
+    assert result.reason == "completed", result.diagnosis
+    return load(result.path), session.writer.start
+
+
+def target_truth(capture: Capture, origin: float) -> list[dict]:
+    """The target's turns (response.done carries each whole), instants moved to the capture clock."""
+    out = []
+    for message in capture.of("dc_message"):
+        if message["direction"] == "received" and message.get("json_type") == "response.done":
+            truth = json.loads(message["data"])["rtcprobe"]
+            out.append({k: (v - origin if isinstance(v, float) and k.endswith("_at") and k != "at" else v)
+                        for k, v in truth.items()})
+    return out
+
+
+def rtt_s(turn: dict) -> float:
+    return (turn["rtt_ms"] or 0.0) / 1000
+
+
+# -- pure parts -------------------------------------------------------------------------------
+def test_breakdown_parts_sum_to_v2v() -> None:
+    fields, why = breakdown(10.0, 10.70, 10.75, 0.020, {"input_audio_buffer.speech_stopped": 10.53})
+    assert fields["v2v_ms"] == 750.0
+    assert sum(fields[p] for p in PARTS) == pytest.approx(fields["v2v_ms"])
+    assert fields["turn_detection_ms"] == pytest.approx(510.0)  # 10.53 - 10.0 - RTT
+    assert fields["server_first_audio_ms"] == pytest.approx(170.0)
+    assert fields["silent_padding_ms"] == pytest.approx(50.0) and fields["first_packet_ms"] == pytest.approx(700.0)
+    assert why == {}
+
+
+def test_breakdown_without_answer_is_no_answer_not_a_number() -> None:
+    fields, why = breakdown(10.0, None, None, 0.02, {})
+    assert fields["v2v_ms"] is None and "no answer" in why["v2v_ms"]
+    fields, why = breakdown(10.0, 10.7, 10.75, 0.02, {})
+    assert fields["turn_detection_ms"] is None and "speech_stopped" in why["turn_detection_ms"]
+    assert fields["server_side_ms"] == pytest.approx(680.0)
+
+
+def test_scripted_source_speaks_at_the_next_frame_then_silence() -> None:
+    source = ScriptedSource(realtime=False)
+    spoken = utterances.shipped("user")[0]
+    assert not source.samples(0, 960).any()
+    at = source.speak(spoken.pcm)
+    assert at == 960
+    played = np.concatenate([source.samples(960 + i * 960, 960) for i in range(spoken.pcm.size // 960 + 3)])
+    assert np.array_equal(played[:spoken.pcm.size], spoken.pcm)
+    assert not played[spoken.pcm.size:].any()
+
+
+def test_a_wav_without_speech_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import wave
+
+    path = tmp_path / "quiet.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(48000)
+        w.writeframes(np.zeros(48000, dtype=np.int16).tobytes())
+    code = main(["capture", "http://127.0.0.1:9/v1/realtime/calls", "--turns", "2", "--utterances", str(path)])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and len(err.splitlines()) == 1 and "quiet.wav" in err and "no speech" in err
+
+
+# -- against serve --voice-agent ----------------------------------------------------------------
+@pytest.mark.slow
+async def test_v2v_follows_think_time_and_matches_the_target(serve, tmp_path: Path) -> None:
+    medians = {}
+    for think in (300, 900):
+        base = await serve(voice_agent=True, think_ms=think, vad_silence_ms=S_MS)
+        capture, origin = await run_turns(tmp_path, base, f"think{think}", turns=5, listen_timeout=8.0)
+        turns = capture.of("voice_turn")
+        assert len(turns) == 5 and all(t["answered"] for t in turns), [t.get("unmeasured") for t in turns]
+        for turn in turns:
+            assert check_event(turn) is None
+            known = S_MS + think + 1000 * rtt_s(turn)  # end + RTT/2 up, S, T, + RTT/2 down
+            assert abs(turn["v2v_ms"] - known) <= TOLERANCE_MS, (think, turn["v2v_ms"], known)
+            assert turn["agent_speech_end"] > turn["agent_speech_start"]  # the answer's pause is not its end
+        truths = target_truth(capture, origin)
+        for turn in turns:  # the first audible audio arrived one way after the target sent it
+            sent = min((t["first_packet_sent_at"] for t in truths if t.get("first_packet_sent_at")),
+                       key=lambda at: abs(at - turn["agent_speech_start"]))
+            assert abs(turn["agent_speech_start"] - sent - rtt_s(turn) / 2) * 1000 <= TOLERANCE_MS
+        medians[think] = statistics.median(t["v2v_ms"] for t in turns)
+        summary = voice_summary(capture)
+        assert summary.answered == 5 and summary.v2v.median == pytest.approx(medians[think])
+        assert len(capture.turns()) == 5
+    assert abs(medians[900] - medians[300] - 600) <= TOLERANCE_MS, medians
+
+
+@pytest.mark.slow
+async def test_barge_in_stop_matches_what_the_target_did(serve, tmp_path: Path) -> None:
+    base = await serve(voice_agent=True, think_ms=300, vad_silence_ms=S_MS)
+    capture, origin = await run_turns(tmp_path, base, "barge", turns=3, listen_timeout=8.0, barge_in_ms=800)
+    truths = [t for t in target_truth(capture, origin) if t.get("status") == "cancelled"]
+    turns = [t for t in capture.of("voice_turn") if t.get("interruption_ms") is not None]
+    assert len(turns) == 3, [t.get("unmeasured") for t in capture.of("voice_turn")]
+    for turn in turns:
+        truth = min(truths, key=lambda t: abs((t.get("barge_in_speech_at") or 0) - turn["barge_in_start"]))
+        # the target's own: its last answer packet left - the barge-in's speech arrived; the probe
+        # sees both one way later and earlier: + RTT
+        target_ms = truth["interruption_target_ms"] + 1000 * rtt_s(turn)
+        assert abs(turn["interruption_ms"] - target_ms) <= TOLERANCE_MS, (turn["interruption_ms"], target_ms)
+
+
+@pytest.mark.slow
+async def test_an_agent_that_never_answers_is_recorded_as_no_answer(serve, tmp_path: Path) -> None:
+    base = await serve(voice_agent=True, think_ms=60_000, vad_silence_ms=S_MS)
+    capture, _ = await run_turns(tmp_path, base, "silent", turns=2, listen_timeout=2.0)
+    turns = capture.of("voice_turn")
+    assert [t["answered"] for t in turns] == [False, False]
+    assert all(t["v2v_ms"] is None and "no answer" in t["unmeasured"]["v2v_ms"] for t in turns)
+    assert voice_summary(capture).v2v.n == 0 and voice_summary(capture).unanswered == 2
+
+
+@pytest.mark.slow
+async def test_an_echo_is_no_answer(serve, tmp_path: Path) -> None:
+    """The plain target echoes the utterance: its speech starts before the user's ends, so no turn
+    is answered (an echo is not an answer)."""
+    base = await serve()
+    capture, _ = await run_turns(tmp_path, base, "echo", turns=1, listen_timeout=2.0)
+    [turn] = capture.of("voice_turn")
+    assert turn["answered"] is False and turn["user_speech_end"] is not None
