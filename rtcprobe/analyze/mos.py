@@ -25,7 +25,7 @@ from statistics import median
 from typing import Any
 
 from ..capture import Capture
-from .streams import StreamSeries, pair_rtt, stream_series
+from .streams import pair_rtt, stream_series
 
 #: ms added to the effective latency for the codec and jitter buffer (the formula's constant).
 CODEC_DELAY_MS = 10.0
@@ -116,20 +116,42 @@ def _codecs(capture: Capture) -> dict[int, str]:
     return out
 
 
-def _loss(series: StreamSeries) -> tuple[int | None, int | None, float | None]:
-    """(packets, lost, fraction) from the last point that has both cumulative counters."""
-    point = next((p for p in reversed(series.points) if p.packets is not None and p.packets_lost is not None), None)
-    if point is None:
-        return None, None, None
-    packets, lost = point.packets or 0, max(point.packets_lost or 0, 0)
+def _counters(capture: Capture) -> dict[tuple[str, int], tuple[int, int]]:
+    """(direction, SSRC) -> (packets, lost) from the last sample that has both: the stream series fold
+    a final sample taken right after a periodic one, but its counters are the session's last word.
+    Sent: packetsSent and the far end's packetsLost; received: media packets (retransmissions out)."""
+    out: dict[tuple[str, int], tuple[int, int]] = {}
+    for sample in capture.stats_samples:
+        reports: dict[Any, dict[str, Any]] = {r.get("id"): r for r in sample.get("reports", [])}
+        by_local = {r.get("localId"): r for r in reports.values() if r.get("localId")}
+        for rid, r in reports.items():
+            kind, ssrc = r.get("type"), r.get("ssrc")
+            if kind not in ("inbound-rtp", "outbound-rtp") or not isinstance(ssrc, int):
+                continue
+            if kind == "outbound-rtp":
+                remote = reports.get(r.get("remoteId")) or by_local.get(rid) or {}
+                packets, lost = r.get("packetsSent"), remote.get("packetsLost")
+            else:
+                received, lost = r.get("packetsReceived"), r.get("packetsLost")
+                rtx = r.get("retransmittedPacketsReceived") or 0
+                packets = received - rtx if isinstance(received, int | float) and isinstance(rtx, int | float) else None
+            if isinstance(packets, int | float) and isinstance(lost, int | float):
+                out[("sent" if kind == "outbound-rtp" else "received", ssrc)] = (int(packets), int(lost))
+    return out
+
+
+def _loss(counts: tuple[int, int] | None, direction: str) -> float | None:
+    if counts is None:
+        return None
+    packets, lost = counts[0], max(counts[1], 0)
     # sent: the far end's lost count over what was sent; received: lost over expected
-    total = packets if series.direction == "sent" else packets + lost
-    return packets, lost, (min(lost / total, 1.0) if total > 0 else None)
+    total = packets if direction == "sent" else packets + lost
+    return min(lost / total, 1.0) if total > 0 else None
 
 
 def stream_quality(capture: Capture) -> list[StreamQuality]:
     """One row per RTP stream of the capture's stats, in order of first appearance."""
-    codecs = _codecs(capture)
+    codecs, counters = _codecs(capture), _counters(capture)
     ice_rtt = [v for _, v in pair_rtt(capture)]
     out = []
     for s in stream_series(capture):
@@ -138,7 +160,9 @@ def stream_quality(capture: Capture) -> list[StreamQuality]:
         rtts = [p.round_trip_time for p in s.points if p.round_trip_time is not None]
         source = "stream" if rtts else "candidate-pair" if ice_rtt else None
         rtt = median(rtts or ice_rtt) if (rtts or ice_rtt) else None
-        packets, lost, loss = _loss(s)
+        counts = counters.get((s.direction, s.ssrc))
+        packets, lost = counts if counts else (None, None)
+        loss = _loss(counts, s.direction)
         jitter = _mean(jitters)
         mos = estimate_mos(rtt, jitter, loss) if None not in (rtt, jitter, loss) else None  # type: ignore[arg-type]
         out.append(StreamQuality(s.direction, s.kind, s.ssrc, s.mid, codecs.get(s.ssrc), _mean(rates), packets, lost,

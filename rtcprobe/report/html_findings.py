@@ -19,7 +19,7 @@ def findings_section(detection: Detection, anchor: str) -> Markup:
     parts: list[Any] = [tag("p", join([tag("strong", "ICE outcome: "), tag("span", detection.ice_outcome, class_=ice_class),
                                        " — ", detection.ice_detail]))]
     if detection.findings:
-        rows = [[Cell(f.severity, "bad" if f.severity == "error" else "warn"), tag("code", f.code),
+        rows = [[Cell(f.severity, "bad" if f.severity == "error" else "warn"), f.code,
                  Cell(f.detail, "wrap"), Cell(f.rule, "wrap"), Cell(f.source, "muted")] for f in detection.findings]
         parts.append(table(["severity", "code", "what happened", "rule that fired", "after"], rows, class_="findings"))
     else:

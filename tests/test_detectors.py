@@ -1,0 +1,169 @@
+"""Issue detectors (rtcprobe.analyze.detectors) on real records: public browser dumps, and probe
+sessions against the reference target with its knobs (delay, RTP loss, a receive path that goes
+dry, a slow answer, an ICE that cannot succeed). Each finding's numbers are checked against the
+record's own raw reports or the impairment's ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from rtcprobe.analyze.detectors import STUCK_TRACK_S, detect
+from rtcprobe.capture import Capture, load
+from rtcprobe.importers import load_captures
+from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
+from rtcprobe.probe.session import ProbeSession
+from rtcprobe.server import ServerConfig, run_server
+
+DATA = Path(__file__).parent / "data"
+DUMPS = DATA / "realworld" / "dumps"
+
+
+def codes(capture: Capture) -> list[str]:
+    return [f.code for f in detect(capture).findings]
+
+
+def last(capture: Capture, type_: str, ssrc: int) -> dict:
+    return next(r for s in reversed(capture.stats_samples) for r in s["reports"]
+                if r.get("type") == type_ and r.get("ssrc") == ssrc)
+
+
+# -- real browser dumps --
+
+
+def test_jitsi_relay_call_turn_freezes_congestion_and_a_silent_track() -> None:
+    """Chrome in a Jitsi call through TURN (rtcstats-server dump): every finding against its reports."""
+    (capture,) = load_captures(DUMPS / "jitsi-chrome-relay.gz")
+    d = detect(capture)
+    assert d.ice_outcome == "relay"
+    by = {}
+    for f in d.findings:
+        by.setdefault(f.code, []).append(f)
+    assert by["turn_used"][0].measured["local_type"] == "relay"
+    for f in by["video_freeze"]:  # the freeze count is the browser's own W3C freezeCount
+        ssrc = int(f.stream.rsplit(" ", 1)[1])
+        assert f.measured["freezes"] == last(capture, "inbound-rtp", ssrc)["freezeCount"] > 0
+    (stuck,) = by["stuck_inbound_track"]  # the audio stream of a participant who never sent audio
+    ssrc = int(stuck.stream.rsplit(" ", 1)[1])
+    assert last(capture, "inbound-rtp", ssrc)["packetsReceived"] == 0 and stuck.severity == "error"
+    assert stuck.measured["silent_s"] >= STUCK_TRACK_S
+    (congestion,) = by["congestion"]
+    available = [r["availableOutgoingBitrate"] for s in capture.stats_samples for r in s["reports"]
+                 if r.get("type") == "candidate-pair" and "availableOutgoingBitrate" in r]
+    assert congestion.measured["before_bps"] in [round(v) for v in available]
+    assert congestion.measured["after_bps"] <= congestion.measured["before_bps"] / 2
+    assert congestion.measured["bandwidth_limited_samples"] > 0  # qualityLimitationReason said so too
+    assert d.findings[0].severity == "error"  # errors first
+
+
+def test_a_failed_peer_connection_is_ice_failed() -> None:
+    """The fifth PeerConnection of a Chromium renegotiation dump never connected."""
+    failed = next(c for c in load_captures(DUMPS / "chromium-renegotiation-trickle.json.gz") if c.reason == "ice")
+    d = detect(failed)
+    assert d.ice_outcome == "failed" and [f.code for f in d.findings] == ["ice_failed"]
+
+
+def test_no_decoder_finding_before_a_frame_arrived() -> None:
+    """Jitsi's P2P connection that carried nothing: stuck tracks, but "unknown" decoder is no codec
+    mismatch while no frame was received."""
+    pcs = load_captures(DUMPS / "jitsi-google-standard-stats-relay-p2p.gz")
+    found = codes(pcs[1])
+    assert found.count("stuck_inbound_track") == 2 and "codec_mismatch" not in found
+    assert "turn_used" in codes(pcs[0])
+
+
+def test_a_healthy_local_chromium_call_has_no_findings() -> None:
+    for capture in load_captures(DATA / "import-chromium-rtcstats_dump.gz"):
+        d = detect(capture)
+        assert d.ice_outcome == "direct" and d.findings == []
+        assert all(m.estimate is not None and m.estimate.mos > 4.3 for m in d.mos)
+
+
+# -- probe sessions against the reference target --
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[..., object]]:
+    runners = []
+
+    async def start(**knobs: object) -> str:
+        runner, base_url = await run_server(ServerConfig(host="127.0.0.1", port=0, **knobs))
+        runners.append(runner)
+        return base_url
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def probe(tmp_path: Path, url: str, **options: object) -> Capture:
+    opts = ProbeOptions(target=url, output=tmp_path / "c.jsonl", protocol="whip", stats_interval=0.5, **options)  # type: ignore[arg-type]
+    return load((await ProbeSession(opts).run()).path)
+
+
+@pytest.mark.slow
+async def test_steady_delay_is_server_side_and_lowers_mos(serve, tmp_path: Path) -> None:
+    base = await serve()
+    capture = await probe(tmp_path, base + "/whip", impair=["delay=150ms"], duration=3.0)
+    d = detect(capture)
+    by = {(f.code, f.title.rsplit("(", 1)[-1]): f for f in d.findings}
+    delay = by[("server_side_delay", "received)")]
+    assert delay.measured["rtt_ms"] >= 300  # 150 ms each way, at least
+    assert delay.measured["loss_pct"] == 0
+    low = by[("low_mos", "received)")]
+    received = next(m for m in d.mos if m.direction == "received")
+    assert low.measured["mos"] == round(received.estimate.mos, 2) < 4  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+async def test_rtp_loss_is_network_quality_with_the_counted_loss(serve, tmp_path: Path) -> None:
+    base = await serve()
+    capture = await probe(tmp_path, base + "/whip", impair=["down:rtploss=12%"], seed=3, duration=3.0)
+    (finding,) = [f for f in detect(capture).findings if f.code == "network_quality"]
+    ssrc = int(finding.stream.split()[2])  # "received audio SSRC (mid 0)"
+    raw = last(capture, "inbound-rtp", ssrc)
+    assert finding.measured["loss_pct"] == round(100 * raw["packetsLost"] / (raw["packetsReceived"] + raw["packetsLost"]), 2)
+    summary = next(e for e in capture.of("impairment") if e["action"] == "summary")
+    dropped = len(summary["down"]["rtp_drops"][str(ssrc)])
+    assert 0 < raw["packetsLost"] <= dropped  # drops at the very end are never counted lost
+
+
+@pytest.mark.slow
+async def test_a_receive_path_gone_dry_for_five_seconds(serve, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.txt"
+    plan.write_text("0s none\n1s down:rtploss=100%\n")  # from 1 s on, no RTP reaches the probe
+    base = await serve()
+    capture = await probe(tmp_path, base + "/whip", impair_schedule=str(plan), duration=7.5)
+    (dry,) = [f for f in detect(capture).findings if f.code == "dry_inbound_track"]
+    ssrc = int(dry.stream.split()[2])
+    assert dry.measured["packets_received"] == last(capture, "inbound-rtp", ssrc)["packetsReceived"] > 0
+    assert dry.measured["silent_s"] >= STUCK_TRACK_S and dry.measured["from"] >= 1.0
+
+
+@pytest.mark.slow
+async def test_a_slow_answer_is_slow_setup(serve, tmp_path: Path) -> None:
+    base = await serve(http_delay_ms=5200)
+    capture = await probe(tmp_path, base + "/whip", duration=1.0)
+    (slow,) = [f for f in detect(capture).findings if f.code == "slow_setup"]
+    http = next(e for e in capture.http if e.get("phase") == "offer")
+    assert slow.measured["setup_s"] >= http["t_response"] - http["t_request"] >= 5.2
+
+
+@pytest.mark.slow
+async def test_unreachable_candidates_are_ice_failed(serve, tmp_path: Path) -> None:
+    base = await serve(advertise_ips=["127.0.0.2"], advertise_tcp_port=None, only_advertised=True)
+    capture = await probe(tmp_path, base + "/whip", timeouts=PhaseTimeouts(ice=2, dtls=1))
+    d = detect(capture)
+    assert d.ice_outcome == "failed" and d.findings[0].code == "ice_failed"
+    assert d.findings[0].measured["pairs_checked"] == len(capture.of("ice_pairs")[-1]["pairs"])
+
+
+@pytest.mark.slow
+async def test_a_clean_loopback_session_has_no_findings(serve, tmp_path: Path) -> None:
+    base = await serve()
+    capture = await probe(tmp_path, base + "/whip", duration=2.0)
+    d = detect(capture)
+    assert d.ice_outcome == "direct" and d.findings == []
+    assert {m.direction for m in d.mos if m.estimate and m.estimate.mos > 4.3} == {"sent", "received"}
