@@ -73,6 +73,11 @@ class ServerConfig:
 
     require_beta_header: bool = False  # /v1/realtime refuses offers without `OpenAI-Beta`
     vad: bool = True  # send input_audio_buffer.speech_started/stopped on oai-events
+    # Answer speech with speech (server/voice_agent.py): vad_silence_ms of silence ends the user's
+    # turn, think_ms later the answer starts; its true instants go out with the events.
+    voice_agent: bool = False
+    think_ms: float = 300.0
+    vad_silence_ms: int = 500
 
     # Limits as a network service (defaults and why: rtcprobe/limits.py).
     header_timeout: float = limits.HEADER_TIMEOUT
@@ -122,6 +127,10 @@ class ServerConfig:
         for name in ("max_connections_per_ip", "max_sessions"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.replace('_', ' ')}: expected at least 1, got {getattr(self, name)}")
+        if not 0 <= self.think_ms <= 60_000:
+            raise ValueError(f"think ms: expected 0..60000, got {self.think_ms:g}")
+        if not 20 <= self.vad_silence_ms <= 10_000:
+            raise ValueError(f"VAD silence ms: expected 20..10000 (the VAD's frames are 20 ms), got {self.vad_silence_ms}")
         if self.http_status is not None and not 100 <= self.http_status <= 599:
             raise ValueError(f"HTTP status: expected 100..599, got {self.http_status}")
         for kind in ("audio", "video"):
@@ -179,6 +188,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument("--seed", type=int, default=0, help="seed of the impairment's random draws (default 0)")
     media.add_argument("--no-vad", dest="vad", action="store_false",
                        help="do not send speech_started/stopped events on oai-events")
+    media.add_argument("--voice-agent", action="store_true",
+                       help="answer the client's speech with speech, as a voice agent whose timing is known "
+                       "(realtime events with the true instants on oai-events)")
+    media.add_argument("--think-ms", type=float, default=300.0, metavar="T",
+                       help="--voice-agent: wait T ms after detecting the end of speech before answering (default 300)")
+    media.add_argument("--vad-silence-ms", type=int, default=500, metavar="S",
+                       help="--voice-agent: S ms of silence end the user's turn (default 500, as OpenAI's server VAD)")
     media.add_argument("--answer-profile", metavar="NAME",
                        help="answer as a recorded service does: openai-2025-09, openai-2024-11, whip-janus "
                        "(rtcprobe/profiles/answers; decides codecs, extensions, feedback and candidate shape)")

@@ -36,6 +36,7 @@ from .config import ServerConfig
 from .dtls import install_certificate
 from .impair import ServedImpairment, session_impairment
 from .realtime import EVENTS_CHANNEL, RealtimeEvents, SpeechDetector
+from .voice_agent import VoiceAgent, voice_agent_for
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class EchoSession:
     created: float = field(default_factory=time.monotonic)
     impairment: ServedImpairment | None = None  # serve --impair: this session's network and its counts
     channels: list[RTCDataChannel] = field(default_factory=list)
+    voice_agent: VoiceAgent | None = None  # serve --voice-agent: listens and answers on the first audio m-line
     _relay: MediaRelay = field(default_factory=MediaRelay)
     _blackhole: MediaBlackhole = field(default_factory=MediaBlackhole)
     _tracks: list[MediaStreamTrack] = field(default_factory=list)
@@ -78,6 +80,8 @@ class EchoSession:
         self._closed = True
         if self._watchdog is not None and self._watchdog is not asyncio.current_task():
             self._watchdog.cancel()
+        if self.voice_agent is not None:
+            self.voice_agent.stop()
         for track in self._tracks:
             track.stop()
         with contextlib.suppress(Exception):
@@ -131,10 +135,15 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
             if names:
                 transceiver.setCodecPreferences(codec_preferences(media.kind, names))
             directions[transceiver] = ANSWER_DIRECTION.get(media.direction, "sendrecv")
+    if config.voice_agent:
+        session.voice_agent = voice_agent_for(config, directions, session.realtime, session.id)
 
     @pc.on("track")
     def on_track(track: MediaStreamTrack) -> None:
         transceiver = next((t for t in pc.getTransceivers() if t.receiver.track is track), None)
+        if session.voice_agent is not None and transceiver is session.voice_agent.transceiver:
+            session.voice_agent.listen(track)  # the agent hears it; what it sends is its own voice
+            return
         source: MediaStreamTrack = track
         if track.kind == "audio" and session.realtime is not None and config.vad:
             source = SpeechDetector(track, on_start=session.realtime.speech_started,
@@ -180,6 +189,8 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
                 generated = AudioStreamTrack() if transceiver.kind == "audio" else VideoStreamTrack()
                 session._tracks.append(generated)
                 transceiver.sender.replaceTrack(generated)
+        if session.voice_agent is not None:
+            session.voice_agent.start(pc)
         await pc.setLocalDescription(await pc.createAnswer())
     except Exception as exc:  # noqa: BLE001 - aiortc raises several types for unanswerable offers
         with contextlib.suppress(Exception):  # a half-built pc (an m-line without a mid) fails to close
