@@ -167,3 +167,28 @@ async def test_a_clean_loopback_session_has_no_findings(serve, tmp_path: Path) -
     d = detect(capture)
     assert d.ice_outcome == "direct" and d.findings == []
     assert {m.direction for m in d.mos if m.estimate and m.estimate.mos > 4.3} == {"sent", "received"}
+
+
+# -- views: findings come first --
+
+
+def test_findings_lead_the_html_report_and_the_terminal_summary() -> None:
+    from rich.console import Console
+
+    from rtcprobe.analyze.feedback import feedback_counts
+    from rtcprobe.analyze.latency import connect_breakdown
+    from rtcprobe.report.html import render_report
+    from rtcprobe.report.summary import render_summary
+
+    (capture,) = load_captures(DUMPS / "jitsi-chrome-relay.gz")
+    page = render_report([capture])
+    assert page.index('id="findings"') < page.index('id="profile"') < page.index('id="connect"')
+    findings = page[page.index('id="findings"'):page.index('id="profile"')]
+    for f in detect(capture).findings:
+        assert f.code in findings
+    console = Console(record=True, width=200)
+    render_summary(path=capture.path, reason=capture.reason, diagnosis="", breakdown=connect_breakdown(capture),
+                   detection=detect(capture), profile=None, feedback=feedback_counts(capture), console=console)
+    text = console.export_text()
+    assert text.index("ICE: relay") < text.index("stuck_inbound_track") < text.index("Connect time")
+    assert text.index("RTCP packets") < text.index("Stream quality")
