@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test lint bench bench-quick truth truth-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ bench-quick: $(STAMP)
 	$(PY) bench/connect_setup.py --runs 3 --warmup 1 --duration 1
 	$(PY) bench/report_scaling.py --counts 1,3 --seconds 10
 	$(PY) bench/import_scaling.py --sizes 10
+
+# The truth table (bench/truth.py): the probe against headless Chromium over a grid of network
+# impairments, each number against the impairment's own record and Chromium's getStats (about
+# 3 minutes; not in make test). TRUTH_ARGS=--readme writes the table into README.md.
+truth: $(STAMP)
+	$(PY) bench/truth.py $(TRUTH_ARGS)
+
+truth-quick: $(STAMP)
+	$(PY) bench/truth.py --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -29,7 +29,10 @@ session; references (tests/truth_metrics.py):
 
 Grid: one factor at a time around the unimpaired baseline (loss 2/10 %, burst 3 at both losses,
 delay 25/100 ms, jitter 20 ms (around 25 ms delay, so that ±20 ms is not clipped at 0), rate
-500 kbit), plus two combinations. The full cross product (3 x 2 x 3 x 2 x 2 = 72 sessions) is
+500 kbit), plus two combinations. Unimpaired, Chromium's target stays at about 100-300 kbit/s
+here (the probe's REMB, aiortc's receiver-side estimate, caps it, at 640x480 too), under the
+500 kbit limit, which then cannot move it; `rate=150kbit` is the point where the limit binds.
+`SPEC@WxH` sets the size of Chromium's fake camera (default 320x240: the probe decodes in Python). The full cross product (3 x 2 x 3 x 2 x 2 = 72 sessions) is
 not run. `--readme` writes the table into README.md between the truth-table markers.
 """
 
@@ -47,14 +50,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 from browser import Chromium  # noqa: E402  (tests/browser.py: the Chromium harness)
-from chromium_far_end import SEED, run_session  # noqa: E402
+from chromium_far_end import ANSWER_MEDIA, SEED, run_session  # noqa: E402
 from truth_metrics import Point, measure  # noqa: E402
 
 from rtcprobe.net.spec import parse_spec  # noqa: E402
 
 GRID = ["none", "loss=2%", "loss=10%", "loss=2%,burst=3", "loss=10%,burst=3", "delay=25ms", "delay=100ms",
-        "delay=25ms,jitter=20ms", "rate=500kbit", "loss=2%,delay=25ms,jitter=20ms",
-        "loss=10%,burst=3,delay=100ms,jitter=20ms,rate=500kbit"]
+        "delay=25ms,jitter=20ms", "rate=500kbit", "rate=150kbit",
+        "loss=2%,delay=25ms,jitter=20ms", "loss=10%,burst=3,delay=100ms,jitter=20ms,rate=500kbit"]
 QUICK = ["none", "loss=2%,delay=25ms,jitter=20ms"]
 RTT_TOLERANCE_MS = 5.0
 JITTER_TOLERANCE = 0.20
@@ -66,9 +69,9 @@ async def run_grid(chromium: Chromium, points: list[str], media_seconds: float, 
     results: list[Point] = []
     for index, spec in enumerate(points):
         started = time.monotonic()
-        impair = spec if spec != "none" else "none"  # "none": the seam is there, doing nothing
+        impair, media = split_point(spec)  # "none": the seam is there, doing nothing
         truth = await run_session(chromium, out_dir / f"truth-{index}.jsonl", impair=impair, seed=seed,
-                                  media_seconds=media_seconds)
+                                  media_seconds=media_seconds, media=media)
         point = measure(truth)
         point.spec = spec
         point.values["seconds"] = round(time.monotonic() - started, 1)
@@ -78,21 +81,27 @@ async def run_grid(chromium: Chromium, points: list[str], media_seconds: float, 
     return results
 
 
+def split_point(point: str) -> tuple[str, dict[str, Any]]:
+    """`SPEC` or `SPEC@WxH` (the size of Chromium's fake camera) -> (SPEC, Chromium's media)."""
+    spec, _, size = point.partition("@")
+    width, height = (int(n) for n in size.split("x")) if size else (ANSWER_MEDIA["width"], ANSWER_MEDIA["height"])
+    return spec, {**ANSWER_MEDIA, "width": width, "height": height}
+
+
 def judge(points: list[Point]) -> None:
     """Add the references that need the baseline, and every check's verdict."""
     base = next((p for p in points if p.spec == "none"), None)
-    base_rtt = base.values["rtt ms"][2] if base else None  # the median sample
-    base_held = sum(h or 0.0 for h in base.values["held ms"]) if base else 0.0  # the seam's own cost
+    base_rtt = base.values["rtt beyond wire ms"][0] if base else None  # the unimpaired RTT (median)
     for p in points:
         v = p.values
-        spec, _ = parse_spec(p.spec)
+        spec, _ = parse_spec(split_point(p.spec)[0])
         nominal = (spec.up.delay + spec.down.delay) * 1000
-        held = sum(h or 0.0 for h in v["held ms"]) - base_held
-        probe_rtt = v["rtt ms"][2]
-        if base_rtt is not None and probe_rtt is not None:
-            v["rtt expected ms"] = (base_rtt + nominal, base_rtt + held)
-            if abs(probe_rtt - (base_rtt + held)) > RTT_TOLERANCE_MS:
-                p.failures.append(f"RTT median {probe_rtt:.1f} ms, expected {base_rtt + held:.1f} ± {RTT_TOLERANCE_MS:g}")
+        beyond, wire = v["rtt beyond wire ms"]
+        if base_rtt is not None and beyond is not None:
+            v["rtt expected ms"] = (base_rtt + nominal, base_rtt + wire)
+            if abs(beyond - base_rtt) > RTT_TOLERANCE_MS:
+                p.failures.append(f"RTT less the wire's part {beyond:.1f} ms, unimpaired {base_rtt:.1f} "
+                                  f"± {RTT_TOLERANCE_MS:g}")
         if v["lost err"] or v["chromium lost err"]:
             p.failures.append("packets lost not exact")
         if v["fraction err"] or v["cumulative err"]:
@@ -104,8 +113,8 @@ def judge(points: list[Point]) -> None:
         sent, dropped, received, chrome_sent, chrome_dropped, probe_received = v["nack"]
         if sent - dropped != received or not 0 <= chrome_sent - probe_received <= chrome_dropped:
             p.failures.append("NACK counts differ")
-        pli = v["video pli"]
-        if None not in pli and (pli[0] != pli[1] or pli[2] != pli[3]):
+        sent, dropped, received, chrome_sent, chrome_dropped, probe_received = v["pli"]
+        if sent - dropped != received or not 0 <= chrome_sent - probe_received <= chrome_dropped:
             p.failures.append("PLI counts differ")
         rate = max(spec.up.rate, spec.down.rate)
         if rate and v["target kbit"] > rate / 1000:
@@ -126,9 +135,9 @@ def table(points: list[Point]) -> str:
     """Markdown: one row per condition, each metric as measured / reference (error)."""
     head = ("| condition | lost ↓ probe / impairment | lost ↑ Chromium / impairment | fraction & cumulative lost, "
             "max error over RR blocks | RTT ms probe median (mean, max, n) / Chromium mean | "
-            "expected: base + 2×delay / base + held | "
+            "expected: base + 2×delay / base + wire | RTT − wire | "
             "jitter ↓ video ms probe / wire (in) | error | jitter ↓ audio ms probe / wire | error | "
-            "NACK probe sent − dropped = Chromium received; Chromium sent − ≤dropped = probe received | PLI | Chromium target kbit | late ms up/down | verdict |")
+            "NACK probe sent − dropped = Chromium received; Chromium sent − ≤dropped = probe received | PLI (same) | Chromium target kbit | late ms up/down | verdict |")
     lines = [head, "|" + "---|" * head.count(" |")]
     for p in points:
         v = p.values
@@ -138,7 +147,8 @@ def table(points: list[Point]) -> str:
         vj, aj = v["video jitter ms"], v["audio jitter ms"]
         nack = v["nack"]
         rtt = v["rtt ms"]
-        rate = max(parse_spec(p.spec)[0].up.rate, parse_spec(p.spec)[0].down.rate)
+        network = parse_spec(split_point(p.spec)[0])[0]
+        rate = max(network.up.rate, network.down.rate)
         cells = [
             f"`{p.spec}`",
             " + ".join(f"{m}/{t}" for m, t, _ in down),
@@ -146,11 +156,11 @@ def table(points: list[Point]) -> str:
             f"{v['fraction err']}/256 ({v['rr intervals'][0]} intervals), {v['cumulative err']} "
             f"({v['rr intervals'][1]} blocks)",
             f"{_f(rtt[2])} ({_f(rtt[0])}, {_f(rtt[3])}, {rtt[4]}) / {_f(rtt[1])}",
-            f"{_f(expected[0])} / {_f(expected[1])}",
+            f"{_f(expected[0])} / {_f(expected[1])}", _f(v["rtt beyond wire ms"][0]),
             f"{_f(vj[0], 2)} / {_f(vj[1], 2)} ({_f(vj[2], 2)})", _pct(vj[0], vj[1]),
             f"{_f(aj[0], 2)} / {_f(aj[1], 2)}", _pct(aj[0], aj[1]),
             f"{nack[0]} − {nack[1]} = {nack[2]}; {nack[3]} − ≤{nack[4]} = {nack[5]}",
-            f"{v['video pli'][0]}/{v['video pli'][1]}",
+            f"{v['pli'][0]} − {v['pli'][1]} = {v['pli'][2]}; {v['pli'][3]} − ≤{v['pli'][4]} = {v['pli'][5]}",
             f"{v['target kbit']:.0f}" + (f" ≤ {rate / 1000:g}" if rate else ""),
             f"{v['late ms'][0]:.1f}/{v['late ms'][1]:.1f}",
             "ok" if not p.failures else "; ".join(p.failures),
@@ -182,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     points = args.points.split(";") if args.points else QUICK if args.quick else GRID
     if "none" not in points:
         points = ["none", *points]  # the RTT baseline
-    for spec in points:
-        parse_spec(spec)
+    for point in points:
+        parse_spec(split_point(point)[0])
     with tempfile.TemporaryDirectory() as tmp, Chromium() as chromium:
         results = asyncio.run(run_grid(chromium, points, args.media_seconds, args.seed, Path(tmp)))
     text = table(results)
@@ -192,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps([{"spec": p.spec, "values": p.values, "failures": p.failures}
                                          for p in results], indent=1, default=_plain))
     if args.readme:
-        write_readme(text, "make truth   # " + " ".join(["python bench/truth.py", *(argv or sys.argv[1:])]))
+        args_text = " ".join(argv if argv is not None else sys.argv[1:])
+        write_readme(text, f"make truth TRUTH_ARGS='{args_text}'   # = .venv/bin/python bench/truth.py {args_text}")
     return 1 if any(p.failures for p in results) else 0
 
 

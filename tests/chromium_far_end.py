@@ -154,9 +154,11 @@ async def until(condition: Callable[[], bool], what: str, timeout: float = 20.0,
 
 async def run_session(chromium: Chromium, output: Path, *, loss: float = 0.0, impair: str | None = None,
                       seed: int = SEED, media_seconds: float = MEDIA_SECONDS,
-                      settle_seconds: float = SETTLE_SECONDS, offer: str = "aiortc") -> Truth:
+                      settle_seconds: float = SETTLE_SECONDS, offer: str = "aiortc",
+                      media: dict[str, Any] | None = None) -> Truth:
     """One probe session against Chromium: the relay drops `loss` % of RTP, the probe's own
-    impairment applies `impair` (a SPEC) with `seed`. Ends at the quiet point.
+    impairment applies `impair` (a SPEC) with `seed`; `media`: Chromium's fake devices
+    (ANSWER_MEDIA). Ends at the quiet point.
 
     The probe offers as itself (`offer="aiortc"`): a browser-shaped offer (the default, `chrome`)
     also offers RED and ULPFEC, and Chromium then sends its VP8 inside RED (RFC 2198), which
@@ -165,7 +167,7 @@ async def run_session(chromium: Chromium, output: Path, *, loss: float = 0.0, im
     browser_stats: list[dict[str, Any]] = []
     seam = SeamLog() if impair else None
     try:
-        async with chromium.open_page() as page, answering_target(page, relay) as url:
+        async with chromium.open_page() as page, answering_target(page, relay, media) as url:
             options = ProbeOptions(target=url, output=output, protocol="sdp-post", video=True,
                                    video_size=(320, 240), fps=15,
                                    duration=media_seconds + settle_seconds + 1.0 + 2 * _delay_bound(impair),

@@ -175,23 +175,31 @@ def held_ms(truth: Truth, direction: str, pts: tuple[int, ...] = (200, 201), ssr
     return statistics.fmean(held) * 1000 if held else None
 
 
-def nack_datagrams_dropped(truth: Truth, direction: str) -> int:
-    """RTCP datagrams the impairment dropped that may hold NACKs. Up: those that start with a
-    NACK (aiortc sends each NACK alone): exact. Down: every dropped one that starts with a
-    receiver report (libwebrtc sends a NACK in a compound behind an RR, and SRTCP hides what
-    follows the first header): an upper bound, exact when it is 0."""
+def feedback_dropped(truth: Truth, direction: str, pt: int) -> int:
+    """RTCP datagrams the impairment dropped that may hold feedback of type `pt` (205 NACK,
+    206 PLI; FMT 1). Up: those that start with it (aiortc sends each NACK and PLI alone): exact.
+    Down: every dropped report-led compound (libwebrtc puts feedback behind an SR or RR, and
+    SRTCP hides what follows the first header): an upper bound, exact when it is 0."""
     assert truth.seam is not None
-    first = (205,) if direction == UP else (201,)
-    return sum(1 for r in truth.seam.rtcp[direction] if r.pt in first and (r.pt != 205 or r.fmt == 1)
-               and not r.t_out)
+    first = {(pt, 1)} if direction == UP else {(200, None), (201, None)}
+    return sum(1 for r in truth.seam.rtcp[direction]
+               if not r.t_out and ((r.pt, r.fmt) in first or (r.pt, None) in first))
 
 
 def rtt_samples_ms(truth: Truth, ssrc: int) -> list[float]:
-    """The probe's RTT samples for a sent SSRC, re-derived from its capture (RFC 3550 §6.4.1 with
-    the probe's own SR send times, rtcprobe.probe.streams.round_trip_time): every report block
-    echoing one of its SRs. The W3C mean (totalRoundTripTime / measurements) is their mean."""
+    """The probe's RTT samples for a sent SSRC, ms (see rtt_pairs)."""
+    return [sample for sample, _ in rtt_pairs(truth, ssrc)]
+
+
+def rtt_pairs(truth: Truth, ssrc: int) -> list[tuple[float, float | None]]:
+    """Per RTT sample of the probe, (the sample, the time its SR and the report echoing it spent
+    in the impairment), ms. Samples are re-derived from the capture (RFC 3550 §6.4.1 with the
+    probe's own SR send times, rtcprobe.probe.streams.round_trip_time): every report block
+    echoing one of its SRs; the W3C mean (totalRoundTripTime / measurements) is their mean. The
+    SR's datagram is the first SR from `ssrc` to enter the impairment after the probe sent it,
+    the report's the last RTCP datagram the impairment delivered before the probe read it."""
     sent: dict[int, list[float]] = {}
-    samples = []
+    pairs: list[tuple[float, float | None]] = []
     for e in truth.capture.of("rtcp"):
         if e["direction"] == "sent" and e["packet_type"] == "SR" and e["sender_ssrc"] == ssrc and "lsr" in e:
             sent.setdefault(e["lsr"], []).append(e["t"])
@@ -200,8 +208,22 @@ def rtt_samples_ms(truth: Truth, ssrc: int) -> list[float]:
                 if b["ssrc"] == ssrc and b.get("lsr"):
                     rtt = round_trip_time(sent.get(b["lsr"], []), b["dlsr"], e["t"])
                     if rtt is not None:
-                        samples.append(rtt * 1000)
-    return samples
+                        sr_sent = e["t"] - b["dlsr"] / 65536 - rtt
+                        pairs.append((rtt * 1000, _wire_ms(truth, ssrc, sr_sent, e["t"])))
+    return pairs
+
+
+def _wire_ms(truth: Truth, ssrc: int, sr_sent: float, report_read: float) -> float | None:
+    if truth.seam is None:
+        return None
+    offset = truth.seam.clock_offset
+    sr = next((r for r in truth.seam.rtcp[UP] if r.pt == 200 and r.ssrc == ssrc and r.t_out
+               and r.t_in - offset >= sr_sent - 0.001), None)
+    report = max((r for r in truth.seam.rtcp[DOWN] if r.t_out and r.t_out[0] - offset <= report_read + 0.0005),
+                 key=lambda r: r.t_out[0], default=None)
+    if sr is None or report is None:
+        return None
+    return (sr.t_out[0] - sr.t_in + report.t_out[0] - report.t_in) * 1000
 
 
 def mean_rtt_ms(report: dict[str, Any]) -> float | None:
@@ -260,16 +282,23 @@ def measure(truth: Truth) -> Point:
             remote = next((r for r in truth.capture.last_stats() if r["type"] == "remote-inbound-rtp"
                            and r.get("kind") == "video"), {})
             chrome_remote = next(iter(stats_of_type(truth.chromium, "remote-inbound-rtp", "video")), {})
-            samples = rtt_samples_ms(truth, outbound["ssrc"])
+            pairs = rtt_pairs(truth, outbound["ssrc"])
+            samples = [sample for sample, _ in pairs]
             v["rtt ms"] = (mean_rtt_ms(remote), mean_rtt_ms(chrome_remote),
                            statistics.median(samples) if samples else None, max(samples, default=None), len(samples))
+            beyond = [sample - wire for sample, wire in pairs if wire is not None]  # the RTT less the wire's part
+            v["rtt beyond wire ms"] = (statistics.median(beyond) if beyond else None,
+                                       statistics.median([w for _, w in pairs if w is not None]) if beyond else None)
             v["held ms"] = (held_ms(truth, UP, (200,), outbound["ssrc"]), held_ms(truth, DOWN))
             v["target kbit"] = (chrome_out.get("targetBitrate") or 0) / 1000
     v["lost err"], v["chromium lost err"] = lost_err, chrome_lost_err
     v["fraction err"], v["cumulative err"], v["rr intervals"] = frac_err, cum_err, (rr_count, rr_blocks)
     nacks = [v[f"{kind} nack"] for kind in KINDS]  # NACK: the dropped ones never arrived
-    v["nack"] = (sum(n[0] for n in nacks), nack_datagrams_dropped(truth, UP), sum(n[1] or 0 for n in nacks),
-                 sum(n[3] or 0 for n in nacks), nack_datagrams_dropped(truth, DOWN), sum(n[2] for n in nacks))
+    v["nack"] = (sum(n[0] for n in nacks), feedback_dropped(truth, UP, 205), sum(n[1] or 0 for n in nacks),
+                 sum(n[3] or 0 for n in nacks), feedback_dropped(truth, DOWN, 205), sum(n[2] for n in nacks))
+    pli = v["video pli"]  # probe sent, Chromium received, probe received, Chromium sent
+    v["pli"] = (pli[0] or 0, feedback_dropped(truth, UP, 206), pli[1] or 0,
+                pli[3] or 0, feedback_dropped(truth, DOWN, 206), pli[2] or 0)
     summary = truth.impairment_summary()
     v["late ms"] = (summary[UP].get("late_mean_ms", 0.0), summary[DOWN].get("late_mean_ms", 0.0))
     v["queue drops"] = (summary[UP].get("dropped_queue", 0), summary[DOWN].get("dropped_queue", 0))
