@@ -5,7 +5,7 @@ transport-wide-cc) and sends its fake camera; the probe stamps what it sends and
 it receives. Chromium's own getStats says whether that feedback is accepted: its send-side
 estimate toward the probe (`candidate-pair.availableOutgoingBitrate`) and its video encoder's
 `targetBitrate` are compared with the same Chromium sending to another Chromium page, in the
-same run (bench/bwe_parity.py's sessions, through tests/relay.py without loss). A control session
+same run (bench/bwe_parity.py's sessions, through tests/relay.py, in its own process, without loss). A control session
 with `--offer aiortc` (no transport-cc: REMB only) shows the level the feedback lifts it from.
 """
 
@@ -25,10 +25,10 @@ from rtcprobe.probe.twcc_codec import iter_feedback  # noqa: E402
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SECONDS = 9.0
-#: The probe timestamps arrivals when its (single-threaded, Python) event loop handles them: on a
-#: starved machine a loop stall of a few hundred ms reads, to Chromium, as queueing delay, and
-#: Chromium backs off (Chromium's own threads are not stalled the same way). A second attempt
-#: tells such a stall from a probe that does not ramp; both attempts are printed.
+#: The probe stamps arrivals from the kernel (arrivals.py), but sends its feedback from one Python
+#: event loop: on a starved machine (2 cores, many test runs) a stall of a few hundred ms in the
+#: first second can spoil Chromium's initial bandwidth probe, after which it ramps at 8 %/s. A
+#: second attempt tells such a stall from a probe that does not ramp; every failed one is printed.
 ATTEMPTS = 2
 
 

@@ -99,6 +99,15 @@ def test_random_patterns_round_trip(seed: int) -> None:
     round_trip(rng.randrange(65536), arrivals)
 
 
+def test_leading_losses_are_reported_from_the_window_start() -> None:
+    arrivals: list[int | None] = [None, None, 3_000_000, None, 3_001_000]
+    packet = encode_feedback(1, 2, 40, 0, arrivals)
+    assert decode_feedback(packet).reference_us == 3_000_000 // 64_000 * 64_000
+    round_trip(40, arrivals)
+    with pytest.raises(ValueError, match="at least one received"):
+        encode_feedback(1, 2, 0, 0, [None, None])
+
+
 def test_a_delta_beyond_16_bits_is_refused() -> None:
     with pytest.raises(ValueError, match="does not fit"):
         encode_feedback(1, 2, 0, 0, [0, 9_000_000])
@@ -146,11 +155,14 @@ def test_feedback_generator_reports_reordered_and_missing_packets() -> None:
     fb = decode_feedback(first)
     assert [(a.seq & 0xFFFF, a.arrival_us) for a in fb.arrivals] == \
         [(65534, 1_000_000), (65535, 1_001_000), (0, None), (1, 1_003_000), (2, 1_004_000)]
+    tcc.incoming("rtp", stamp(rtp(), 3, 4), 1.005)  # 3 is missing at the start of the next window
+    [middle] = tcc.feedback_packets()
+    assert [(a.seq & 0xFFFF, a.arrival_us) for a in decode_feedback(middle).arrivals] == [(3, None), (4, 1_005_000)]
     tcc.incoming("rtp", stamp(rtp(), 3, 0), 1.010)  # late: the window reopens there
     [second] = tcc.feedback_packets()
     fb2 = decode_feedback(second)
-    assert fb2.base_seq == 0 and fb2.feedback_count == fb.feedback_count + 1
-    assert [a.arrival_us for a in fb2.arrivals] == [1_010_000, 1_003_000, 1_004_000]
+    assert fb2.base_seq == 0 and fb2.feedback_count == fb.feedback_count + 2
+    assert [a.arrival_us for a in fb2.arrivals] == [1_010_000, 1_003_000, 1_004_000, None, 1_005_000]
     assert tcc.feedback_packets() == []  # nothing new
 
 

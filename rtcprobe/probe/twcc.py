@@ -182,13 +182,9 @@ class TransportCC(Interceptor):
         end = max(self._arrivals)
         packets: list[bytes] = []
         seq = self._window_start
-        while seq <= end:
-            while seq <= end and seq not in self._arrivals:
-                seq += 1
-            if seq > end:
-                break
+        while seq <= end:  # from the window's start: leading losses are reported too (libwebrtc)
             run: list[int | None] = []
-            previous = self._arrivals[seq]
+            previous = next(self._arrivals[s] for s in range(seq, end + 1) if s in self._arrivals)
             while seq + len(run) <= end and len(run) < MAX_STATUSES:
                 arrival = self._arrivals.get(seq + len(run))
                 if arrival is not None:

@@ -103,12 +103,14 @@ def stamp(data: bytes, ext_id: int, seq: int) -> bytes:
 def encode_feedback(sender_ssrc: int, media_ssrc: int, base_seq: int, feedback_count: int,
                     arrivals: list[int | None]) -> bytes:
     """One RTPFB FMT 15 packet for sequence numbers base_seq, base_seq+1, ... : `arrivals[i]` is
-    the arrival time in µs of base_seq+i, None when not received. The first entry must be a
-    received packet (its time gives the reference time). Raises ValueError when a delta does
-    not fit in 16 signed bits of 250 µs (the caller then splits the feedback there)."""
-    if not arrivals or arrivals[0] is None:
-        raise ValueError("transport-cc feedback starts with a received packet")
-    reference = arrivals[0] // REFERENCE_US
+    the arrival time in µs of base_seq+i, None when not received. Raises ValueError when a delta
+    does not fit in 16 signed bits of 250 µs (the caller then splits the feedback there). Leading
+    packets may be missing (libwebrtc reports them, from the window's start); at least one entry
+    is received, and the first received one sets the reference time."""
+    first = next((a for a in arrivals if a is not None), None)
+    if first is None:
+        raise ValueError("transport-cc feedback reports at least one received packet")
+    reference = first // REFERENCE_US
     last_us = reference * REFERENCE_US
     symbols: list[int] = []
     deltas = bytearray()
