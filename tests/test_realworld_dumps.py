@@ -375,3 +375,13 @@ def test_rtcstats_dump_named_jsonl_and_an_imported_capture_without_sdp(tmp_path:
     report = tmp_path / "r.html"
     assert main(["report", str(written), "-o", str(report)]) == 0  # the report has what the capture holds
     assert "JVB data channel" in report.read_text()
+
+
+@pytest.mark.parametrize("name", ["jitsi-firefox-relay.gz", "jitsi-chrome-relay.gz"])
+def test_addresses_the_recorder_masked_are_redacted_not_hostnames_nor_malformed(name: str) -> None:
+    """Jitsi's rtcstats writes `x.x.x.x` and `x:x:x:x:x:x:x:x` for every candidate address."""
+    from rtcprobe.analyze.connection import session_candidates
+
+    rows = [c.row for c in session_candidates(load_captures(DUMPS / name, stats=False)[0])]
+    masked = [r for r in rows if r.address.startswith("x")]
+    assert masked and all(r.address_family == "redacted" and not r.anomalies for r in masked)

@@ -49,6 +49,8 @@ class Candidate:
     def address_family(self) -> str:
         if self.is_mdns:
             return "mDNS"
+        if is_redacted(self.address):
+            return "redacted"
         version = ip_version(self.address)
         return f"IPv{version}" if version else "hostname"
 
@@ -103,6 +105,13 @@ class Candidate:
 
 
 _DOTTED = re.compile(r"[0-9.]+")
+#: An address a dump's recorder masked before we saw it (Jitsi's rtcstats writes `x.x.x.x` and
+#: `x:x:x:x:x:x:x:x`): neither malformed nor a host name, just unknown.
+_REDACTED = re.compile(r"[xX*]+(?:[.:][xX*]+)+")
+
+
+def is_redacted(address: str | None) -> bool:
+    return bool(address) and _REDACTED.fullmatch(address) is not None
 
 
 def address_problem(address: str | None) -> str | None:
@@ -111,6 +120,8 @@ def address_problem(address: str | None) -> str | None:
     be IPv4. A host name (mDNS `.local` or any FQDN) is not checked further."""
     if not address:
         return None if address is None else "is empty"
+    if is_redacted(address):
+        return None
     if (":" in address or _DOTTED.fullmatch(address)) and ip_version(address) is None:
         return f"is not a valid IPv{6 if ':' in address else 4} address"
     return None
