@@ -34,6 +34,7 @@ class Negotiation:
     local: str | None = None  # "offer" or "answer": the one this side sent (captures); None when unknown
     rounds: list[Round] = field(default_factory=list)  # every round, oldest first; empty for one-shot files
     round: int | None = None  # 1-based number of the round in offer/answer (None: the only one)
+    problems: list[str] = field(default_factory=list)  # what the file's reader skipped (capture lines ...)
 
     @property
     def primary(self) -> SessionDescription:
@@ -61,7 +62,7 @@ class Negotiation:
 
     @property
     def warnings(self) -> list[str]:
-        return [w for d in (self.offer, self.answer) if d for w in d.warnings]
+        return self.problems + [w for d in (self.offer, self.answer) if d for w in d.warnings]
 
 
 def default_round(rounds: list[Round]) -> int:

@@ -92,3 +92,15 @@ def test_large_sdp_within_the_limit_is_analyzed(tmp_path: Path, kind: str) -> No
         assert document["candidates"]["count"] == n + json.loads(base.stdout)["candidates"]["count"]
     else:
         assert len(document["unknown_attributes"]) == n + len(json.loads(base.stdout)["unknown_attributes"])
+
+
+def test_a_description_in_json_nested_too_deep_is_an_sdp_error(tmp_path) -> None:
+    """`rtcprobe.load_description` reads {"type","sdp"} JSON through the one JSON loader."""
+    import pytest
+
+    import rtcprobe
+
+    path = tmp_path / "deep.json"
+    path.write_text('{"sdp": ' + "[" * 5000 + "]" * 5000 + "}", encoding="utf-8")
+    with pytest.raises(rtcprobe.sdp.SdpError, match="nested deeper"):
+        rtcprobe.load_description(path)

@@ -96,3 +96,14 @@ def test_cli_round_and_both_sides() -> None:
 def test_snapshot_has_one_round() -> None:
     session = load_negotiations(REAL / "sdp" / "janus-echotest-firefox59-offer-answer.json")[0]
     assert session.round_count == 1 and session.at_round(1) is session
+
+
+def test_analyze_says_which_capture_lines_it_skipped(tmp_path: Path) -> None:
+    """A capture line the reader drops (wrong field type) is named by analyze too, not only by report."""
+    written = write_captures(DUMP, tmp_path, pc="9-1")[0].path
+    with open(written, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"event": "http", "t": "late", "phase": "offer"}) + "\n")
+    out = run("analyze", str(written))
+    assert out.returncode == 0, out.stderr
+    lines = len(Path(written).read_text(encoding="utf-8").splitlines())
+    assert f":{lines}: " in out.stderr and "line skipped" in out.stderr

@@ -136,7 +136,8 @@ class Capture:
         """The session as analyzers see it: the last applied round (`at_round` picks another), candidates
         from the descriptions and from `candidate` events alike."""
         rounds = self.rounds
-        base = Negotiation(self.path, None, None, self.http, self.protocol, label=self.id, rounds=rounds)
+        base = Negotiation(self.path, None, None, self.http, self.protocol, label=self.id, rounds=rounds,
+                           problems=self.problems)
         return base.at_round(default_round(rounds)) if rounds else base
 
     def candidate_list(self, side: str) -> list[Candidate]:

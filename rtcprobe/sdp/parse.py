@@ -9,7 +9,7 @@ from typing import Any
 
 import sdp_transform
 
-from ..errors import read_text_file
+from ..errors import JSONLimitError, json_value, read_text_file
 from ..limits import MAX_SDP_BYTES, MAX_SDP_LINES
 from .candidate import Candidate, parse_candidate
 from .codecs import Codec, int_or_none, parse_fmtp
@@ -304,9 +304,11 @@ def parse_description(text: str, source: str = "<string>", type: str | None = No
 
 def _parse_json(text: str, source: str) -> SessionDescription:
     try:
-        obj = json.loads(text)
+        obj = json_value(text)
     except json.JSONDecodeError as exc:
         raise SdpError(f"invalid JSON: {exc.msg} (column {exc.colno})", source, exc.lineno) from None
+    except JSONLimitError as exc:
+        raise SdpError(str(exc), source, 1) from None
     if not isinstance(obj, dict) or not isinstance(obj.get("sdp"), str):
         raise SdpError('expected a JSON object {"type": "offer"|"answer", "sdp": "..."}', source, 1)
     kind = obj.get("type") if obj.get("type") in ("offer", "answer", "pranswer") else None
