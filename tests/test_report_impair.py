@@ -165,3 +165,21 @@ async def test_report_reads_in_chromium(chromium: Chromium, report_file: Path, t
         assert decoded and all(w >= 600 for w in decoded)
         shot = await page.screenshot(tmp_path / "impaired-report.png")
         assert shot.stat().st_size > 20_000
+
+
+def test_odd_impairment_events_render(impaired: Capture, tmp_path: Path) -> None:
+    """Many changes and fields of the wrong type (a hand-edited or hostile capture): counted as
+    nothing, never a traceback; the plot shades a bounded number of intervals and says so."""
+    kept = [e for e in impaired.events if e["event"] != "impairment"]
+    sets = [{"event": "impairment", "t": i * 0.01, "action": "set", "spec": f"loss={i % 3}%\x1b[31m$x$",
+             "up": {"loss_pct": i % 3, "delay_ms": "slow"}, "down": [1]} for i in range(80)]
+    summary = {"event": "impairment", "t": 1.0, "action": "summary", "down": None,
+               "up": {"packets": "many", "rtp_drops": {"12": [1, 2], "x": 3, "13": "y"}}}
+    odd = Capture(impaired.path, impaired.header, kept + sets + [summary])
+    truth = impairment_truth(odd)
+    assert truth is not None and len(truth.intervals) == 53  # loss=0% is no condition
+    assert all(i.up == {"loss_pct": float(i.spec[5])} and i.down == {} for i in truth.intervals)
+    (up,) = truth.directions
+    assert up.packets == 0 and [(s.ssrc, s.dropped) for s in up.ssrcs if s.ssrc < 100] == [(12, 2)]
+    html = Path(write_report([odd], tmp_path / "odd.html").path).read_text()
+    assert "The plot shades the first 50 of 53 impaired intervals." in html

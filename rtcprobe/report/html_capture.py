@@ -21,6 +21,8 @@ from .html_base import Cell, Markup, details, image, join, ms, number, pre, sect
 TIMELINE_LIMIT = 1500
 #: Characters of an HTTP body excerpt or header value shown.
 EXCERPT = 2000
+#: Impairment changes listed (a schedule has a few; the capture's events have them all).
+CHANGES_LIMIT = 300
 
 _FAILED_IN = {"http": "signaling (HTTP)", "ice": "ICE connectivity", "dtls": "the DTLS handshake",
               "media": "media (no RTP arrived)", "timeout": "a phase timeout", "interrupted": "an interruption",
@@ -198,10 +200,16 @@ def impairment_section(truth: ImpairmentTruth, anchor: str) -> Markup:
         f", seed {truth.seed}." if truth.seed is not None else ".")
     parts: list[Any] = [tag("p", intro)]
     if truth.changes:
-        ends = [t for t, _ in truth.changes[1:]]
+        ends: list[float | None] = [t for t, _ in truth.changes[1:]]
+        listed = list(zip(truth.changes, ends + [None], strict=True))[:CHANGES_LIMIT]
         parts.append(table(["from", "until", "SPEC"],
                            [[Cell(ms(t), "num"), Cell(ms(end) if end is not None else "the end", "num"),
-                             tag("code", spec)] for (t, spec), end in zip(truth.changes, ends + [None], strict=True)]))
+                             tag("code", spec)] for (t, spec), end in listed]))
+        if len(truth.changes) > len(listed):
+            parts.append(tag("p", f"{len(truth.changes) - len(listed)} more changes not listed.", class_="muted"))
+    if len(truth.intervals) > plots.SHADED_LIMIT:
+        parts.append(tag("p", f"The plot shades the first {plots.SHADED_LIMIT} of {len(truth.intervals)} impaired "
+                              "intervals.", class_="muted"))
     rows = [[tag("strong", f"{d.direction}: {WHO[d.direction]}"), Cell(number(d.packets), "num"),
              Cell(number(d.dropped_loss), "num"), Cell(number(d.dropped_queue), "num"),
              Cell(number(d.rtp_dropped), "num"), Cell(number(d.delayed), "num"), Cell(number(d.reordered), "num"),

@@ -28,8 +28,12 @@ DPI = 100
 PHASE_COLOURS = {"http": "#4e79a7", "ice": "#f28e2b", "dtls": "#59a14f", "first media": "#76b7b2",
                  "data channel": "#b07aa1"}
 FAILED = "#d62728"
-#: Shade of an impaired interval (rtcprobe.net) behind the time plots.
+#: Shade of an impaired interval (rtcprobe.net) behind the time plots, and how many are drawn (a
+#: schedule has a few; a hostile capture may hold thousands, which the report's table counts).
 IMPAIRED = "#e15759"
+SHADED_LIMIT = 50
+#: Of those, how many are labelled with their SPEC (labels of short, close intervals overlap).
+LABELLED_LIMIT = 12
 
 
 P = ParamSpec("P")
@@ -93,10 +97,12 @@ def waterfall(breakdown: ConnectBreakdown, duration: float) -> str:
 
 def shade_impaired(axes: Sequence[Axes], impaired: Sequence[ImpairedInterval]) -> None:
     """Each impaired interval as a band behind every panel, its SPEC written at the top of the first."""
-    for number, interval in enumerate(impaired):
+    for number, interval in enumerate(impaired[:SHADED_LIMIT]):
         for row, ax in enumerate(axes):
             ax.axvspan(interval.start, interval.end, color=IMPAIRED, alpha=0.12, linewidth=0, zorder=0,
                        label="impaired network (shaded)" if number == row == 0 else None)
+        if number >= LABELLED_LIMIT:
+            continue
         axes[0].text(interval.start, 0.97, f" {_short(interval.spec, 40)}", transform=axes[0].get_xaxis_transform(),
                      va="top", ha="left", fontsize=7, color="#a03030", clip_on=True)
 
