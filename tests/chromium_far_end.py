@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 from browser import BrowserPage, Chromium, get_stats, stats_of_type
-from relay import RTCP, RTP, Relay
+from relay import FROM_ANSWERER, RTCP, RTP, Relay
 
 from rtcprobe.capture import Capture, load
 from rtcprobe.net.impair import RTCP as WIRE_RTCP
@@ -107,6 +107,10 @@ class Truth:
     chromium: list[dict[str, Any]]
     impair: str | None = None
     seam: SeamLog | None = None
+    #: RTCP datagrams from Chromium the relay held after its RTCP freeze, before getStats: feedback
+    #: Chromium counted as sent that never reached the probe (NACK retries outlast the settle time
+    #: when the round trip is long).
+    held_rtcp: int = 0
 
     def probe(self, type_: str, kind: str) -> dict[str, Any]:
         [report] = [r for r in self.capture.last_stats() if r["type"] == type_ and r.get("kind") == kind]
@@ -166,6 +170,7 @@ async def run_session(chromium: Chromium, output: Path, *, loss: float = 0.0, im
     relay = await Relay(loss_percent=loss, seed=seed).start()
     browser_stats: list[dict[str, Any]] = []
     seam = SeamLog() if impair else None
+    held_rtcp = 0
     try:
         async with chromium.open_page() as page, answering_target(page, relay, media) as url:
             options = ProbeOptions(target=url, output=output, protocol="sdp-post", video=True,
@@ -188,15 +193,17 @@ async def run_session(chromium: Chromium, output: Path, *, loss: float = 0.0, im
                     await sender.stop()
                 await asyncio.sleep(settle_seconds + 2 * _delay_bound(impair))
                 relay.freeze(RTCP)
+                before = relay.datagrams[FROM_ANSWERER].get(RTCP, 0)
                 await asyncio.sleep(0.2 + 2 * _delay_bound(impair))  # RTCP already past the relay lands
                 browser_stats = await get_stats(page)
+                held_rtcp = relay.datagrams[FROM_ANSWERER].get(RTCP, 0) - before
             result = await run
     finally:
         relay.close()
     capture = load(result.path)
     if not capture.ok:
         raise RuntimeError(f"the probe's session failed: {capture.diagnosis}")
-    return Truth(loss, capture, relay, browser_stats, impair, seam)
+    return Truth(loss, capture, relay, browser_stats, impair, seam, held_rtcp)
 
 
 def _delay_bound(impair: str | None) -> float:

@@ -179,11 +179,12 @@ def feedback_dropped(truth: Truth, direction: str, pt: int) -> int:
     """RTCP datagrams the impairment dropped that may hold feedback of type `pt` (205 NACK,
     206 PLI; FMT 1). Up: those that start with it (aiortc sends each NACK and PLI alone): exact.
     Down: every dropped report-led compound (libwebrtc puts feedback behind an SR or RR, and
-    SRTCP hides what follows the first header): an upper bound, exact when it is 0."""
+    SRTCP hides what follows the first header), and every compound the relay held after the
+    quiet point: an upper bound, exact when it is 0."""
     assert truth.seam is not None
-    first = {(pt, 1)} if direction == UP else {(200, None), (201, None)}
-    return sum(1 for r in truth.seam.rtcp[direction]
-               if not r.t_out and ((r.pt, r.fmt) in first or (r.pt, None) in first))
+    if direction == UP:
+        return sum(1 for r in truth.seam.rtcp[UP] if not r.t_out and r.pt == pt and r.fmt == 1)
+    return sum(1 for r in truth.seam.rtcp[DOWN] if not r.t_out and r.pt in (200, 201)) + truth.held_rtcp
 
 
 def rtt_samples_ms(truth: Truth, ssrc: int) -> list[float]:
@@ -289,6 +290,7 @@ def measure(truth: Truth) -> Point:
             beyond = [sample - wire for sample, wire in pairs if wire is not None]  # the RTT less the wire's part
             v["rtt beyond wire ms"] = (statistics.median(beyond) if beyond else None,
                                        statistics.median([w for _, w in pairs if w is not None]) if beyond else None)
+            v["rtt beyond wire samples"] = beyond
             v["held ms"] = (held_ms(truth, UP, (200,), outbound["ssrc"]), held_ms(truth, DOWN))
             v["target kbit"] = (chrome_out.get("targetBitrate") or 0) / 1000
     v["lost err"], v["chromium lost err"] = lost_err, chrome_lost_err
