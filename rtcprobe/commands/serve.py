@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+import sys
 from typing import TYPE_CHECKING
 
 from . import EXIT_OK, UsageError
@@ -16,10 +18,22 @@ ENDPOINTS = (("WHIP", "/whip"), ("OpenAI realtime calls (GA)", "/v1/realtime/cal
              ("OpenAI realtime (beta)", "/v1/realtime"), ("SDP POST", "/offer"))
 
 
+def _show_impairment() -> logging.Handler:
+    """Each session's impairment changes and, at close, what its network did, on stdout (the target
+    keeps no capture: this is its record)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("rtcprobe.server.impair")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    return handler
+
+
 async def _serve(config: ServerConfig) -> None:
     from ..server import run_server
 
     runner, base_url = await run_server(config)
+    shown = _show_impairment() if config.impair_entries else None
     try:
         print(f"rtcprobe reference target at {base_url}", flush=True)
         for name, path in ENDPOINTS:
@@ -29,6 +43,9 @@ async def _serve(config: ServerConfig) -> None:
 
             profile = load_answer_profile(config.answer_profile)
             print(f"  answering as {profile.name} ({profile.service} {profile.version})", flush=True)
+        if config.voice_agent:
+            print(f"  voice agent: answers {config.think_ms:g} ms after {config.vad_silence_ms} ms of silence"
+                  " ends the caller's speech; true instants in each event's \"rtcprobe\" field", flush=True)
         for entry in config.impair_entries:  # each session's network, on its own clock
             print(f"  impairment from t={entry.at:g}s of each session: {entry.spec.text}"
                   f" (seed {config.seed}; up = what the target sends)", flush=True)
@@ -43,6 +60,8 @@ async def _serve(config: ServerConfig) -> None:
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
+        if shown is not None:
+            logging.getLogger("rtcprobe.server.impair").removeHandler(shown)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
