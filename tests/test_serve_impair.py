@@ -191,3 +191,42 @@ async def test_loss_percent_alias_on_a_session(tmp_path: Path) -> None:
     assert all(up["by_class"][k]["dropped"] == 0 for k in ("rtcp", "stun", "dtls") if k in up["by_class"])
     (inbound,) = [r for r in last_reports(capture, "inbound-rtp") if r.get("kind") == "audio"]
     assert 0 < inbound["packetsLost"] <= up["rtp_dropped"]  # drops after the last stats are not seen
+
+
+@pytest.mark.slow
+async def test_serve_cli_prints_each_sessions_impairment(tmp_path: Path) -> None:
+    """`rtcprobe serve --impair` as a user runs it: the changes and, at close, what the session's
+    network did, on stdout; the probe saw no more loss than that network made."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "rtcprobe.cli", "serve", "--port", "0", "--impair", "up:rtploss=20%", "--seed", "5",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        lines: list[str] = []
+
+        async def line_with(text: str) -> str:
+            while True:
+                line = (await proc.stdout.readline()).decode()
+                assert line, f"serve ended before {text!r}: {lines}"
+                lines.append(line)
+                if text in line:
+                    return line
+
+        whip = (await asyncio.wait_for(line_with("/whip"), 30)).split()[-1]
+        shown = await asyncio.wait_for(line_with("impairment from"), 30)
+        assert "impairment from t=0s of each session: up:rtploss=20% (seed 5" in shown
+        opts = ProbeOptions(target=whip, output=tmp_path / "c.jsonl", protocol="whip", stats_interval=0.5,
+                            duration=2.0)
+        result = await ProbeSession(opts).run()
+        up = await asyncio.wait_for(line_with("impairment up (target sends):"), 30)
+        down = await asyncio.wait_for(line_with("impairment down (target receives):"), 30)
+    finally:
+        proc.terminate()
+        await proc.wait()
+    capture = load(result.path)
+    assert capture.ok, capture.diagnosis
+    dropped = int(up.split("dropped ")[1].split(" ")[0])
+    assert dropped > 0 and "0 random" not in up and "dropped 0 (" in down
+    # loopback loses nothing else; drops after the probe's last stats sample are not in packetsLost
+    received = last_reports(capture, "inbound-rtp")
+    assert received and all(r["packetsLost"] <= dropped for r in received)
