@@ -143,6 +143,29 @@ async def test_a_receive_path_gone_dry_for_five_seconds(serve, tmp_path: Path) -
 
 
 @pytest.mark.slow
+async def test_a_rate_limit_is_congestion_in_the_bandwidth_estimate(serve, tmp_path: Path) -> None:
+    """transport-cc negotiated (the openai-2025-09 answer), video sent, 150 kbit/s up from 3 s: the
+    probe's own estimate (availableOutgoingBitrate) falls, and the finding quotes its peak and low."""
+    plan = tmp_path / "plan.txt"
+    plan.write_text("0s none\n3s up:rate=150kbit\n")
+    base = await serve(answer_profile="openai-2025-09")
+    opts = ProbeOptions(target=base + "/v1/realtime/calls", output=tmp_path / "c.jsonl", protocol="openai",
+                        stats_interval=0.5, impair_schedule=str(plan), duration=8.0, video=True,
+                        video_size=(640, 480), fps=30)
+    capture = load((await ProbeSession(opts).run()).path)
+    estimate = [(s["t"], r["availableOutgoingBitrate"]) for s in capture.stats_samples for r in s["reports"]
+                if r.get("type") == "candidate-pair" and "availableOutgoingBitrate" in r]
+    by = {f.code: f for f in detect(capture).findings}
+    congestion = by["congestion"]
+    before = max(v for t, v in estimate if t < 3.0)  # the peak before the limit
+    assert congestion.measured["before_bps"] == round(before)
+    assert congestion.measured["after_bps"] == round(min(v for _, v in estimate)) <= before / 2
+    assert congestion.measured["at"] >= 3.0  # not before the network changed
+    low = by["outbound_network_throughput"]
+    assert low.measured["available_bps"] == congestion.measured["after_bps"] < 100_000
+
+
+@pytest.mark.slow
 async def test_a_slow_answer_is_slow_setup(serve, tmp_path: Path) -> None:
     base = await serve(http_delay_ms=5200)
     capture = await probe(tmp_path, base + "/whip", duration=1.0)
