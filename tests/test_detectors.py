@@ -166,6 +166,26 @@ async def test_a_rate_limit_is_congestion_in_the_bandwidth_estimate(serve, tmp_p
 
 
 @pytest.mark.slow
+async def test_relay_over_tcp_is_turn_used_and_tcp_used(serve, tmp_path: Path) -> None:
+    """--relay-only through coturn over TCP (tests/test_turn.py's server): both peermetrics warnings,
+    the TCP one from the allocation's carrier, as the pair itself is UDP from the TURN server on."""
+    from test_turn import PASSWORD, USER, running_coturn
+
+    from rtcprobe.probe.ice_servers import from_arguments
+
+    base = await serve()
+    with running_coturn(tmp_path) as turn:
+        ice = from_arguments([f"turn:127.0.0.1:{turn.port}?transport=tcp"], USER, PASSWORD, True)
+        capture = await probe(tmp_path, base + "/whip", ice=ice, duration=1.0, timeouts=PhaseTimeouts(ice=8))
+    d = detect(capture)
+    selected = capture.of("selected_pair")[-1]
+    assert d.ice_outcome == "relay" and selected["local_type"] == "relay"
+    by = {f.code: f for f in d.findings}
+    assert by["turn_used"].measured["local_type"] == "relay"
+    assert by["tcp_used"].measured == {"transport": "tcp"}
+
+
+@pytest.mark.slow
 async def test_a_slow_answer_is_slow_setup(serve, tmp_path: Path) -> None:
     base = await serve(http_delay_ms=5200)
     capture = await probe(tmp_path, base + "/whip", duration=1.0)
