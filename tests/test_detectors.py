@@ -56,6 +56,15 @@ def test_jitsi_relay_call_turn_freezes_congestion_and_a_silent_track() -> None:
     assert congestion.measured["after_bps"] <= congestion.measured["before_bps"] / 2
     assert congestion.measured["bandwidth_limited_samples"] > 0  # qualityLimitationReason said so too
     assert d.findings[0].severity == "error"  # errors first
+    # 94 of 2604 frames were dropped on one stream, never half of an interval's: no frames_dropped
+    for ssrc in {r["ssrc"] for s in capture.stats_samples for r in s["reports"]
+                 if r.get("type") == "inbound-rtp" and r.get("kind") == "video"}:
+        series = [r for s in capture.stats_samples for r in s["reports"]
+                  if r.get("type") == "inbound-rtp" and r.get("ssrc") == ssrc and "framesDropped" in r]
+        for a, b in zip(series, series[1:], strict=False):
+            got = b["framesReceived"] - a["framesReceived"]
+            assert got == 0 or (b["framesDropped"] - a["framesDropped"]) / got < 0.5
+    assert "frames_dropped" not in by and "frozen_video_track" not in by
 
 
 def test_a_failed_peer_connection_is_ice_failed() -> None:
