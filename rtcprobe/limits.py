@@ -112,3 +112,9 @@ MAX_SDP_BYTES = 4 * 1024 * 1024
 #: target's address): one is the diagnosis; a few tell a refusal that varies from one that repeats.
 #: aioice retries a failed binding on every check it sends, so the count is bounded, not the wording.
 TURN_PEER_REFUSALS_KEPT = 4
+
+# -- voice (rtcprobe.voice) --
+
+#: Longest utterance a WAV may hold (seconds): a turn is a sentence or two, and its PCM is kept in
+#: memory at 48 kHz (60 s = 5.8 MB); a longer file is more likely a wrong file than a turn.
+MAX_UTTERANCE_SECONDS = 60.0

@@ -149,11 +149,12 @@ async def test_agent_answers_after_silence_plus_think(serve, clients, think_ms: 
         # in the received audio's own time: the end was known exactly S after it
         assert truth["detected_audio_ms"] - truth["audio_end_ms"] == silence_ms == truth["detected_audio_ms"] - stopped["audio_end_ms"]
         assert started["audio_start_ms"] < stopped["audio_end_ms"]
-        # on the agent's clock: T after it knew, the answer was due; it went out then
-        assert truth["answer_due_at"] - truth["detected_at"] == pytest.approx(think_ms / 1000, abs=1e-6)
-        assert truth["audio_started_at"] >= truth["answer_due_at"] - 1e-3
+        # on the agent's clock: the answer was due S + T after the end of speech, and not sent before
+        due = truth["answer_due_at"] - truth["speech_end_at"]
+        assert due == pytest.approx((silence_ms + think_ms) / 1000, abs=1e-5)
+        assert truth["audio_started_at"] >= max(truth["answer_due_at"], truth["stopped_event_at"]) - 1e-3
         assert truth["first_packet_sent_at"] >= truth["audio_started_at"]
-        assert truth["v2v_target_ms"] == pytest.approx(silence_ms + think_ms, abs=1000 * AGREE_S)
+        assert truth["v2v_target_ms"] >= silence_ms + think_ms - 1
         # all of the answer, its pause included, went out as one answer
         played = truth["audio_stopped_at"] - truth["audio_started_at"]
         assert played == pytest.approx(answer.speech_end - answer.speech_start, abs=2 * AGREE_S)
@@ -201,9 +202,32 @@ async def test_barge_in_cuts_the_answer(serve, clients) -> None:
     assert [e["type"] for e in second_turn] == TURN_EVENTS[1:]  # speech_started came with the cut
     assert second_turn[-1]["response"]["status"] == "completed"
     last_heard = ear.last_audible_before(second_turn[-1]["rtcprobe"]["audio_started_at"])
-    assert last_heard == pytest.approx(truth["last_packet_sent_at"], abs=AGREE_S)
+    # heard until the agent stopped, then only the decoder's ring-down: the packet after the last
+    # answer packet still holds its last 6.5 ms (Opus look-ahead). The bound is loose (a loaded
+    # machine delays the client's stamps); what it checks is that the rest of the answer, over a
+    # second of speech, never came.
+    rest = truth["audio_started_at"] + utterances.answer().duration - truth["audio_stopped_at"]
+    assert rest > 1.0
+    assert truth["last_packet_sent_at"] - AGREE_S <= last_heard <= truth["last_packet_sent_at"] + 0.25
     [session] = target.sessions.values()
     assert [t.status for t in session.voice_agent.turns] == ["cancelled", "completed"]
+
+
+@pytest.mark.slow
+async def test_speech_while_thinking_cancels_the_answer_before_any_audio(serve, clients) -> None:
+    target, client, speaker, ear = await _agent_session(serve, clients, think_ms=3000, vad_silence_ms=300)
+    first, second = utterances.shipped("user")[:2]
+    speaker.say(first)
+    await _turn_events(client, "response.created")
+    speaker.say(second)
+    cut = await _turn_events(client, "response.done")
+    assert [e["type"] for e in cut] == ["input_audio_buffer.speech_started", "response.done"]
+    done = cut[-1]
+    assert done["response"]["status"] == "cancelled"
+    assert done["rtcprobe"]["audio_started_at"] is None and done["rtcprobe"]["first_packet_sent_at"] is None
+    assert ear.audible == []  # nothing but silence came back
+    [session] = target.sessions.values()
+    assert [t.status for t in session.voice_agent.turns] == ["cancelled", "listening"]
 
 
 def test_voice_agent_flags_map_onto_the_config() -> None:

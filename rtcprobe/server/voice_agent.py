@@ -15,7 +15,7 @@ and in the log. Instants are packet instants, so they compare with what the prob
   packet carrying voiced audio. aiortc's audio jitter buffer releases a frame only after 4 more
   have arrived (~80 ms), so each decoded frame is placed at its packet's arrival by RTP timestamp.
 - detected_at: arrival of the packet that completed S of silence (≈ speech_end_at + S).
-- answer_due_at = detected_at + T; audio_started_at: the first answer frame handed to the sender
+- answer_due_at = speech_end_at + S + T; audio_started_at: the first answer frame handed to the sender
   (the outbound 20 ms grid is shifted to start it on time); first_packet_sent_at: the RTP packet
   carrying it left (matched by RTP timestamp: the Opus encoder may hold a frame back).
 - V2V on the wire is therefore first_packet_sent_at + one-way network − speech_end_at's send time
@@ -52,6 +52,9 @@ KEPT_STAMPS = 4096
 #: After a barge-in, how long response.done waits for the last answer packet to leave (one frame
 #: is encoded at a time, so it leaves within a frame unless the sender has stopped).
 FLUSH_WAIT = 0.2
+#: The outbound track resumes at the present when its 20 ms grid is this far behind (a stalled
+#: event loop) instead of sending the backlog in a burst: the instants it reports stay the wire's.
+MAX_LAG = 0.06
 
 
 def _id(prefix: str) -> str:
@@ -75,7 +78,7 @@ class AgentTurn:
     answer_due_at: float | None = None
     audio_started_at: float | None = None
     first_packet_sent_at: float | None = None
-    audio_stopped_at: float | None = None  # end of the last answer frame handed to the sender
+    audio_stopped_at: float | None = None  # the answer ended: first silent frame handed out, or the cut
     last_packet_sent_at: float | None = None
     barge_in_speech_at: float | None = None  # the interrupting speech's first packet arrived
     barge_in_detected_at: float | None = None  # ... and the agent knew (then it cut the answer)
@@ -216,7 +219,9 @@ class VoiceAgent:
         turn.speech_end_at = self._arrival(event.t, frame_end=True)
         turn.detected_at = self._arrival(event.known_at, frame_end=True)
         turn.stopped_event_at = now
-        turn.answer_due_at = turn.detected_at + self.think
+        # S after the end of speech, then T: the rule, on the packets' clock (detection itself comes
+        # later, by the jitter buffer's hold; an answer already overdue then starts at once)
+        turn.answer_due_at = turn.speech_end_at + self.silence_ms / 1000 + self.think
         turn.response_id = _id("resp")
         turn.status = "thinking"
         self._send("input_audio_buffer.speech_stopped", turn, audio_end_ms=turn.audio_end_ms, item_id=turn.item_id)
@@ -314,8 +319,7 @@ class AgentVoice(MediaStreamTrack):
         """Stop the answer now: the next frame is silence."""
         turn, self._turn, self._queue = self._turn, None, []
         if turn is not None and turn.audio_started_at is not None and turn.audio_stopped_at is None:
-            # the end of the last answer frame handed out, whose packet may still be on its way out
-            turn.audio_stopped_at = self._start + self._pts / RATE if self._start is not None else now
+            turn.audio_stopped_at = now  # the last answer frame handed out may still be on its way out
             if turn.last_packet_sent_at is not None and self._sent_pts >= self._end_pts:
                 self.flushed.set()
 
@@ -336,8 +340,10 @@ class AgentVoice(MediaStreamTrack):
         if self.readyState != "live":
             raise MediaStreamError
         now = time.monotonic()
-        if self._start is None:
-            self._start = now
+        speaking = self._turn is not None and self._turn.audio_started_at is not None
+        if self._start is None or (not speaking and now - (self._start + self._pts / RATE) > MAX_LAG):
+            # behind (a busy loop) in silence: resume now rather than burst; an answer keeps its pace
+            self._start = now - self._pts / RATE
         slot = self._start + self._pts / RATE
         starting = self._turn is not None and not self._queue and self._turn.audio_started_at is None
         if starting and self._due < slot:  # start the answer on time: shift the grid to it
@@ -345,7 +351,7 @@ class AgentVoice(MediaStreamTrack):
             self._start = slot - self._pts / RATE
         if slot > now:
             await asyncio.sleep(slot - now)
-        samples = self._next_samples(slot)
+        samples = self._next_samples(time.monotonic())
         frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = RATE
         frame.pts = self._pts
@@ -353,19 +359,19 @@ class AgentVoice(MediaStreamTrack):
         self._pts += FRAME_SAMPLES
         return frame
 
-    def _next_samples(self, slot: float) -> np.ndarray:
+    def _next_samples(self, now: float) -> np.ndarray:
         turn = self._turn
-        if turn is None or slot < self._due - 1e-6:
+        if turn is None or now < self._due - 1e-3:
             return self._silence
         if turn.audio_started_at is None:
             self._queue = list(self.agent.answer_frames)
             self._first_pts, self._watch = self._pts, turn
             self.flushed.clear()
-            self.agent.answer_started(turn, time.monotonic())
+            self.agent.answer_started(turn, now)
         if self._queue:
             self._end_pts = self._pts
             return self._queue.pop(0)
-        self._turn = None  # the answer has been sent: this slot is the first silent one
-        turn.audio_stopped_at = slot
+        self._turn = None  # the answer has been sent: this frame is the first silent one
+        turn.audio_stopped_at = now
         self.agent.answer_finished(turn)
         return self._silence

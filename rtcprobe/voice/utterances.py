@@ -13,11 +13,10 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .. import limits
 from ..errors import InputError, open_input
 from .vad import FRAME_SAMPLES, RATE, Segment, segments
 
-#: Longest utterance accepted: a turn is a sentence or two, and the PCM is kept in memory.
-MAX_SECONDS = 60.0
 _PACKAGE = "rtcprobe.voice"
 _FOLDER = "utterances"
 
@@ -75,8 +74,8 @@ def read_wav(path: str | Path) -> np.ndarray:
                 for out in resampler.resample(frame):
                     parts.append(out.to_ndarray().reshape(-1))
                     total += parts[-1].size
-                if total > MAX_SECONDS * RATE:
-                    raise InputError(f"longer than {MAX_SECONDS:g} s (expected one utterance)", source)
+                if total > limits.MAX_UTTERANCE_SECONDS * RATE:
+                    raise InputError(f"longer than {limits.MAX_UTTERANCE_SECONDS:g} s (expected one utterance)", source)
             for out in resampler.resample(None):
                 parts.append(out.to_ndarray().reshape(-1))
         except (av.error.FFmpegError, ValueError) as exc:
