@@ -19,7 +19,7 @@ what it means there:
 | `low_mos` / `very_low_mos` | warning / error | a direction's estimated MOS < 4 / < 3 | peermetrics `low_emos` / `very_low_emos` |
 | `network_quality` | warning | a direction's loss > 5 % or jitter >= 200 ms | webrtc-issue-detector `InboundNetworkIssueDetector` |
 | `server_side_delay` | warning | RTT >= 250 ms while jitter < 200 ms and loss <= 5 % | webrtc-issue-detector `server-issue` |
-| `codec_mismatch` | warning | RTP arrived with a payload type the answer did not negotiate for its mid, or decoderImplementation is "unknown" | webrtc-issue-detector `VideoCodecMismatchDetector` |
+| `codec_mismatch` | warning | RTP arrived with a payload type the answer did not negotiate for its mid, or video frames arrived with decoderImplementation "unknown" | webrtc-issue-detector `VideoCodecMismatchDetector` |
 | `frames_dropped` | warning | in a stats interval, >= 50 % of the frames received were dropped | webrtc-issue-detector `FramesDroppedIssueDetector` (threshold 0.5) |
 
 Sources: github.com/peermetrics/api (app/models/issue.py, check_emos_score),
