@@ -16,15 +16,19 @@ session; references (tests/truth_metrics.py):
   packets are what the relay received).
 - fraction lost, per RR interval: every report block about a media SSRC, the probe's RRs and
   Chromium's (the probe's remote-inbound-rtp), against floor(256 x the impairment's drops in the
-  block's interval / expected); cumulative lost in the same blocks too. Must be exact.
-- RTT: the probe's remote-inbound-rtp (mean of all measurements, video) against the unimpaired
-  baseline RTT + 2 x delay (nominal), and against the baseline + the time RTCP actually spent
-  in the impairment (`held`: delay, jitter, queue and the event loop's lateness, measured on
-  the impairment's own timestamps); within 5 ms of the latter. Chromium's RTT beside it.
+  block's interval / expected) (libwebrtc: 255 x); cumulative lost in the same blocks too. Must
+  be exact; a Chromium block whose interval began at a report the impairment dropped is not judged.
+- RTT: each of the probe's remote-inbound-rtp samples (re-derived from the capture's SR and
+  report blocks) less the time that SR and the report echoing it spent in the impairment
+  (delay, jitter, queue and the event loop's lateness, on the impairment's own timestamps) is an
+  unimpaired RTT; its median per point must be within 5 ms of the unimpaired RTT, the median of
+  those samples pooled over the grid. Shown beside: base + 2 x delay (nominal), Chromium's mean.
 - jitter: the probe's inbound-rtp jitter against the RFC 3550 estimator on the impairment's
   release times (the jitter the receiver was handed), within 20 %; the estimator on the entry
-  times (what Chromium's sender had before the impairment) and Chromium's own values beside.
-- NACK / PLI: sent by one end = received by the other (Chromium's getStats).
+  times (what Chromium's sender had before the impairment) beside; in the JSON, Chromium's
+  inbound-rtp jitter against the same estimator on what the probe sent.
+- NACK / PLI: sent by one end = received by the other (Chromium's getStats) + what the
+  impairment dropped (exact up; down, libwebrtc's compounds hide their content: a bound).
 - bitrate under `rate=`: Chromium's outbound-rtp video targetBitrate at the end, within the rate.
 
 Grid: one factor at a time around the unimpaired baseline (loss 2/10 %, burst 3 at both losses,
@@ -32,8 +36,9 @@ delay 25/100 ms, jitter 20 ms (around 25 ms delay, so that ±20 ms is not clippe
 500 kbit), plus two combinations. Unimpaired, Chromium's target stays at about 100-300 kbit/s
 here (the probe's REMB, aiortc's receiver-side estimate, caps it, at 640x480 too), under the
 500 kbit limit, which then cannot move it; `rate=150kbit` is the point where the limit binds.
-`SPEC@WxH` sets the size of Chromium's fake camera (default 320x240: the probe decodes in Python). The full cross product (3 x 2 x 3 x 2 x 2 = 72 sessions) is
-not run. `--readme` writes the table into README.md between the truth-table markers.
+`SPEC@WxH` sets the size of Chromium's fake camera (default 320x240: the probe decodes in
+Python). The full cross product (3 x 2 x 3 x 2 x 2 = 72 sessions) is not run. `--readme` writes
+the table into README.md between the truth-table markers.
 """
 
 from __future__ import annotations

@@ -272,8 +272,7 @@ def measure(truth: Truth) -> Point:
             rr_count += len(fractions)
             rr_blocks += len(cumulative)
         rate = CLOCK_RATES[kind]
-        v[f"{kind} jitter ms"] = (_ms(inbound.get("jitter")), down.jitter(rate) * 1000, down.jitter(rate, "in") * 1000,
-                                  _ms(chrome_out.get("jitter")))
+        v[f"{kind} jitter ms"] = (_ms(inbound.get("jitter")), down.jitter(rate) * 1000, down.jitter(rate, "in") * 1000)
         v[f"{kind} jitter up ms"] = (_ms(chrome_in.get("jitter")), up.jitter(rate) * 1000)
         v[f"{kind} nack"] = (inbound["nackCount"], chrome_out.get("nackCount"), outbound["nackCount"],
                              chrome_in.get("nackCount"))  # probe sent, Chromium received, and back
