@@ -8,7 +8,7 @@ One turn, on the probe's clock (all instants are packet times at the probe)::
         first packet arrives ──silent padding── first audible audio arrives (agent_speech_start)
 
 so v2v = turn_detection + server_first_audio + network + silent_padding exactly, with network =
-RTT (RTT/2 each way: the one-way delays cannot be told apart without synchronised clocks). A
+RTT (the median of the turn's ICE-check samples; RTT/2 each way: the one-way delays cannot be told apart without synchronised clocks). A
 realtime event is placed on the server's clock at its arrival minus RTT/2. Without
 `input_audio_buffer.speech_stopped` the server's share is one number, server_side (turn detection
 + time to first audio). The probe writes these fields into each ``voice_turn`` event with

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import statistics
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,7 @@ class TurnScript:
         self.source = ScriptedSource()
         self.observer: VoiceObserver | None = None
         self.server_events: list[tuple[str, float]] = []  # (type, arrival) of oai-events messages
+        self.rtts: list[float] = []  # RTT samples as they change (the session measures one per stats interval)
         self.done = 0
 
     def bind(self, transceiver: Any) -> VoiceObserver:
@@ -122,10 +124,25 @@ class TurnScript:
                 await self.observer.close()
 
     async def run(self) -> None:
-        await asyncio.sleep(LEAD_IN_S)
-        for index in range(self.options.turns):
-            await self.turn(index, self.utterances[index % len(self.utterances)])
-            self.done += 1
+        sampler = asyncio.ensure_future(self._sample_rtt())
+        try:
+            await asyncio.sleep(LEAD_IN_S)
+            for index in range(self.options.turns):
+                await self.turn(index, self.utterances[index % len(self.utterances)])
+                self.done += 1
+        finally:
+            sampler.cancel()
+
+    async def _sample_rtt(self) -> None:
+        """Every new RTT sample: a turn uses the median of those taken during it (one STUN check
+        on a busy peer can take 10x the path's RTT)."""
+        last = None
+        while True:
+            value = self.rtt()
+            if value is not None and value != last:
+                self.rtts.append(value)
+                last = value
+            await asyncio.sleep(0.1)
 
     async def _speak(self, utterance: utt.Utterance) -> tuple[int, int]:
         """Start the utterance; (pts of its first voiced sample, pts of its last voiced sample)."""
@@ -145,7 +162,7 @@ class TurnScript:
     async def turn(self, index: int, utterance: utt.Utterance) -> None:
         obs = self.observer
         assert obs is not None, "bind() the observer before running turns"
-        first_event = len(self.server_events)
+        first_event, first_rtt = len(self.server_events), len(self.rtts)
         start_pts, end_pts = await self._speak(utterance)
         user_start = await self._sent(start_pts)
         user_end = await self._sent(end_pts)
@@ -170,7 +187,8 @@ class TurnScript:
         events: dict[str, float] = {}
         for kind, t in self.server_events[first_event:]:
             events.setdefault(kind, t)
-        rtt = self.rtt()
+        samples = self.rtts[first_rtt:] or self.rtts[-1:]
+        rtt = statistics.median(samples) if samples else None
         parts, why = breakdown(user_end, first_packet, agent_start, rtt, events)
         unmeasured.update(why)
         fields.update(parts, answered=agent_start is not None, agent_first_packet=first_packet,

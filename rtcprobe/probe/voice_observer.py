@@ -10,10 +10,14 @@ Two inputs, one clock (the capture's):
   (rtcprobe.voice.vad). A boundary is therefore the arrival time of the packet that carried the
   first (last) voiced 20 ms, never the moment the decoder or the VAD got to it.
 
+The VAD runs on the media's own timeline (the frames' RTP time), so that its hangover counts
+audio, not arrival: a stalled sender or a burst on the network neither ends nor prolongs speech;
+only the boundaries it finds are then stamped with their packets' arrival.
+
 The first *packet* of an answer (what a jitter buffer sees) is the first received audio packet
-after the user's speech end that either follows a gap in the stream (a sender that sends nothing
-between answers, or DTX) or decodes to more than digital silence (`AUDIBLE_PEAK`); from it to the
-first voiced frame is the answer's silent padding.
+after the user's speech end that either follows a gap in the stream's RTP timestamps (a sender
+that sends nothing between answers, or DTX) or decodes to more than digital silence
+(`AUDIBLE_PEAK`); from it to the first voiced frame is the answer's silent padding.
 """
 
 from __future__ import annotations
@@ -36,10 +40,11 @@ _RTP = struct.Struct("!BBHII")
 _MASK = 0xFFFFFFFF
 #: Peak sample (of 32767) above which decoded audio is more than digital silence: -60 dBFS.
 AUDIBLE_PEAK = 33
-#: A pause in the received stream that makes the next packet a "first packet": 3 frames missing.
-GAP_S = 3 * FRAME_MS / 1000
+#: A jump in RTP time that makes the next packet a "first packet": more than 2.5 usual steps.
+GAP_STEPS = 2.5
 #: Packets remembered per direction (timestamp -> time): 60 s of 20 ms audio.
 REMEMBERED = 3000
+FRAME_S = FRAME_MS / 1000
 
 
 @dataclass
@@ -58,7 +63,8 @@ class _Times:
         self.first_ts: int | None = None
         self.times: dict[int, float] = {}
         self._order: deque[int] = deque()
-        self.last_t: float | None = None
+        self.last_ts: int | None = None
+        self.step: int | None = None  # the smallest RTP step seen: one packet's worth
         self.gap_before: dict[int, bool] = {}
 
     def add(self, ts: int, t: float) -> None:
@@ -66,8 +72,18 @@ class _Times:
             self.first_ts = ts
         if ts in self.times:
             return
-        self.gap_before[ts] = self.last_t is not None and t - self.last_t >= GAP_S
-        self.last_t = t
+        gap = False
+        if self.last_ts is not None:
+            step = (ts - self.last_ts) & _MASK
+            if step >= 0x80000000:  # late (reordered): not a step forward
+                step = 0
+            elif step:
+                gap = self.step is not None and step > GAP_STEPS * self.step
+                self.step = step if self.step is None else min(self.step, step)
+                self.last_ts = ts
+        else:
+            self.last_ts = ts
+        self.gap_before[ts] = gap
         self.times[ts] = t
         self._order.append(ts)
         if len(self._order) > REMEMBERED:
@@ -90,6 +106,8 @@ class VoiceObserver:
         self.vad = StreamingVad()
         self.speech: list[SpeechEvent] = []  # boundaries heard, in order (t = packet arrival)
         self.heard: deque[HeardFrame] = deque(maxlen=REMEMBERED)
+        self._arrivals: dict[int, float] = {}  # media frame index (20 ms) -> arrival of its packet
+        self._arrival_order: deque[int] = deque()
         self.unmapped = 0  # decoded frames whose packet was not seen (should stay 0)
         self.changed = asyncio.Event()  # set at every new boundary and sent packet (the turn script waits)
         self._audio_pts: set[int] | None = None
@@ -143,12 +161,21 @@ class VoiceObserver:
         pcm = self._pcm(frame)
         peak = int(np.abs(pcm.astype(np.int32)).max()) if pcm.size else 0
         self.heard.append(HeardFrame(t, peak, self.received.gap_before.get(ts, False)))  # type: ignore[arg-type]
-        events = self.vad.push(pcm, t)
+        media_t = float(frame.pts * frame.time_base) if frame.time_base else (frame.pts or 0) / RATE
+        index = round(media_t / FRAME_S)
+        for i in range(index, index + max(1, round(pcm.size / RATE / FRAME_S))):
+            self._arrivals[i] = t
+            self._arrival_order.append(i)
+        while len(self._arrival_order) > REMEMBERED:
+            self._arrivals.pop(self._arrival_order.popleft(), None)
+        events = self.vad.push(pcm, media_t)
         self.decode_seconds += self.clock() - started
         for event in events:
-            # an end is the end of the last voiced frame: its packet's arrival is 20 ms before
-            self.speech.append(event if event.kind == "start" else
-                               SpeechEvent("end", event.t - FRAME_MS / 1000, event.known_at))
+            # a start is the first voiced frame; an end is the end of the last one: that frame's packet
+            frame_index = round(event.t / FRAME_S) - (event.kind == "end")
+            arrival = self._arrivals.get(frame_index)
+            if arrival is not None:
+                self.speech.append(SpeechEvent(event.kind, arrival, t))
         if events:
             self.changed.set()
 
