@@ -21,7 +21,7 @@ from .html_base import Cell, Markup, details, image, join, ms, number, pre, sect
 TIMELINE_LIMIT = 1500
 #: Characters of an HTTP body excerpt or header value shown.
 EXCERPT = 2000
-#: Impairment changes listed (a schedule has a few; the capture's events have them all).
+#: Impairment changes and streams listed (a session has a few; the capture's events have them all).
 CHANGES_LIMIT = 300
 
 _FAILED_IN = {"http": "signaling (HTTP)", "ice": "ICE connectivity", "dtls": "the DTLS handshake",
@@ -224,7 +224,9 @@ def impairment_section(truth: ImpairmentTruth, anchor: str) -> Markup:
                for d in truth.directions for s in d.ssrcs]
     if streams:
         parts += [tag("h3", "Per RTP stream"), table(["direction", "SSRC", "kind", "RTP dropped (truth)",
-                                                      "packets lost, measured"], streams)]
+                                                      "packets lost, measured"], streams[:CHANGES_LIMIT])]
+        if len(streams) > CHANGES_LIMIT:
+            parts.append(tag("p", f"{len(streams) - CHANGES_LIMIT} more streams not listed.", class_="muted"))
     if any(not d.final for d in truth.directions):
         parts.append(tag("p", "The capture has no impairment summary (cut short): these are the last running counts.",
                          class_="warn"))
