@@ -162,3 +162,40 @@ def test_missing_wav_and_empty_directory(tmp_path) -> None:
         utterances.load(tmp_path / "missing.wav")
     with pytest.raises(InputError, match="no .wav files"):
         utterances.load_many([str(tmp_path)])
+
+
+def _opus_round_trip(pcm: np.ndarray) -> np.ndarray:
+    """Through aiortc's own Opus encoder and decoder, 20 ms at a time: what a peer hears."""
+    import fractions
+
+    from aiortc.codecs.opus import OpusDecoder, OpusEncoder
+    from aiortc.jitterbuffer import JitterFrame
+
+    encoder, decoder, out = OpusEncoder(), OpusDecoder(), []
+    padded = np.concatenate([pcm, np.zeros(-pcm.size % 960, dtype=np.int16)])
+    for i, chunk in enumerate(padded.reshape(-1, 960)):
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = RATE, i * 960, fractions.Fraction(1, RATE)
+        payloads, timestamp = encoder.encode(frame)
+        for decoded in decoder.decode(JitterFrame(payloads[0], timestamp)):
+            out.append(frame_pcm(decoded))
+    return np.concatenate(out)
+
+
+@pytest.mark.parametrize("name", ["ask_time", "ask_table", "ask_rain", "answer"])
+def test_vad_on_opus_decoded_speech_matches_the_source(name: str) -> None:
+    """The probe and the agent run the VAD on decoded Opus: the boundaries stay within a frame
+    (the decoder's output lags its input by the 6.5 ms look-ahead), the answer stays one answer."""
+    u = next(x for x in _all() if x.name == name)
+    heard = segments(_opus_round_trip(u.pcm))
+    assert len(heard) == 1
+    assert heard[0].start == pytest.approx(u.speech_start, abs=1e-9)  # the onset is on the frame
+    # the last 6.5 ms of speech come out in the next frame: at most one frame later
+    assert 0 <= heard[0].end - u.speech_end <= FRAME + 1e-9
+
+
+def test_faint_noise_is_not_speech() -> None:
+    """An open microphone's hiss at -60 dBFS: webrtcvad alone calls its first ~100 ms speech."""
+    noise = (np.random.default_rng(7).normal(0, 30, RATE * 3)).astype(np.int16)
+    assert segments(noise) == []
+    assert segments(_opus_round_trip(noise)) == []

@@ -2,14 +2,16 @@
 what it hears with it, and `serve --voice-agent` decides when the user stopped talking with it.
 
 Why WebRTC's VAD (`webrtcvad-wheels`) and not Silero: Silero is what the best public V2V harness
-uses and it is the better classifier on noisy, far-field speech, but it needs onnxruntime or torch
-(tens to hundreds of MB) and a model file, and costs ~0.1-0.5 ms of CPU per 30 ms window. WebRTC's
-GMM detector is a 100 KB C extension with no model to load, runs in microseconds per 20 ms frame
-(bench/voice_latency.py), and is exact enough for what rtcprobe measures: clean TTS or Opus-decoded
-speech against digital or comfort-noise silence, where the boundary that matters (the last voiced
-frame before a long pause) is within one frame on both. Its weakness — a pause inside speech or a
-quiet consonant reads as non-speech frame by frame — is handled here by the hangover and by
-requiring a few voiced frames to start, not by the classifier.
+uses and the better classifier on noisy, far-field speech. Its wheel (silero-vad 6.2.3, 11 MB)
+does ship its models (ONNX and TorchScript, nothing is downloaded at run time), but it requires
+torch (hundreds of MB) even for the ONNX model, runs at 8/16 kHz only (a resampler in front), and
+costs, by its authors, under 1 ms per 30 ms chunk. WebRTC's GMM detector is a ~100 KB C extension
+with no model, takes ~25 us of CPU per 20 ms frame here (level included; bench/voice_latency.py),
+and is exact where rtcprobe measures: TTS or Opus-decoded speech against digital silence, comfort
+noise or a quiet room, where onsets and ends land on the right 20 ms frame (tests/test_voice_vad.py,
+shipped utterances through aiortc's Opus). Its weaknesses are handled here, not by the classifier:
+a pause inside speech or a quiet consonant reads as non-speech frame by frame (the hangover), its
+own 60-100 ms "overhang" after speech (QUIET_DB), and faint noise at a stream's start (FLOOR_DBFS).
 
 Frames are 20 ms at 48 kHz: what aiortc decodes from Opus (one packet = one frame), so a detected
 boundary is a packet boundary. Times are the caller's clock (seconds): a boundary is the start of
@@ -45,9 +47,14 @@ START_FRAMES = 3
 #: ~100 ms late. Real speech tails stay well within 40 dB of the segment's peak; a noisy room's
 #: floor does too, and then the end falls back to webrtcvad's (late by its overhang, never early).
 QUIET_DB = 40.0
-#: webrtcvad aggressiveness 0-3. 2: mode 3 drops quiet word onsets of TTS speech; 0-1 call
-#: Opus comfort noise speech more often.
-MODE = 2
+#: webrtcvad aggressiveness 0-3. 0: on Opus-decoded speech (what both sides hear) modes 2-3 find
+#: a quiet onset 3 frames (60 ms) late and mode 1 sometimes does; mode 0 is on the frame. Its
+#: weakness, calling noise speech, is covered by FLOOR_DBFS.
+MODE = 0
+#: A frame quieter than this is not speech whatever webrtcvad says: webrtcvad adapts its noise
+#: model from nothing, so the first ~100 ms of a stream of faint noise (an open microphone, Opus
+#: comfort noise) read as voiced. Decoded speech onsets are -40 dBFS and louder.
+FLOOR_DBFS = -55.0
 
 
 @dataclass(frozen=True)
@@ -150,12 +157,12 @@ class StreamingVad:
         return [SpeechEvent("end", self._speech_end, max(t, self._speech_end))]
 
     def _frame(self, pcm: np.ndarray, t: float) -> list[SpeechEvent]:
-        voiced = self._vad.is_speech(pcm.tobytes(), RATE)
+        level = level_db(pcm)
+        voiced = level >= FLOOR_DBFS and self._vad.is_speech(pcm.tobytes(), RATE)
         self.frames += 1
         end = t + FRAME_MS / 1000
         if voiced:
             self.voiced_frames += 1
-            level = level_db(pcm)
             if self._run == 0:
                 self._run_start = t
             self._run += 1
