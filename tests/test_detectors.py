@@ -117,13 +117,15 @@ async def test_steady_delay_is_server_side_and_lowers_mos(serve, tmp_path: Path)
     base = await serve()
     capture = await probe(tmp_path, base + "/whip", impair=["delay=150ms"], duration=3.0)
     d = detect(capture)
-    by = {(f.code, f.title.rsplit("(", 1)[-1]): f for f in d.findings}
-    delay = by[("server_side_delay", "received)")]
-    assert delay.measured["rtt_ms"] >= 300  # 150 ms each way, at least
-    assert delay.measured["loss_pct"] == 0
-    low = by[("low_mos", "received)")]
-    received = next(m for m in d.mos if m.direction == "received")
-    assert low.measured["mos"] == round(received.estimate.mos, 2) < 4  # type: ignore[union-attr]
+    by = {(f.code, f.title.rsplit("(", 1)[-1].rstrip(")")): f for f in d.findings}
+    delays = [f for (code, _), f in by.items() if code == "server_side_delay"]
+    assert delays, [f.detail for f in d.findings]
+    for delay in delays:  # 150 ms each way, steady: no loss, little jitter
+        assert delay.measured["rtt_ms"] >= 300 and delay.measured["loss_pct"] <= 5 and delay.measured["jitter_ms"] < 200
+    for direction in ("sent", "received"):  # a direction without it had loss or jitter: then that is said
+        assert ("server_side_delay", direction) in by or ("network_quality", direction) in by
+    for m in d.mos:  # the RTT alone takes the estimate under 4
+        assert m.estimate is not None and by[("low_mos", m.direction)].measured["mos"] == round(m.estimate.mos, 2) < 4
 
 
 @pytest.mark.slow
