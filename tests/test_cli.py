@@ -70,3 +70,21 @@ def test_unknown_line_type_is_a_warning(tmp_path: Path) -> None:
     assert out.returncode == 0
     assert "warning:" in out.stderr and ":5: unknown line type 'y='" in out.stderr
     assert "a=x-vendor:1" in out.stdout  # unknown attributes are shown
+
+
+def test_terminal_candidate_table_is_capped_and_counts_the_rest(tmp_path: Path) -> None:
+    from rtcprobe.report.terminal import TERMINAL_CANDIDATE_ROWS
+
+    lines = (Path(__file__).parent / "data" / "chromium-offer.sdp").read_text(encoding="utf-8").splitlines()
+    extra = TERMINAL_CANDIDATE_ROWS + 50
+    lines += [f"a=candidate:{i} 1 udp 2122260223 10.0.{i // 250}.{i % 250} {20000 + i} typ host" for i in range(extra)]
+    path = tmp_path / "many.sdp"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "rtcprobe.cli", "analyze", str(path)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    import re
+
+    total = int(re.search(r"(\d+) candidates, ", out.stdout).group(1))  # type: ignore[union-attr]
+    assert total >= extra
+    assert f"and {total - TERMINAL_CANDIDATE_ROWS} more candidates (--json lists every one)" in out.stdout

@@ -55,6 +55,11 @@ def render_profile(profile: Profile, console: Console) -> None:
             console.print(safe(f"  • {line}"))
 
 
+#: A terminal table past this many rows is read by nobody and takes rich minutes to lay out
+#: (50,000 candidates: 120 s); the rest are counted, and `--json` has them all.
+TERMINAL_CANDIDATE_ROWS = 200
+
+
 def render_candidates(cset: CandidateSet, console: Console, title: str = "Candidates") -> None:
     if not cset.rows:
         console.print(safe(f"{title}: none", style="dim"))
@@ -63,7 +68,7 @@ def render_candidates(cset: CandidateSet, console: Console, title: str = "Candid
     for name in ("mid", "comp", "transport", "address", "port", "type", "priority", "type/local pref"):
         table.add_column(name, overflow="fold", no_wrap=name != "address", min_width=15 if name == "address" else None)
     notes: dict[str, int] = {}
-    for r in cset.rows:
+    for r in cset.rows[:TERMINAL_CANDIDATE_ROWS]:
         address = r.address + (" (mDNS)" if r.mdns else "")
         marker = ""
         note = "; ".join(filter(None, [r.priority_note, *r.anomalies]))
@@ -75,6 +80,9 @@ def render_candidates(cset: CandidateSet, console: Console, title: str = "Candid
             safe(f"{r.type_preference}/{r.local_preference}{marker}"),
         )
     console.print(table)
+    if len(cset.rows) > TERMINAL_CANDIDATE_ROWS:
+        console.print(safe(f"... and {len(cset.rows) - TERMINAL_CANDIDATE_ROWS} more candidates "
+                           "(--json lists every one)", style="dim"))
     for note, number in notes.items():
         console.print(safe(f"[{number}] {note}", style="dim"))
     console.print(safe(
