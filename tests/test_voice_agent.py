@@ -230,6 +230,19 @@ async def test_speech_while_thinking_cancels_the_answer_before_any_audio(serve, 
     assert [t.status for t in session.voice_agent.turns] == ["cancelled", "listening"]
 
 
+@pytest.mark.slow
+async def test_agent_hears_and_answers_over_pcmu(serve, clients) -> None:
+    """G.711 decodes at 8 kHz: the agent resamples what it hears and is heard through it."""
+    target, client, speaker, ear = await _agent_session(serve, clients, think_ms=100, vad_silence_ms=300,
+                                                       audio_codecs=["PCMU"])
+    speaker.say(utterances.shipped("user")[2])
+    events = await _turn_events(client)
+    assert [e["type"] for e in events] == TURN_EVENTS
+    truth = events[-1]["rtcprobe"]
+    assert truth["status"] == "completed" and truth["detected_audio_ms"] - truth["audio_end_ms"] == 300
+    assert ear.first_audible_after(speaker.speech_end_sent) == pytest.approx(truth["first_packet_sent_at"], abs=AGREE_S)
+
+
 def test_voice_agent_flags_map_onto_the_config() -> None:
     import argparse
 

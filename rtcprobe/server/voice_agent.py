@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError
-from av import AudioFrame
+from av import AudioFrame, AudioResampler
 
 from ..probe.taps import RTP, SENT, attach_peer_connection, monotonic_clock
 from ..voice import utterances
@@ -119,9 +119,12 @@ class VoiceAgent:
         self._frame_arrivals: OrderedDict[int, float] = OrderedDict()  # VAD frame index -> arrival
         self._ssrc: int | None = None
         self._sent_ts0: int | None = None
+        self._sent_prev = 0
+        self._ts_scale: float | None = None
         self._listener: asyncio.Task[None] | None = None
         self._previous_item: str | None = None
         self._pending: list[asyncio.Task[None]] = []
+        self._resampler: AudioResampler | None = None
         self.transceiver: RTCRtpTransceiver | None = None  # the m-line it hears and speaks on
         self.speaks = False  # the m-line lets the target send
 
@@ -151,7 +154,7 @@ class VoiceAgent:
                 frame = await track.recv()
                 try:
                     self.on_frame(frame, time.monotonic())
-                except ValueError as exc:  # not 48 kHz s16/float: nothing to measure
+                except ValueError as exc:  # not s16/float samples: nothing to measure
                     logger.warning("session %s: voice agent cannot hear this audio: %s", self.session_id, exc)
                     return
 
@@ -169,14 +172,18 @@ class VoiceAgent:
         if ssrc != self._ssrc:
             return
         if self._sent_ts0 is None:
-            self._sent_ts0 = ts  # the first packet carries the track's first frame (pts 0)
-        self.voice.packet_sent((ts - self._sent_ts0) & 0xFFFFFFFF, now)
+            self._sent_ts0 = self._sent_prev = ts  # the first packet carries the track's first frame (pts 0)
+        step = (ts - self._sent_prev) & 0xFFFFFFFF
+        if self._ts_scale is None and step:  # RTP clock -> 48 kHz pts: 1 for Opus, 6 for G.711's 8 kHz
+            self._ts_scale = FRAME_SAMPLES / step
+        self._sent_prev = ts
+        self.voice.packet_sent(round(((ts - self._sent_ts0) & 0xFFFFFFFF) * (self._ts_scale or 1)), now)
 
     # -- hearing --
 
     def on_frame(self, frame: AudioFrame, now: float) -> None:
         """One decoded received frame, handed out by aiortc's jitter buffer at `now`."""
-        pcm = frame_pcm(frame)
+        pcm = self._pcm(frame)
         arrival = self._packet_arrival(frame.pts, now)
         first, end = self._pos // FRAME_SAMPLES, -(-(self._pos + pcm.size) // FRAME_SAMPLES)
         for index in range(first, end):
@@ -187,6 +194,15 @@ class VoiceAgent:
         self._pos += pcm.size
         for event in events:
             self._on_speech(event, now)
+
+    def _pcm(self, frame: AudioFrame) -> np.ndarray:
+        """48 kHz mono int16: Opus decodes at 48 kHz; G.711 (PCMU/PCMA) at 8 kHz is resampled."""
+        if frame.sample_rate == RATE:
+            return frame_pcm(frame)
+        if self._resampler is None:
+            self._resampler = AudioResampler(format="s16", layout="mono", rate=RATE)
+        parts = [out.to_ndarray().reshape(-1) for out in self._resampler.resample(frame)]
+        return np.concatenate(parts).astype(np.int16) if parts else np.zeros(0, dtype=np.int16)
 
     def _packet_arrival(self, pts: int | None, now: float) -> float:
         """When the packet of a decoded frame arrived (`now` if unknown: then late by the jitter buffer)."""

@@ -5,7 +5,7 @@ Why WebRTC's VAD (`webrtcvad-wheels`) and not Silero: Silero is what the best pu
 uses and the better classifier on noisy, far-field speech. Its wheel (silero-vad 6.2.3, 11 MB)
 does ship its models (ONNX and TorchScript, nothing is downloaded at run time), but it requires
 torch (hundreds of MB) even for the ONNX model, runs at 8/16 kHz only (a resampler in front), and
-costs, by its authors, under 1 ms per 30 ms chunk. WebRTC's GMM detector is a ~100 KB C extension
+costs, by its authors, under 1 ms per 30 ms chunk. WebRTC's GMM detector is a ~200 KB C extension
 with no model, takes ~25 us of CPU per 20 ms frame here (level included; bench/voice_latency.py),
 and is exact where rtcprobe measures: TTS or Opus-decoded speech against digital silence, comfort
 noise or a quiet room, where onsets and ends land on the right 20 ms frame (tests/test_voice_vad.py,
