@@ -29,9 +29,30 @@ def _show_impairment() -> logging.Handler:
     return handler
 
 
-async def _serve(config: ServerConfig) -> None:
+class _PrintableFormatter(logging.Formatter):
+    """Log lines carry what clients sent (paths, Host names): escaped as every stderr message is."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from ..report.terminal import printable
+
+        return "\n".join(printable(line) for line in super().format(record).split("\n"))
+
+
+def _show_requests() -> logging.Handler:
+    """`serve -v`: each request (method, path, status, session, time taken) and each session's
+    lifecycle (answered, connection states, closed with its reason), on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PrintableFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("rtcprobe.server")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    return handler
+
+
+async def _serve(config: ServerConfig, verbose: bool = False) -> None:
     from ..server import run_server
 
+    logged = _show_requests() if verbose else None
     runner, base_url = await run_server(config)
     shown = _show_impairment() if config.impair_entries else None
     try:
@@ -62,6 +83,8 @@ async def _serve(config: ServerConfig) -> None:
         await runner.cleanup()
         if shown is not None:
             logging.getLogger("rtcprobe.server.impair").removeHandler(shown)
+        if logged is not None:
+            logging.getLogger("rtcprobe.server").removeHandler(logged)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -72,7 +95,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(config))
+        asyncio.run(_serve(config, verbose=getattr(args, "verbose", False)))
     return EXIT_OK
 
 
@@ -81,4 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("serve", help="run the reference target (WHIP, realtime calls, beta, SDP POST) on loopback")
     add_serve_arguments(p)
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="log each request (method, path, status, session, time) and each session's "
+                        "lifecycle to stderr (default: quiet)")
     p.set_defaults(handler=cmd_serve)

@@ -244,7 +244,7 @@ class Target:
             if session is None:
                 return error_response(404, "no such session", "not_found")
             self._forget(session)
-            await session.close()
+            await session.close("deleted by the client")
             return web.Response(status=200)
 
         return delete

@@ -4,6 +4,7 @@ handler expected, the Host check against DNS rebinding, CORS, and 4xx answers fo
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
@@ -36,10 +37,25 @@ async def unexpected_errors(request: web.Request, handler: Any) -> web.StreamRes
                               "server_error")
 
 
+def _session_of(request: web.Request, response: web.StreamResponse | None) -> str:
+    """The session a request made (its Location) or addressed (its {id}); "-" for none."""
+    location = response.headers.get("Location", "") if response is not None else ""
+    return request.match_info.get("id") or (location.rstrip("/").rpartition("/")[2] if location else "") or "-"
+
+
 @web.middleware
 async def log_requests(request: web.Request, handler: Any) -> web.StreamResponse:
-    response = await handler(request)
-    logger.info("%s %s -> %d", request.method, request.path, response.status)
+    """One line a request (`serve -v`): method, path, status, session, time taken. The path only:
+    a query string may carry a credential."""
+    started = time.monotonic()
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:  # the router's 404/405: logged too, then raised as aiohttp expects
+        logger.info("%s %s -> %d session=%s %.1f ms", request.method, request.path, exc.status,
+                    _session_of(request, None), (time.monotonic() - started) * 1000)
+        raise
+    logger.info("%s %s -> %d session=%s %.1f ms", request.method, request.path, response.status,
+                _session_of(request, response), (time.monotonic() - started) * 1000)
     return response
 
 

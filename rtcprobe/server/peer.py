@@ -74,7 +74,8 @@ class EchoSession:
     _closed: bool = False
     _watchdog: asyncio.Task[None] | None = None
 
-    async def close(self) -> None:
+    async def close(self, reason: str = "closed") -> None:
+        """`reason` is logged (serve -v): deleted by the client, connection failed, never connected, shutdown."""
         if self._closed:
             return
         self._closed = True
@@ -89,7 +90,7 @@ class EchoSession:
         await self.pc.close()
         if self.impairment is not None:  # after the close: its last datagrams crossed the network too
             self.impairment.close()
-        logger.info("session %s closed", self.id)
+        logger.info("session %s closed: %s", self.id, reason)
 
 
 def codec_preferences(kind: str, names: list[str]) -> list[Any]:
@@ -166,7 +167,7 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
     async def on_state() -> None:
         logger.info("session %s: connection %s", session.id, pc.connectionState)
         if pc.connectionState in ("failed", "closed"):
-            await session.close()
+            await session.close(f"connection {pc.connectionState}")
             if on_closed is not None:
                 on_closed(session)
 
@@ -230,7 +231,7 @@ async def _close_unless_connected(session: EchoSession,
     await asyncio.sleep(CONNECT_DEADLINE)
     if session.pc.connectionState != "connected":
         logger.info("session %s: not connected after %g s, closing", session.id, CONNECT_DEADLINE)
-        await session.close()
+        await session.close(f"not connected within {CONNECT_DEADLINE:g} s")
         if on_closed is not None:
             on_closed(session)
 
@@ -241,5 +242,5 @@ def _echo(channel: RTCDataChannel, message: str | bytes) -> None:
 
 
 async def close_all(sessions: dict[str, EchoSession]) -> None:
-    await asyncio.gather(*(s.close() for s in list(sessions.values())), return_exceptions=True)
+    await asyncio.gather(*(s.close("server shutdown") for s in list(sessions.values())), return_exceptions=True)
     sessions.clear()
