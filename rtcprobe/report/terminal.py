@@ -106,25 +106,42 @@ def render_unknown_attributes(description: SessionDescription, console: Console)
     console.print(table)
 
 
+#: The marker column of `diff`: what a change is, readable without colour (NO_COLOR, a pipe, a log).
+DIFF_MARKERS = {"added": "+", "removed": "-", "changed": "~", "same": " "}
+
+
+def change_kind(a: object, b: object) -> str:
+    """added (nothing in a), removed (nothing in b), or changed: read from the Change's own a/b,
+    where nothing is None or empty, as the diff itself prints "none"."""
+    a_none, b_none = a in (None, "", [], ()), b in (None, "", [], ())
+    return "changed" if a_none == b_none else "added" if a_none else "removed"
+
+
 def render_diff(result: DiffResult, console: Console, show_volatile: bool = True) -> None:
-    table = Table(title="Candidate sets", title_justify="left")
+    table = Table(title="Candidate sets (~ changed, v volatile)", title_justify="left")
+    table.add_column("", no_wrap=True)
     table.add_column("field", style="bold")
     table.add_column(safe(result.label_a), overflow="fold")
     table.add_column(safe(result.label_b), overflow="fold")
     for row in result.candidate_table:
         style = "yellow" if row.changed and not row.volatile else ("dim" if row.volatile else "")
-        table.add_row(safe(row.field), safe(row.a, style=style), safe(row.b, style=style))
+        marker = "~" if row.changed and not row.volatile else ("v" if row.changed else " ")
+        table.add_row(marker, safe(row.field), safe(row.a, style=style), safe(row.b, style=style))
     console.print(table)
     if result.changes:
-        changes = Table(title="Semantic changes", title_justify="left")
+        changes = Table(title="Semantic changes (+ added, - removed, ~ changed)", title_justify="left")
+        changes.add_column("", no_wrap=True)
         changes.add_column("area")
         changes.add_column("change", overflow="fold")
         for change in result.changes:
-            changes.add_row(safe(change.area), safe(change.summary))
+            kind = change_kind(change.a, change.b)
+            style = {"added": "green", "removed": "red"}.get(kind, "yellow")
+            changes.add_row(Text(DIFF_MARKERS[kind], style=style), safe(change.area), safe(change.summary))
         console.print(changes)
     if not result.semantic_change:
         console.print("[green]no semantic change[/green]")
     if show_volatile and result.volatile:
-        console.print(f"[dim]Volatile differences ({len(result.volatile)}, expected between sessions):[/dim]")
+        console.print(f"[dim]Volatile differences ({len(result.volatile)}, expected between sessions; "
+                      "v in the marker column):[/dim]")
         for change in result.volatile:
-            console.print(safe(f"  {change.summary}", style="dim"))
+            console.print(safe(f"v {change.summary}", style="dim"))
