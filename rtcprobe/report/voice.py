@@ -73,44 +73,62 @@ def voice_json(summary: VoiceSummary) -> dict[str, Any] | None:
 
 
 # -- HTML: one capture ------------------------------------------------------------------------
+#: A marker per realtime event type in the waterfall (others: a dot).
+EVENT_MARKERS = {"input_audio_buffer.speech_stopped": "v", "response.created": "s",
+                 "output_audio_buffer.started": "^", "response.done": "D", "output_audio_buffer.cleared": "x"}
+
+
 @_literal_text
 def turn_waterfall(summary: VoiceSummary) -> str:
-    """Per turn, on the capture clock: the user's speech, server events, the first answer packet,
-    the agent's audible speech (and a barge-in)."""
+    """Per turn, in ms from the end of the user's speech: the user's speech, the service's events
+    (arrival), the first answer packet, the agent's audible speech (and a barge-in)."""
     turns = summary.turns
-    figure = _figure(9, 0.8 + 0.55 * max(len(turns), 1))
+    figure = _figure(9, 1.2 + 0.5 * max(len(turns), 1))
     ax = figure.add_subplot()
+    labelled: set[str] = set()
+
+    def once(name: str) -> str | None:
+        if name in labelled:
+            return None
+        labelled.add(name)
+        return name
+
+    horizon = 0.0
     for row, turn in enumerate(turns):
         start, end = turn.get("user_speech_start"), turn.get("user_speech_end")
-        if start is not None and end is not None:
-            ax.barh(row, end - start, left=start, height=0.35, color=COLOURS["user"],
-                    label="user speech" if row == 0 else None)
+        if end is None:
+            ax.text(0, row, "  the user's speech end was not seen", va="center", fontsize=8, color="#c00")
+            continue
+        if start is not None:
+            ax.barh(row, (end - start) * 1000, left=(start - end) * 1000, height=0.4, color=COLOURS["user"],
+                    label=once("user speech"))
         a_start, a_end = turn.get("agent_speech_start"), turn.get("agent_speech_end")
         if a_start is not None:
-            ax.barh(row, (a_end or a_start + 0.05) - a_start, left=a_start, height=0.35, color=COLOURS["agent"],
-                    label="agent speech (audible)" if row == 0 else None)
-            ax.text(a_start, row - 0.3, f"V2V {turn['v2v_ms']:.0f} ms", fontsize=8)
-        elif end is not None:
-            ax.text(end, row - 0.3, "  no answer", fontsize=8, color="#c00")
+            right = ((a_end or a_start) - end) * 1000
+            ax.barh(row, max(right - turn["v2v_ms"], 20.0), left=turn["v2v_ms"], height=0.4, color=COLOURS["agent"],
+                    label=once("agent speech (audible)"))
+            ax.text(turn["v2v_ms"], row - 0.32, f"V2V {turn['v2v_ms']:.0f} ms", fontsize=8)
+            horizon = max(horizon, right)
+        else:
+            ax.text(0, row - 0.32, "  no answer", fontsize=8, color="#c00")
         packet = turn.get("agent_first_packet")
         if packet is not None:
-            ax.plot([packet], [row], marker="|", markersize=14, color=COLOURS["first packet"],
-                    label="first answer packet" if row == 0 else None)
-        if end is not None:
-            for number, (kind, offset) in enumerate((turn.get("server_events") or {}).items()):
-                at = end + offset / 1000
-                ax.plot([at], [row + 0.28], marker="v", markersize=5, color=COLOURS["server event"],
-                        label="server event (arrival)" if row == 0 and number == 0 else None)
-                ax.text(at, row + 0.45, kind.split(".")[-1], fontsize=6, rotation=30, color=COLOURS["server event"])
+            ax.plot([(packet - end) * 1000], [row], marker="|", markersize=16, color=COLOURS["first packet"],
+                    label=once("first answer packet"))
+        for kind, offset in (turn.get("server_events") or {}).items():
+            ax.plot([offset], [row + 0.3], marker=EVENT_MARKERS.get(kind, "."), markersize=5, linestyle="none",
+                    color=COLOURS["server event"], label=once(kind))
         barge = turn.get("barge_in_start")
         if barge is not None:
-            ax.plot([barge], [row], marker="x", color=COLOURS["barge-in"], label="barge-in" if row == 0 else None)
+            ax.plot([(barge - end) * 1000], [row], marker="x", color=COLOURS["barge-in"], label=once("barge-in"))
+    ax.axvline(0, color="#555", linewidth=0.8)
     ax.set_yticks(range(len(turns)), [f"{t['index']}: {t['utterance']}" for t in turns])
     ax.invert_yaxis()
-    ax.set_xlabel("seconds since the capture started")
+    ax.set_xlabel("ms from the end of the user's speech (packet times at the probe)")
+    ax.set_xlim(right=max(horizon, 1000) * 1.05)
     ax.grid(axis="x", alpha=0.3)
     if turns:
-        ax.legend(loc="lower right", fontsize=7)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7)
     return to_data_uri(figure)
 
 
