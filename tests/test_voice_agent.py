@@ -95,11 +95,12 @@ class Ear:
         return max((a for a in self.audible if a < t), default=None)
 
 
-async def _agent_session(serve: Any, clients: list[Any], **config: Any) -> tuple[Any, Client, Speaker, Ear]:
+async def _agent_session(serve: Any, clients: list[Any], video: str | None = None,
+                         **config: Any) -> tuple[Any, Client, Speaker, Ear]:
     target = await serve(voice_agent=True, **config)
     speaker = Speaker()
     client = await connect(make_signaler("openai", target.url("/v1/realtime/calls")), clients,
-                           audio_track=speaker)
+                           audio_track=speaker, video=video)
     ear = Ear()
     attach_peer_connection(client.pc, monotonic_clock(), ear.on_packet)
     await asyncio.wait_for(client.connected.wait(), WAIT)
@@ -231,10 +232,12 @@ async def test_speech_while_thinking_cancels_the_answer_before_any_audio(serve, 
 
 
 @pytest.mark.slow
-async def test_agent_hears_and_answers_over_pcmu(serve, clients) -> None:
-    """G.711 decodes at 8 kHz: the agent resamples what it hears and is heard through it."""
+@pytest.mark.parametrize("options", [{"audio_codecs": ["PCMU"]}, {"video": "sendrecv"}], ids=["pcmu", "with-video"])
+async def test_agent_over_g711_and_next_to_video(serve, clients, options: dict[str, Any]) -> None:
+    """G.711 decodes at 8 kHz: the agent resamples what it hears and is heard through it. Next to a
+    video m-line (echoed as usual) its packet instants are its audio's own."""
     target, client, speaker, ear = await _agent_session(serve, clients, think_ms=100, vad_silence_ms=300,
-                                                       audio_codecs=["PCMU"])
+                                                       **options)
     speaker.say(utterances.shipped("user")[2])
     events = await _turn_events(client)
     assert [e["type"] for e in events] == TURN_EVENTS

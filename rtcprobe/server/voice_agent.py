@@ -116,6 +116,7 @@ class VoiceAgent:
         # frame's pts its RTP timestamp minus the first one (aiortc.rtcrtpreceiver.TimestampMapper)
         self._rtp_arrivals: OrderedDict[tuple[int, int], float] = OrderedDict()
         self._rtp_origins: dict[int, int] = {}
+        self._payload_types: set[int] = set()
         self._frame_arrivals: OrderedDict[int, float] = OrderedDict()  # VAD frame index -> arrival
         self._ssrc: int | None = None
         self._sent_ts0: int | None = None
@@ -137,6 +138,8 @@ class VoiceAgent:
         if self.speaks:
             self.transceiver.sender.replaceTrack(self.voice)
         self._ssrc = self.transceiver.sender._ssrc
+        # the m-line's payload types, as negotiated: another m-line's RTP (video) has other stamps
+        self._payload_types = {codec.payloadType for codec in self.transceiver._codecs}
         attach_peer_connection(pc, monotonic_clock(), self._on_packet)
 
     def listen(self, track: MediaStreamTrack) -> None:
@@ -164,6 +167,8 @@ class VoiceAgent:
         now = time.monotonic()  # not `t`: a tap attached earlier keeps its own clock
         ts, ssrc = int.from_bytes(data[4:8], "big"), int.from_bytes(data[8:12], "big")
         if direction != SENT:
+            if self._payload_types and data[1] & 0x7F not in self._payload_types:
+                return
             origin = self._rtp_origins.setdefault(ssrc, ts)
             self._rtp_arrivals.setdefault((ssrc, (ts - origin) & 0xFFFFFFFF), now)
             while len(self._rtp_arrivals) > KEPT_STAMPS:
