@@ -1,25 +1,23 @@
-"""The `rtcprobe` command: one parser, subcommands from rtcprobe.commands."""
+"""The `rtcprobe` command: one parser, subcommands from rtcprobe.commands.
+
+Only the chosen command's module is imported (`commands.catalog` names it): `rtcprobe --version`,
+`--help` and `rtcprobe serve` do not pay for aiortc, pandas and matplotlib.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from . import __version__, interrupts, outputs
-from .commands import (
-    EXIT_BAD_INPUT,
-    UsageError,
-    assess,
-    importer,
-    inspect,
-    probe,
-    report,
-    serve,
-)
+from .commands import EXIT_BAD_INPUT, UsageError
+from .commands.catalog import COMMANDS, modules
 from .commands.secret_args import SecretSafeParser
 from .errors import InputError
 
@@ -28,17 +26,77 @@ from .errors import InputError
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = SecretSafeParser(prog="rtcprobe", description="WebRTC protocol diagnostics and SDP/ICE analysis.")
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every option's default in its help, unless the help already says it or there is none to say
+    (a flag, an option that is off unless given)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = default_text(action)
+        if shown is None or "default" in text or "%(default)" in text:
+            return text
+        return f"{text} (default: {shown})" if text else f"default: {shown}"
+
+
+def default_text(action: argparse.Action) -> str | None:
+    """The default of `action` as a user would type it; None when there is nothing to show."""
+    default = action.default
+    if default in (None, False, argparse.SUPPRESS) or default == [] or isinstance(
+            action, (argparse._HelpAction, argparse._VersionAction, argparse._StoreTrueAction)):
+        return None
+    if isinstance(default, tuple) and len(default) == 2 and all(isinstance(v, int) for v in default):
+        return f"{default[0]}x{default[1]}"  # a size: WxH
+    if isinstance(default, float) and default.is_integer():
+        return f"{default:g}"
+    return str(default)
+
+
+class Parser(SecretSafeParser):
+    """Errors on one line, with where to look (`--help` shows the usage); secrets never repeated."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        kwargs.setdefault("allow_abbrev", False)  # no prefix matching: `--offer` is not `--offer-format`
+        super().__init__(*args, **kwargs)
+
+    def print_usage(self, file: Any = None) -> None:
+        """Not before an error (argparse's only caller): one line is easier to read and to grep."""
+
+    def exit(self, status: int = 0, message: str | None = None) -> Any:
+        if status and message:
+            message = f"{message.rstrip()} (see '{self.prog} --help')\n"
+        return super().exit(status, message)
+
+
+def build_parser(only: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or, with `only` (command module names), those commands' real parsers and a
+    one-line entry for each other command (enough for `rtcprobe --help` and its errors)."""
+    wanted = set(modules() if only is None else only)
+    parser = Parser(prog="rtcprobe", description="WebRTC protocol diagnostics and SDP/ICE analysis.")
     parser.add_argument("--version", action="version", version=f"rtcprobe {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (inspect, probe, serve, importer, report, assess):
-        module.register(sub)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                               help="rtcprobe COMMAND --help shows its options")
+    for module in modules():
+        if module in wanted:
+            importlib.import_module(f".commands.{module}", __package__).register(sub)
+        else:
+            for name, (owner, summary) in COMMANDS.items():
+                if owner == module:
+                    sub.add_parser(name, help=summary, add_help=False)
     return parser
 
 
+def _chosen(argv: Sequence[str]) -> list[str]:
+    """The module of the command named in `argv` (the first word that is not an option), if any."""
+    for word in argv:
+        if not word.startswith("-"):
+            return [COMMANDS[word][0]] if word in COMMANDS else []
+    return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(only=_chosen(words)).parse_args(words)
     previous = interrupts.install()
     try:
         status = int(args.handler(args) or 0)

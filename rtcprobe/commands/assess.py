@@ -27,6 +27,7 @@ from ..report.findings import render_expectations, render_findings, render_quali
 from ..report.junit import SuiteResult, write_junit
 from ..report.terminal import safe
 from . import EXIT_CHANGES, EXIT_OK, UsageError, console, warn
+from .catalog import summary
 from .input_args import add_max_size, reading
 
 EXIT_EXPECTATION_FAILED = EXIT_CHANGES  # 1
@@ -135,8 +136,7 @@ def add_expect_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("assess", help="find issues in captures (ICE, set-up, congestion, freezes, MOS...) and "
-                                      "check --expect expectations: a CI gate")
+    p = sub.add_parser("assess", help=summary("assess"))
     p.add_argument("captures", nargs="+", metavar="CAPTURE",
                    help="capture files or browser dumps (each PeerConnection a capture); globs allowed; - for stdin")
     p.add_argument("--pc", metavar="ID", help="only this PeerConnection of each browser dump")

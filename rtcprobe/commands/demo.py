@@ -13,6 +13,8 @@ from ..outputs import check_directory, check_file
 from ..probe.options import ProbeOptions
 from ..report.terminal import printable
 from . import console, timestamped
+from .arg_types import non_negative_seconds
+from .catalog import summary
 
 #: Realtime-API-shaped messages the demo sends once `oai-events` is open.
 DEMO_MESSAGES = (
@@ -69,3 +71,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # stdout carries only the JSON document under --json; the report's path goes to stderr there
     print(f"report: {printable(report)}", file=sys.stderr if args.json else sys.stdout)
     return _exit_status(result)  # type: ignore[arg-type]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help=summary("demo"))
+    p.add_argument("--duration", type=non_negative_seconds, default=5.0, metavar="S",
+                   help="seconds of media after connecting")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON document (the report's path on stderr)")
+    p.add_argument("--no-live", action="store_true", help="no live view")
+    p.set_defaults(handler=cmd_demo)

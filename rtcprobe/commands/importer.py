@@ -21,6 +21,7 @@ from ..outputs import check_directory
 from ..report import jsonout
 from ..report.terminal import printable, safe
 from . import EXIT_OK, console, warn
+from .catalog import summary
 from .input_args import add_max_size, reading
 
 
@@ -78,7 +79,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="turn a webrtc-internals dump, RTCStatsDump or HAR into capture files")
+    p = sub.add_parser("import", help=summary("import"))
     p.add_argument("dump", help="webrtc-internals dump (.txt/.json/.gz), rtcstats dump (.gz) or HAR (.har); - for standard input")
     p.add_argument("-o", "--output", default="captures", help="directory for the capture files (default captures/)")
     p.add_argument("--pc", metavar="ID", help="only this PeerConnection (dump) or exchange number (HAR)")

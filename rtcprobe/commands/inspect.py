@@ -12,6 +12,7 @@ from ..inputs import load_negotiations
 from ..negotiation import Negotiation
 from ..report import jsonout, terminal
 from . import EXIT_CHANGES, EXIT_OK, UsageError, console, warn
+from .catalog import summary
 from .input_args import add_max_size, reading
 
 
@@ -102,7 +103,7 @@ def _positive(text: str) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("analyze", help="profile a session: SDP, JSON {type,sdp}, snapshot, capture or candidate lines")
+    p = sub.add_parser("analyze", help=summary("analyze"))
     p.add_argument("file", help="the file to read (- for standard input)")
     add_max_size(p)
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
@@ -113,13 +114,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="describe the N-th offer/answer round of a renegotiated session (default: the last applied)")
     p.set_defaults(handler=cmd_analyze)
 
-    p = sub.add_parser("diff", help="what changed between two sessions")
-    p.add_argument("a")
-    p.add_argument("b")
+    p = sub.add_parser("diff", help=summary("diff"))
+    p.add_argument("a", metavar="A", help="the first session (any input analyze reads; - for standard input)")
+    p.add_argument("b", metavar="B", help="the second session (as A)")
     add_max_size(p)
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--exit-code", action="store_true", help="exit 1 when there are semantic changes")
-    p.add_argument("--side", choices=("primary", "offer", "answer"), default="primary")
+    p.add_argument("--side", choices=("primary", "offer", "answer"), default="primary",
+                   help="which description to compare (primary: the answer when there is one)")
     p.add_argument("--labels", help="column names for A and B, comma-separated")
     p.add_argument("--pc", metavar="ID", help="the PeerConnection to compare when A or B is a browser dump")
     p.add_argument("--hide-volatile", action="store_true", help="do not list volatile differences")

@@ -41,6 +41,13 @@ from ..report.voice import render_voice, voice_json
 from ..signaling import check_target, guess_protocol
 from ..voice.utterances import load_many as load_utterances
 from . import EXIT_INTERRUPTED, EXIT_OK, EXIT_SESSION_FAILED, UsageError, console, timestamped
+from .arg_types import (
+    non_negative_int,
+    non_negative_ms,
+    non_negative_seconds,
+    positive_fps,
+    positive_seconds,
+)
 from .assess import (
     EXIT_EXPECTATION_FAILED,
     Assessment,
@@ -52,6 +59,7 @@ from .assess import (
     render_expectations,
     write_junit_file,
 )
+from .catalog import summary
 
 PROTOCOL_CHOICES = ("whip", "openai", "openai-beta", "sdp-post")
 
@@ -265,14 +273,16 @@ def show_summary(result: ProbeResult, out: Console, as_json: bool = False,
 def add_probe_arguments(p: argparse.ArgumentParser) -> None:
     """Media, data-channel and timing flags shared by `capture` and `demo`."""
     p.add_argument("--audio", default="tone", help="tone, tone:HZ, silence, wav:PATH or none (default tone)")
-    p.add_argument("--audio-codec", choices=("opus", "pcmu", "pcma"), default="opus")
+    p.add_argument("--audio-codec", choices=("opus", "pcmu", "pcma"), default="opus", help="codec of the audio sent")
     p.add_argument("--video", action="store_true", help="send a moving test pattern")
-    p.add_argument("--video-size", type=_size, default=(1920, 1080), metavar="WxH")
-    p.add_argument("--fps", type=float, default=1.0)
+    p.add_argument("--video-size", type=_size, default=(640, 480), metavar="WxH",
+                   help="size of the test pattern (a webcam's; the study ran 1920x1080 at --fps 1)")
+    p.add_argument("--fps", type=positive_fps, default=30.0, help="frame rate of the test pattern (at most 120)")
     p.add_argument("--datachannel", metavar="LABEL", help="open a data channel (openai protocols always open oai-events)")
     p.add_argument("--send", action="append", default=[], metavar="JSON", help="message to send once the channel is open")
-    p.add_argument("--duration", type=float, default=5.0, help="seconds of media after connecting")
-    p.add_argument("--stats-interval", type=float, default=1.0)
+    p.add_argument("--duration", type=non_negative_seconds, default=5.0, metavar="S", help="seconds of media after connecting")
+    p.add_argument("--stats-interval", type=positive_seconds, default=1.0, metavar="S",
+                   help="seconds between stats samples")
     p.add_argument("--timeout", action="append", default=[], metavar="[PHASE=]SECONDS",
                    help="per-phase timeout: http, ice, dtls, media, datachannel (repeatable)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON document")
@@ -280,7 +290,7 @@ def add_probe_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("capture", help="establish a real session with a target and record it")
+    p = sub.add_parser("capture", help=summary("capture"))
     p.add_argument("target", help="URL: a WHIP endpoint, {base}/v1/realtime/calls, {base}/v1/realtime, or an SDP-POST URL")
     p.add_argument("-o", "--output", help="capture file (default captures/HOST-TIME.jsonl)")
     p.add_argument("--protocol", choices=PROTOCOL_CHOICES, help="default: guessed from the URL")
@@ -307,23 +317,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--impair-schedule", metavar="FILE", help="lines 'TIME SPEC' (10s rate=300kbit): from TIME on "
                                                              "the capture clock, the network is SPEC")
     p.add_argument("--seed", type=int, default=0, help="seed of the impairment's random draws (default 0)")
-    p.add_argument("--turns", type=int, default=0, metavar="N",
+    p.add_argument("--turns", type=non_negative_int, default=0, metavar="N",
                    help="scripted voice turns: speak an utterance, listen for the answer, N times; voice-to-voice "
                         "latency per turn (the session lasts as long as the turns; --duration is the stats period)")
     p.add_argument("--utterances", nargs="+", default=[], metavar="DIR|FILE.wav",
                    help="what to say in turns (default: rtcprobe's shipped utterances)")
-    p.add_argument("--listen-timeout", type=float, default=10.0, metavar="S",
+    p.add_argument("--listen-timeout", type=positive_seconds, default=10.0, metavar="S",
                    help="seconds after the user's speech end with no answer: the turn is unanswered (default 10)")
-    p.add_argument("--barge-in", type=float, default=None, metavar="MS",
+    p.add_argument("--barge-in", type=non_negative_ms, default=None, metavar="MS",
                    help="speak again MS after the agent starts answering; measure how long it takes to stop")
     add_probe_arguments(p)
     add_expect_arguments(p)
     p.set_defaults(handler=cmd_capture)
-
-    from .demo import cmd_demo
-
-    p = sub.add_parser("demo", help="run the whole loop against the built-in reference target")
-    p.add_argument("--duration", type=float, default=5.0)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--no-live", action="store_true")
-    p.set_defaults(handler=cmd_demo)

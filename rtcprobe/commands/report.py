@@ -15,6 +15,7 @@ from ..capture.collection import expand
 from ..outputs import check_file
 from ..report.terminal import printable
 from . import EXIT_OK, UsageError, warn
+from .catalog import summary
 from .input_args import add_max_size, reading
 
 
@@ -57,7 +58,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write a self-contained HTML report of one or more captures")
+    p = sub.add_parser("report", help=summary("report"))
     p.add_argument("captures", nargs="+", metavar="CAPTURE",
                    help="capture files (captures/*.jsonl) or browser dumps (each PeerConnection a capture); globs allowed")
     p.add_argument("--pc", help="only this PeerConnection of each browser dump (e.g. PC_0, 7-1)")

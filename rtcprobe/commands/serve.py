@@ -10,6 +10,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from . import EXIT_OK, UsageError
+from .catalog import summary
 
 if TYPE_CHECKING:
     from ..server import ServerConfig
@@ -102,7 +103,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     from ..server import add_serve_arguments
 
-    p = sub.add_parser("serve", help="run the reference target (WHIP, realtime calls, beta, SDP POST) on loopback")
+    p = sub.add_parser("serve", help=summary("serve"))
     add_serve_arguments(p)
     p.add_argument("-v", "--verbose", action="store_true",
                    help="log each request (method, path, status, session, time) and each session's "
