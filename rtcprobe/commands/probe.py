@@ -184,13 +184,26 @@ def _check_impairment(args: argparse.Namespace) -> None:
         raise UsageError(str(exc)) from None
 
 
+def _rate(bps: float | None) -> str:
+    return "—" if bps is None else f"{bps / 1000:.0f} kbit/s"
+
+
+def _share(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.1f} %"
+
+
 def _status_table(status: ProbeStatus, target: str) -> Table:
+    """The live view: what the status says now; "—" for what has not arrived yet."""
     table = Table.grid(padding=(0, 2))
     rtt = f"{status.round_trip_time * 1000:.1f} ms" if status.round_trip_time else "—"
+    left = f", {status.time_left:.0f} s left" if status.time_left is not None else ""
     table.add_row("[bold]target[/bold]", safe(redact_url(target)))
     table.add_row("[bold]phase[/bold]", safe(f"{status.phase}  (connection {status.connection_state}, ICE {status.ice_state})"))
-    table.add_row("[bold]elapsed[/bold]", f"{status.elapsed:.1f} s")
+    table.add_row("[bold]elapsed[/bold]", f"{status.elapsed:.0f} s{left}")
+    table.add_row("[bold]bitrate[/bold]", f"{_rate(status.bitrate_sent)} sent, {_rate(status.bitrate_received)} received")
     table.add_row("[bold]RTP packets[/bold]", f"{status.packets_sent} sent, {status.packets_received} received")
+    table.add_row("[bold]loss[/bold]", f"{_share(status.loss_sent)} of sent (peer's report), "
+                                       f"{_share(status.loss_received)} of received")
     table.add_row("[bold]RTT[/bold]", rtt)
     table.add_row("[bold]messages[/bold]", f"{status.messages_received} received")
     return table

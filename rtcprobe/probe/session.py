@@ -44,7 +44,7 @@ from .offer_shape import ANSWER_ADAPTED, OFFER_PROFILE, AdaptedAnswer, adapt_ans
 from .options import ProbeOptions
 from .pairs import watch_selected_pairs
 from .stats import StatsCollector
-from .status import ProbeFailure, ProbeResult, ProbeStatus
+from .status import ProbeFailure, ProbeResult, ProbeStatus, ticking
 from .taps import attach_peer_connection
 from .teardown import Ending, end_at_service
 from .turns import TurnScript, session_rtt, turn_script
@@ -112,8 +112,9 @@ class ProbeSession(ConnectPhases, Ending):
                 exchange.error = f"{exchange.method} {exchange.url}: {why}"
         self._record_exchanges()
 
-    def _phase(self, phase: str) -> None:
+    def _phase(self, phase: str, lasts: float | None = None) -> None:
         self.status.phase = phase
+        self.status.deadline = self.writer.now() + lasts if lasts is not None and self._writer else None
         self._publish()
 
     def _publish(self) -> None:
@@ -129,7 +130,8 @@ class ProbeSession(ConnectPhases, Ending):
         self._task = asyncio.current_task()
         reason, diagnosis = "completed", ""
         try:
-            await self._run()
+            async with ticking(self._publish):  # the live view moves on while a phase waits
+                await self._run()
             diagnosis = self._completed_diagnosis()
         except ProbeFailure as failure:
             reason, diagnosis = failure.reason, failure.diagnosis
@@ -185,7 +187,7 @@ class ProbeSession(ConnectPhases, Ending):
         if self._turns is not None:  # send and arrival times of audio, for the voice turns
             attach_peer_connection(pc, self.writer.now, self._turns.observer.observe)  # type: ignore[union-attr]
 
-        self._phase("signaling")
+        self._phase("signaling", opts.timeouts.http)
         try:
             result = await asyncio.wait_for(self._signaler.exchange(offer_sdp), opts.timeouts.http)
         except SignalingError as exc:
@@ -215,7 +217,7 @@ class ProbeSession(ConnectPhases, Ending):
 
         await self._await_connected()
         await self._await_media(channel)
-        self._phase("running")
+        self._phase("running", opts.duration)
         await (self._turns.run_alongside(self._steady_state) if self._turns else self._steady_state())
 
     # -- set-up -----------------------------------------------------------------------------
@@ -372,6 +374,7 @@ class ProbeSession(ConnectPhases, Ending):
             return 0
         reports = self._collector.snapshot(self.writer.now())
         self._record(ev.STATS, reports=reports)
+        self.status.update_from_stats(reports, self.writer.now())
         sent = sum(r.get("packetsSent", 0) for r in reports if r.get("type") == "outbound-rtp")
         received = sum(r.get("packetsReceived", 0) for r in reports if r.get("type") == "inbound-rtp")
         rtts = [r["roundTripTime"] for r in reports if r.get("type") == "remote-inbound-rtp" and r.get("roundTripTime")]
