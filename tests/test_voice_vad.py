@@ -141,7 +141,8 @@ def _silent_wav(path) -> None:
 
 @pytest.mark.parametrize("content, expected", [
     (b"hello, not audio", "not a WAV file"),
-    (b"RIFF\x10\x00\x00\x00WAVEfmt \x02\x00\x00\x00", "unreadable WAV"),
+    (b"RIFF\x10\x00\x00\x00WAVEfmt \x02\x00\x00\x00", "WAV fmt chunk too short"),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\xbb\x00\x00\x00\x77\x01\x00\x02\x00\x10\x00", "unreadable WAV"),
     (None, "no speech found"),
 ])
 def test_bad_wavs_are_one_line_errors(tmp_path, content: bytes | None, expected: str) -> None:
@@ -155,6 +156,36 @@ def test_bad_wavs_are_one_line_errors(tmp_path, content: bytes | None, expected:
     assert expected in str(info.value)
     assert str(path) in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def _shipped_bytes() -> bytes:
+    from importlib import resources
+
+    return resources.files("rtcprobe.voice").joinpath("utterances", "ask_time.wav").read_bytes()
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda raw: raw[:22] + b"\x00\x00" + raw[24:], "WAV with 0 channels"),
+    (lambda raw: raw[:24] + b"\x00\x00\x00\x00" + raw[28:], "at 0 Hz"),
+    (lambda raw: raw[:34] + b"\x07\x00" + raw[36:], "WAV with 7-bit samples"),
+    (lambda raw: raw[:20] + b"\x09\x00" + raw[22:], "sample format 0x9 not supported"),
+    (lambda raw: raw[:12] + b"junk\x04\x00\x00\x00abcd", "without a fmt chunk"),
+    (lambda raw: raw[:100], "less than 20 ms of audio"),
+])
+def test_damaged_headers_are_refused_not_decoded_as_noise(tmp_path, damage, expected: str) -> None:
+    path = tmp_path / "damaged.wav"
+    path.write_bytes(damage(_shipped_bytes()))
+    with pytest.raises(InputError, match=expected):
+        utterances.load(path)
+
+
+def test_a_truncated_wav_is_what_it_still_holds(tmp_path) -> None:
+    raw = _shipped_bytes()
+    path = tmp_path / "half.wav"
+    path.write_bytes(raw[: len(raw) // 2])
+    half = utterances.load(path)
+    assert half.duration == pytest.approx((len(raw) // 2 - 44) / 2 / RATE, abs=1e-3)
+    assert half.speech_end == pytest.approx(half.duration, abs=2 * FRAME)  # cut inside the speech
 
 
 def test_missing_wav_and_empty_directory(tmp_path) -> None:

@@ -59,6 +59,9 @@ def read_wav(path: str | Path) -> np.ndarray:
         data = f.read()
     if data[:4] not in (b"RIFF", b"RF64") or data[8:12] != b"WAVE":
         raise InputError("not a WAV file (expected a RIFF/WAVE header)", source)
+    problem = _fmt_problem(data)
+    if problem:
+        raise InputError(problem, source)
     try:
         container = av.open(io.BytesIO(data), format="wav")
     except (av.error.FFmpegError, ValueError) as exc:
@@ -88,6 +91,33 @@ def read_wav(path: str | Path) -> np.ndarray:
     if pcm.size < FRAME_SAMPLES:
         raise InputError("WAV with less than 20 ms of audio (expected an utterance)", source)
     return pcm
+
+
+#: WAVE format tags ffmpeg decodes that are audio samples: PCM, IEEE float, A-law, mu-law, extensible.
+_FORMATS = {1: (8, 16, 24, 32), 3: (32, 64), 6: (8,), 7: (8,), 0xFFFE: (8, 16, 24, 32, 64)}
+
+
+def _fmt_problem(data: bytes) -> str | None:
+    """What is wrong with the `fmt ` chunk, in words (None: nothing), so that a damaged header is
+    refused rather than decoded as noise."""
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk, size = data[offset:offset + 4], int.from_bytes(data[offset + 4:offset + 8], "little")
+        if chunk == b"fmt ":
+            if size < 16 or offset + 24 > len(data):
+                return "WAV fmt chunk too short (expected 16 bytes or more)"
+            tag, channels, rate = (int.from_bytes(data[offset + 8 + a:offset + 8 + b], "little")
+                                   for a, b in ((0, 2), (2, 4), (4, 8)))
+            bits = int.from_bytes(data[offset + 22:offset + 24], "little")
+            if tag not in _FORMATS:
+                return f"WAV sample format {tag:#x} not supported (expected PCM, float, A-law or mu-law)"
+            if bits not in _FORMATS[tag]:
+                return f"WAV with {bits}-bit samples (expected {', '.join(map(str, _FORMATS[tag]))})"
+            if not 1 <= channels <= 8 or not 1000 <= rate <= 384000:
+                return f"WAV with {channels} channels at {rate} Hz (expected 1-8 channels at 1-384 kHz)"
+            return None
+        offset += 8 + size + (size & 1)
+    return "WAV without a fmt chunk (expected one before the audio)"
 
 
 def _reason(exc: Exception) -> str:
