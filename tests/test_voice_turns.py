@@ -204,3 +204,73 @@ async def test_an_echo_is_no_answer(serve, tmp_path: Path) -> None:
     capture, _ = await run_turns(tmp_path, base, "echo", turns=1, listen_timeout=2.0)
     [turn] = capture.of("voice_turn")
     assert turn["answered"] is False and turn["user_speech_end"] is not None
+
+
+# -- headless Chromium as the far end, looping the probe's speech back through a Web Audio delay --
+DELAYED_ECHO = """async ([offer, delay]) => {
+  const pc = new RTCPeerConnection();
+  const ctx = new AudioContext({sampleRate: 48000});
+  const line = ctx.createDelay(Math.max(1, delay + 1));
+  line.delayTime.value = delay;
+  const out = ctx.createMediaStreamDestination();
+  line.connect(out);
+  window.voiceEcho = {pc, ctx};
+  pc.addEventListener("track", (event) => {
+    const stream = new MediaStream([event.track]);
+    const sink = new Audio();  // Chromium feeds a remote track into Web Audio only when something plays it
+    sink.muted = true;
+    sink.srcObject = stream;
+    sink.play().catch(() => {});
+    ctx.createMediaStreamSource(stream).connect(line);
+  });
+  await pc.setRemoteDescription({type: "offer", sdp: offer});
+  const [transceiver] = pc.getTransceivers();
+  transceiver.direction = "sendrecv";
+  await transceiver.sender.replaceTrack(out.stream.getAudioTracks()[0]);
+  await pc.setLocalDescription(await pc.createAnswer());
+  await new Promise((done) => {
+    if (pc.iceGatheringState === "complete") return done();
+    pc.addEventListener("icegatheringstatechange", () => pc.iceGatheringState === "complete" && done());
+  });
+  await ctx.resume();
+  return pc.localDescription.sdp;
+}"""
+
+
+async def echo_offsets(page, tmp_path: Path, delay: float) -> list[float]:
+    """Per turn, the echo's first audible audio arriving - the user's first voiced packet leaving (ms)."""
+    from aiohttp import web
+
+    async def answer(request: web.Request) -> web.Response:
+        sdp = await page.evaluate(DELAYED_ECHO, [await request.text(), delay], timeout=30)
+        return web.Response(text=sdp, content_type="application/sdp", status=201)
+
+    app = web.Application()
+    app.router.add_post("/offer", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/offer"
+        opts = ProbeOptions(target=url, output=tmp_path / f"echo{delay}.jsonl", protocol="sdp-post", offer="aiortc",
+                            turns=3, listen_timeout=delay + 3, duration=1.0)
+        result = await ProbeSession(opts).run()
+    finally:
+        await page.evaluate("() => { window.voiceEcho.pc.close(); return window.voiceEcho.ctx.close(); }")
+        await runner.cleanup()
+    assert result.reason == "completed", result.diagnosis
+    turns = load(result.path).of("voice_turn")
+    assert len(turns) == 3 and all(t["answered"] for t in turns), [t.get("unmeasured") for t in turns]
+    return [1000 * (t["agent_speech_start"] - t["user_speech_start"]) for t in turns]
+
+
+@pytest.mark.slow
+async def test_a_delayed_chromium_echo_is_measured_at_its_delay(page, tmp_path: Path) -> None:
+    """Chromium answers and sends back what it hears through a DelayNode. Its own path (jitter buffer,
+    Web Audio, encoder) adds a constant the test cannot know exactly, so two delays are compared: the
+    probe's echo offsets differ by the difference of the delays."""
+    short = await echo_offsets(page, tmp_path, 2.0)
+    long = await echo_offsets(page, tmp_path, 3.0)
+    difference = statistics.median(long) - statistics.median(short)
+    assert abs(difference - 1000) <= TOLERANCE_MS, (short, long)
+    assert all(2000 <= o <= 2000 + 250 for o in short), short  # the delay, plus Chromium's own path
