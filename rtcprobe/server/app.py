@@ -1,4 +1,4 @@
-"""The reference target's HTTP side: WHIP, the realtime GA and beta interfaces and a generic offer
+"""The reference target's HTTP side: WHIP, WHEP (rtcprobe.server.whep), the realtime GA and beta interfaces and a generic offer
 endpoint on one aiohttp application, with bearer auth and injectable HTTP faults."""
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ from typing import Any
 from urllib.parse import unquote, urljoin
 
 from aiohttp import web
-from aiortc import RTCIceCandidate
 
 from .. import limits
 from ..errors import json_value
-from ..probe.loopback import is_loopback, loopback_candidates_only, restrict_to_loopback
+from ..probe.loopback import is_loopback, restrict_to_loopback
 from ..redact import register_secret
-from ..sdp import parse_candidate
 from ..signaling.exchange import SDP_TYPE
 from ..signaling.openai import DEFAULT_MODEL
 from ..signaling.openai_beta import DEFAULT_MODEL as BETA_MODEL
+from . import whep
 from .config import ServerConfig
 from .http import body_form, body_json, body_text, error_response, text_field
 from .listener import GuardedSite
@@ -34,13 +33,12 @@ logger = logging.getLogger(__name__)
 SESSIONS = web.AppKey("rtcprobe_sessions", dict)
 
 JSON_TYPE = "application/json"
-TRICKLE_TYPE = "application/trickle-ice-sdpfrag"
 GARBAGE_PAGE = ("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
                 "<body><h1>502 Bad Gateway</h1><p>upstream sent nonsense</p></body></html>")
 
 # Endpoint names, and where their resources live (the beta interface had no resource URL).
-WHIP, CALLS, BETA, OFFER = "whip", "openai", "openai-beta", "sdp-post"
-RESOURCE_PREFIX = {WHIP: "/whip/", CALLS: "/v1/realtime/calls/", OFFER: "/offer/"}
+WHIP, WHEP, CALLS, BETA, OFFER = "whip", "whep", "openai", "openai-beta", "sdp-post"
+RESOURCE_PREFIX = {WHIP: "/whip/", WHEP: "/whep/", CALLS: "/v1/realtime/calls/", OFFER: "/offer/"}
 
 
 class Target:
@@ -249,32 +247,15 @@ class Target:
 
         return delete
 
-    async def patch(self, request: web.Request) -> web.StreamResponse:
-        """WHIP trickle (RFC 9725 §4.3): candidates in a trickle-ice-sdpfrag; no ICE restarts."""
-        if stop := self._unauthorized(request):
-            return stop
-        session = self._session(request, WHIP)
-        if session is None:
-            return error_response(404, "no such session", "not_found")
-        if request.content_type != TRICKLE_TYPE:
-            return error_response(415, f"expected Content-Type {TRICKLE_TYPE}, got {request.content_type}")
-        if_match = request.headers.get("If-Match")
-        if if_match not in (None, "*", session.etag):
-            return error_response(412, "If-Match does not match the session's ETag", "precondition_failed")
-        lines = loopback_candidates_only(await self._text(request)).splitlines()
-        remote = session.pc.remoteDescription
-        ufrags = [line.split(":", 1)[1].strip() for line in lines if line.startswith("a=ice-ufrag:")]
-        if remote is not None and ufrags and f"a=ice-ufrag:{ufrags[0]}" not in remote.sdp:
-            return error_response(405, "ICE restarts are not supported (aiortc cannot restart ICE)",
-                          "ice_restart_unsupported")
-        mid = next((line[6:].strip() for line in lines if line.startswith("a=mid:")), None)
-        try:
-            for line in lines:
-                if line.startswith("a=candidate:"):
-                    await session.pc.addIceCandidate(_ice_candidate(line, mid))
-        except ValueError as exc:
-            return error_response(400, f"bad candidate: {exc}", "invalid_candidate")
-        return web.Response(status=204)
+    def patcher(self, endpoint: str) -> Callable[[web.Request], Any]:
+        """PATCH on a WHIP or WHEP resource: trickle and ICE restart (rtcprobe.server.whep)."""
+        async def patch_resource(request: web.Request) -> web.StreamResponse:
+            return await whep.patch(self, request, endpoint)
+
+        return patch_resource
+
+    async def whep_offer(self, request: web.Request) -> web.StreamResponse:
+        return await whep.whep_post(self, request, WHEP)
 
     async def redirect(self, request: web.Request) -> web.StreamResponse:
         """`/redirect/307/whip` answers 307 to `/whip`: the redirect cases of WHIP, on demand, to
@@ -318,15 +299,6 @@ def _not_a_local_path(raw_path: str) -> str | None:
     return None
 
 
-def _ice_candidate(line: str, mid: str | None) -> RTCIceCandidate:
-    c = parse_candidate(line)
-    return RTCIceCandidate(
-        component=c.component, foundation=c.foundation, ip=c.address, port=c.port,
-        priority=c.priority, protocol=c.transport, type=c.type, relatedAddress=c.raddr,
-        relatedPort=c.rport, sdpMid=mid, sdpMLineIndex=None if mid else 0, tcpType=c.tcptype,
-    )
-
-
 def create_app(config: ServerConfig) -> web.Application:
     """The aiohttp application of the reference target.
 
@@ -343,7 +315,11 @@ def create_app(config: ServerConfig) -> web.Application:
     app.add_routes([
         web.post("/whip", target.whip),
         web.delete("/whip/{id}", target.deleter(WHIP)),
-        web.patch("/whip/{id}", target.patch),
+        web.patch("/whip/{id}", target.patcher(WHIP)),
+        web.post("/whep", target.whep_offer),
+        web.head("/whep", whep.whep_head),
+        web.delete("/whep/{id}", target.deleter(WHEP)),
+        web.patch("/whep/{id}", target.patcher(WHEP)),
         web.post("/v1/realtime/calls", target.calls),
         web.post("/v1/realtime/calls/{id}/hangup", target.deleter(CALLS)),
         web.delete("/v1/realtime/calls/{id}", target.deleter(CALLS)),

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc import (
-    AudioStreamTrack,
     MediaStreamTrack,
     RTCConfiguration,
     RTCDataChannel,
@@ -22,7 +21,6 @@ from aiortc import (
     RTCRtpSender,
     RTCRtpTransceiver,
     RTCSessionDescription,
-    VideoStreamTrack,
 )
 from aiortc.contrib.media import MediaBlackhole, MediaRelay
 
@@ -37,6 +35,7 @@ from .dtls import install_certificate
 from .impair import ServedImpairment, session_impairment
 from .realtime import EVENTS_CHANNEL, RealtimeEvents, SpeechDetector
 from .voice_agent import VoiceAgent, voice_agent_for
+from .whep import playback_track
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +186,7 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
             _take_dtls_role(pc, plan.setup)
         for transceiver, direction in directions.items():
             if direction == "sendonly":  # the client only receives: give it something to receive
-                generated = AudioStreamTrack() if transceiver.kind == "audio" else VideoStreamTrack()
+                generated = playback_track(transceiver.kind)  # the tone or the test pattern
                 session._tracks.append(generated)
                 transceiver.sender.replaceTrack(generated)
         if session.voice_agent is not None:

@@ -12,11 +12,13 @@ from .exchange import HttpExchange, Signaler, SignalingError, SignalingResult
 from .openai import OpenAISignaler
 from .openai_beta import OpenAIBetaSignaler
 from .sdp_post import SdpPostSignaler
+from .whep import WhepSignaler
 from .whip import WhipSignaler, ice_servers_from_links, parse_link_headers
 
 #: Protocol name (as in capture headers and `--protocol`) -> adapter class.
 PROTOCOLS: dict[str, type[HttpSignaler]] = {
     "whip": WhipSignaler,
+    "whep": WhepSignaler,
     "openai": OpenAISignaler,
     "openai-beta": OpenAIBetaSignaler,
     "sdp-post": SdpPostSignaler,
@@ -45,6 +47,8 @@ def guess_protocol(url: str) -> str:
         return "openai-beta"
     if "whip" in segments:
         return "whip"
+    if "whep" in segments:
+        return "whep"
     if (parts.hostname or "").lower() == "api.openai.com" and not segments:
         return "openai"
     return "sdp-post"
@@ -78,6 +82,6 @@ def make_signaler(protocol: str | None, url: str, token: str | None = None, **op
 
 __all__ = [
     "PROTOCOLS", "HttpExchange", "HttpSignaler", "OpenAIBetaSignaler", "OpenAISignaler",
-    "SdpPostSignaler", "Signaler", "SignalingError", "SignalingResult", "WhipSignaler",
+    "SdpPostSignaler", "Signaler", "SignalingError", "SignalingResult", "WhepSignaler", "WhipSignaler",
     "check_target", "guess_protocol", "ice_servers_from_links", "make_signaler", "parse_link_headers",
 ]

@@ -33,6 +33,7 @@ from .exchange import (
     is_sdp,
 )
 from .failures import client_error_reason
+from .trickle import TRICKLE_TYPE
 
 #: Redirects that keep method and body (RFC 9110 §15.4.8, §15.4.9); WHIP allows these (RFC 9725 §4.5).
 KEEP_METHOD_REDIRECTS = (307, 308)
@@ -70,6 +71,7 @@ class HttpSignaler(abc.ABC):
         self.max_redirects = max_redirects
         self.exchanges: list[HttpExchange] = []
         self.resource_url: str | None = None
+        self.etag: str | None = None  # the resource's ETag (RFC 9725 §4.3), updated by an ICE restart
         self._session = http_session
         self._own_session = http_session is None
         self._torn_down = False
@@ -253,6 +255,27 @@ class HttpSignaler(abc.ABC):
         locations = response.header_values("Location")
         if locations:
             self.resource_url = urljoin(response.url, locations[0])
+        etags = response.header_values("ETag")
+        self.etag = etags[0] if etags else None
+
+    async def patch_fragment(self, phase: str, fragment: str, if_match: str | None) -> Response:
+        """PATCH a trickle-ice-sdpfrag to the resource (RFC 9725 §4.3): `phase` "patch" for
+        trickle, "restart" for an ICE restart (If-Match "*", §4.4). A 2xx with an ETag renews the
+        one later PATCHes send. Connection failures raise SignalingError, statuses do not."""
+        if self.resource_url is None:
+            raise SignalingError(phase, "http", "no resource URL (the answer had no Location) to PATCH")
+        headers = {**self.auth_headers(), "Content-Type": TRICKLE_TYPE}
+        if if_match is not None:
+            headers["If-Match"] = if_match
+        if _origin(self.resource_url) != _origin(self.url):
+            headers.pop("Authorization", None)
+        body = fragment.encode()
+        response = await self.request(phase, "PATCH", self.resource_url, body=lambda: body, headers=headers)
+        if 200 <= response.status < 300 and response.header_values("ETag"):
+            self.etag = response.header_values("ETag")[0]
+        if response.status >= 300:
+            response.exchange.error = response.exchange.summary
+        return response
 
 
 def _headers(headers: Mapping[str, str]) -> dict[str, str]:
