@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from . import importers
 from .errors import JSONLimitError, json_value, read_text_file
 from .negotiation import Negotiation
 from .sdp import SdpError, parse_description
@@ -23,13 +24,23 @@ def _capture(path: Path, pc: str | None = None) -> list[Negotiation]:
     return [negotiation]
 
 
+def _jsonl(path: Path, pc: str | None = None) -> list[Negotiation]:
+    """rtcstats names its dumps `.jsonl` too: a browser record by content, else a capture."""
+    return importers.load_negotiations(path, pc) if importers.detect(path) is not None else _capture(path, pc)
+
+
+def _browser_record(path: Path) -> Reader | None:
+    """A webrtc-internals or rtcstats dump or a HAR, found by its content; None for anything else."""
+    return importers.load_negotiations if importers.detect(path) is not None else None
+
+
 #: A reader takes the path and an optional session id (`--pc`: one PeerConnection of a dump).
 Reader = Callable[[Path, str | None], list[Negotiation]]
 #: Readers by file suffix (captures, `.har`). Each returns Negotiations.
-READERS: dict[str, Reader] = {".jsonl": _capture}
+READERS: dict[str, Reader] = {".jsonl": _jsonl, ".har": importers.load_negotiations}
 #: Readers by content, for formats whose suffix says little (browser dumps are .txt, .gz or .json):
-#: each sniffer gets the path and returns a reader, or None. rtcprobe.importers registers here.
-SNIFFERS: list[Callable[[Path], Reader | None]] = []
+#: each sniffer gets the path and returns a reader, or None.
+SNIFFERS: list[Callable[[Path], Reader | None]] = [_browser_record]
 
 
 def _snapshot(obj: dict, source: str) -> Negotiation:
@@ -87,5 +98,3 @@ def load_negotiation(path: str | Path, pc: str | None = None, round: int | None 
         raise SdpError("holds no session to analyze", str(path))
     return found[0] if round is None else found[0].at_round(round)
 
-
-from . import importers as _importers  # noqa: E402,F401 - registers browser dumps and HAR (by content)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..errors import InputError
 from .model import Capture
 from .reader import load
+from .views import view
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,10 +69,8 @@ class CaptureSet:
         return [c.path if self._use_paths else c.id for c in self.captures]
 
     def _frame(self, name: str, *args: object) -> pd.DataFrame:
-        from .. import frames
-
-        build = getattr(frames, name)
-        return frames.concat(self.captures, lambda c: build(c, *args), self.ids)
+        build = view("frame", name)
+        return view("frame", "concat")(self.captures, lambda c: build(c, *args), self.ids)
 
     def candidates(self) -> pd.DataFrame:
         return self._frame("candidates")
@@ -98,9 +97,7 @@ class CaptureSet:
         return self._frame("turns")
 
     def _repr_html_(self) -> str:
-        from ..report.html import collection_html
-
-        return collection_html(self.captures)
+        return view("html", "collection_html")(self.captures)
 
     def __repr__(self) -> str:
         return f"<CaptureSet of {len(self.captures)}: {', '.join(self.ids[:5])}{' ...' if len(self) > 5 else ''}>"

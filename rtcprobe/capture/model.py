@@ -11,6 +11,7 @@ from ..negotiation import Negotiation, Round, default_round
 from ..sdp import Candidate, SdpError, SessionDescription, parse_candidate, parse_description
 from . import events as ev
 from .rounds import build_rounds
+from .views import view
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -154,56 +155,38 @@ class Capture:
     # -- views: pandas frames (rtcprobe.frames documents the columns) and notebook display ---------
     def candidates(self) -> pd.DataFrame:
         """Local and remote candidates, priority decoded, the selected pair flagged."""
-        from .. import frames
-
-        return frames.candidates(self)
+        return view("frame", "candidates")(self)
 
     def timeline(self) -> pd.DataFrame:
         """One row per event."""
-        from .. import frames
-
-        return frames.timeline(self)
+        return view("frame", "timeline")(self)
 
     def stats(self) -> pd.DataFrame:
         """Long format: time, stats type, id/SSRC, kind, metric, value."""
-        from .. import frames
-
-        return frames.stats(self)
+        return view("frame", "stats")(self)
 
     def stats_wide(self, type: str | None = None) -> pd.DataFrame:  # noqa: A002 - the W3C name
         """One row per sample and stats object; `type` picks one W3C type, e.g. "outbound-rtp"."""
-        from .. import frames
-
-        return frames.stats_wide(self, type)
+        return view("frame", "stats_wide")(self, type)
 
     def rtcp(self) -> pd.DataFrame:
         """One row per RTCP packet, both directions."""
-        from .. import frames
-
-        return frames.rtcp(self)
+        return view("frame", "rtcp")(self)
 
     def datachannel(self) -> pd.DataFrame:
         """Data-channel messages both ways, with sizes and JSON `type`."""
-        from .. import frames
-
-        return frames.datachannel(self)
+        return view("frame", "datachannel")(self)
 
     def latency(self) -> pd.DataFrame:
         """Connect-time phases and response latencies."""
-        from .. import frames
-
-        return frames.latency(self)
+        return view("frame", "latency")(self)
 
     def turns(self) -> pd.DataFrame:
         """Scripted voice turns (capture --turns): voice-to-voice latency and its breakdown."""
-        from .. import frames
-
-        return frames.turns(self)
+        return view("frame", "turns")(self)
 
     def _repr_html_(self) -> str:
-        from ..report.html import capture_summary_html
-
-        return capture_summary_html(self)
+        return view("html", "capture_summary_html")(self)
 
     def __repr__(self) -> str:
         return (f"<Capture {self.id} protocol={self.protocol} reason={self.reason} "

@@ -8,7 +8,8 @@ names, one per PeerConnection (dumps) or per signaling exchange (HAR)::
     captures = load_captures("webrtc_internals_dump.txt")          # in memory
     written = write_captures("webrtc_internals_dump.txt", "captures/")  # capture files
 
-`rtcprobe.inputs` finds these formats by content, so `analyze`/`diff` take the files directly.
+`rtcprobe.inputs` finds these formats by content (it imports this package; this package does
+not know it), so `analyze`/`diff` take the files directly.
 """
 
 from __future__ import annotations
@@ -150,28 +151,3 @@ def load_negotiations(path: Path, pc: str | None = None) -> list[Negotiation]:
 
 def _noun(options: dict[str, object]) -> str:
     return "exchange" if options.get("format") == har.FORMAT else "PeerConnection"
-
-
-def _register() -> None:
-    """Let `rtcprobe.inputs` hand browser records to us (by `.har`, and by content for the rest)."""
-    from .. import inputs
-
-    inputs.READERS.setdefault(".har", load_negotiations)
-    capture_reader = inputs.READERS.get(".jsonl")
-    if capture_reader is not None and not getattr(capture_reader, "sniffs_dumps", False):
-        def jsonl(path: Path, pc: str | None = None) -> list[Negotiation]:
-            """rtcstats names its dumps `.jsonl` too: a browser record by content, else a capture."""
-            return load_negotiations(path, pc) if detect(path) is not None else capture_reader(path, pc)
-
-        jsonl.sniffs_dumps = True  # type: ignore[attr-defined]
-        inputs.READERS[".jsonl"] = jsonl
-    if sniff_reader not in inputs.SNIFFERS:
-        inputs.SNIFFERS.append(sniff_reader)
-
-
-def sniff_reader(path: Path) -> Callable[[Path, str | None], list[Negotiation]] | None:
-    """`load_negotiations` for a dump or HAR found by its content; None for anything else."""
-    return load_negotiations if detect(path) is not None else None
-
-
-_register()
