@@ -1,0 +1,51 @@
+"""WHEP's own requirements (draft-ietf-wish-whep): media flows to the viewer, and the server-offer
+variants of the drafts (HEAD → 200 application/sdp, 406 with a counter-offer, 409 + Retry-After
+while nothing is published) are checked when the server shows them."""
+
+from __future__ import annotations
+
+from .client import SDP_TYPE, WIRE_WATCH_SECONDS, Checker
+from .model import FAIL, PASS, SKIP, requirement
+
+DRAFT = "draft-ietf-wish-whep"
+
+
+@requirement("whep.media", f"{DRAFT} §4", "the player receives the server's RTP after the 201",
+             protocols=("whep",))
+async def media(ck: Checker) -> tuple[str, str]:
+    if ck.post_error:
+        return SKIP, ck.post_error
+    counts = await ck.watch(WIRE_WATCH_SECONDS)
+    return (PASS if counts["rtp"] else FAIL), f"{counts['rtp']} RTP, {counts['rtcp']} RTCP in {WIRE_WATCH_SECONDS:g} s"
+
+
+@requirement("whep.head", f"{DRAFT} (server offer)",
+             "HEAD on the endpoint answers 200 with Content-Type application/sdp, or 405 when "
+             "the server takes the client's offer only", protocols=("whep",))
+async def head(ck: Checker) -> tuple[str, str]:
+    reply = await ck.request("HEAD", ck.url)
+    if reply.status == 405:
+        return SKIP, f"{reply.shown}: no server offer"
+    ctype = reply.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if reply.status == 200 and ctype == SDP_TYPE:
+        return PASS, f"{reply.shown}, Content-Type: {ctype}"
+    return FAIL, f"{reply.shown}, Content-Type: {ctype or '(none)'}"
+
+
+@requirement("whep.counter_offer", f"{DRAFT} (server offer)",
+             "a 406 to the POST carries the server's counter-offer as application/sdp", protocols=("whep",))
+async def counter_offer(ck: Checker) -> tuple[str, str]:
+    if ck.post is None or ck.post.status != 406:
+        return SKIP, "the POST was not answered 406"
+    ctype = ck.post.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    ok = ctype == SDP_TYPE and ck.post.text.lstrip().startswith("v=0")
+    return (PASS if ok else FAIL), f"{ck.post.shown}, Content-Type: {ctype or '(none)'}"
+
+
+@requirement("whep.no_publisher", f"{DRAFT} (server offer)",
+             "a 409 (nothing published yet) carries Retry-After", protocols=("whep",))
+async def no_publisher(ck: Checker) -> tuple[str, str]:
+    if ck.post is None or ck.post.status != 409:
+        return SKIP, "the POST was not answered 409"
+    value = ck.post.headers.get("Retry-After")
+    return (PASS if value else FAIL), f"{ck.post.shown}, Retry-After: {value or '(none)'}"
