@@ -111,3 +111,19 @@ def test_completion_script_names_commands_and_options(shell: str, capsys: pytest
         assert word in script
     if shell == "bash":  # the script is valid bash
         subprocess.run(["bash", "-n"], input=script, text=True, check=True)
+
+
+def test_stats_wide_with_a_mistyped_type_names_the_valid_ones() -> None:
+    """`stats_wide("inbound_rtp")` on Jitsi's Chrome dump (tests/data/realworld/dumps) is an error,
+    not an empty frame that reads as "no inbound stream"."""
+    from pathlib import Path
+
+    from rtcprobe.importers import load_captures
+
+    dump = Path(__file__).parent / "data" / "realworld" / "dumps" / "jitsi-chrome-relay.gz"
+    capture = next(c for c in load_captures(dump) if c.id.endswith("PC_0"))
+    assert len(capture.stats_wide("inbound-rtp")) > 0
+    with pytest.raises(ValueError, match=r"did you mean 'inbound-rtp'\?.*valid types: .*outbound-rtp"):
+        capture.stats_wide("inbound_rtp")
+    with pytest.raises(ValueError, match="no stats type 'inbound_rtp'"):
+        capture.stats_wide("inbound_rtp")

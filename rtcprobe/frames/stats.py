@@ -3,12 +3,14 @@ sample and report, one column per field), from the W3C stats the probe sampled."
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 
 from ..capture import Capture
+from ..importers.legacy_stats import W3C_TYPES
 from ._schema import FLOAT, INT, OBJECT, TEXT, TIME, Column, Schema, build
 
 COLUMNS: Schema = {
@@ -56,6 +58,8 @@ def stats(capture: Capture) -> pd.DataFrame:
 def stats_wide(capture: Capture, type: str | None = None) -> pd.DataFrame:  # noqa: A002 - the W3C name
     """One row per (sample, stats object), fields as columns; `type` keeps one W3C type, e.g. per-stream
     frames with `stats_wide("outbound-rtp")`. Fields absent from a report are missing (NaN/NA)."""
+    if type is not None and type not in W3C_TYPES:
+        _check_type(capture, type)
     rows: list[dict[str, Any]] = []
     fields: dict[str, None] = {}
     for index, t, report in _reports(capture):
@@ -74,6 +78,18 @@ def stats_wide(capture: Capture, type: str | None = None) -> pd.DataFrame:  # no
         values = [row.get(name) for row in rows]
         frame[name] = pd.Series(values, index=frame.index, dtype=OBJECT).astype(_dtype(values))
     return frame
+
+
+def _check_type(capture: Capture, type: str) -> None:  # noqa: A002
+    """ValueError for a type that is neither W3C's nor in the capture (`inbound_rtp`): an empty frame
+    would read as "no such stream" when it means "no such type"."""
+    present = {report.get("type") for _, _, report in _reports(capture)}
+    if type in present:
+        return
+    valid = sorted(W3C_TYPES | {t for t in present if isinstance(t, str)})
+    close = difflib.get_close_matches(type.replace("_", "-"), valid, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ValueError(f"stats_wide: no stats type {type!r}; {hint}valid types: {', '.join(valid)}")
 
 
 def _dtype(values: list[Any]) -> str:
