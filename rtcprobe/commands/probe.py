@@ -26,10 +26,12 @@ from ..net.record import schedule_from
 from ..net.spec import SpecError
 from ..outputs import check_file
 from ..probe import media
+from ..probe.ice_patch import patches_for
 from ..probe.ice_servers import IceConfig, IceConfigError
 from ..probe.ice_servers import from_arguments as ice_from_arguments
 from ..probe.offer_shape import track_mismatch
 from ..probe.options import PhaseTimeouts, ProbeOptions
+from ..probe.playback import receives_only
 from ..probe.session import ProbeSession
 from ..probe.status import ProbeResult, ProbeStatus
 from ..profiles import BROWSERS, DEFAULT_OFFER, load_offer_profile
@@ -61,7 +63,7 @@ from .assess import (
 )
 from .catalog import summary
 
-PROTOCOL_CHOICES = ("whip", "openai", "openai-beta", "sdp-post")
+PROTOCOL_CHOICES = ("whip", "whep", "openai", "openai-beta", "sdp-post")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -146,9 +148,20 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
         duration=args.duration, stats_interval=args.stats_interval, timeouts=_timeouts(args.timeout),
         ice=_ice_config(args), model=args.model, session=session, offer_format=args.offer_format,
         impair=args.impair, impair_schedule=args.impair_schedule, seed=args.seed,
-        offer=_checked_offer(args.offer, audio is not None, args.video),
-        **_turn_options(args, audio),
+        offer=_checked_offer(args.offer, audio is not None or receives_only(protocol), args.video or receives_only(protocol)),
+        **_turn_options(args, audio), **_patch_options(args, protocol),
     )
+
+
+def _patch_options(args: argparse.Namespace, protocol: str) -> dict:
+    """--trickle and --ice-restart-at (WHIP and WHEP only: their resources take PATCH)."""
+    trickle, restart_at = getattr(args, "trickle", False), getattr(args, "ice_restart_at", None)
+    try:
+        if not patches_for(protocol, trickle, restart_at):
+            return {}
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return {"trickle": trickle, "ice_restart_at": restart_at}
 
 
 def _turn_options(args: argparse.Namespace, audio: str | None) -> dict:
@@ -304,7 +317,7 @@ def add_probe_arguments(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("capture", help=summary("capture"))
-    p.add_argument("target", help="URL: a WHIP endpoint, {base}/v1/realtime/calls, {base}/v1/realtime, or an SDP-POST URL")
+    p.add_argument("target", help="URL: a WHIP or WHEP endpoint, {base}/v1/realtime/calls, {base}/v1/realtime, or an SDP-POST URL")
     p.add_argument("-o", "--output", help="capture file (default captures/HOST-TIME.jsonl)")
     p.add_argument("--protocol", choices=PROTOCOL_CHOICES, help="default: guessed from the URL")
     p.add_argument("--token", help="bearer token (never written anywhere)")
@@ -339,6 +352,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seconds after the user's speech end with no answer: the turn is unanswered (default 10)")
     p.add_argument("--barge-in", type=non_negative_ms, default=None, metavar="MS",
                    help="speak again MS after the agent starts answering; measure how long it takes to stop")
+    p.add_argument("--trickle", action="store_true",
+                   help="WHIP/WHEP: PATCH a=end-of-candidates with If-Match after the answer (RFC 9725 §4.3)")
+    p.add_argument("--ice-restart-at", type=non_negative_seconds, default=None, metavar="S",
+                   help="WHIP/WHEP: ICE restart through PATCH at S s on the capture clock (RFC 9725 §4.4)")
     add_probe_arguments(p)
     add_expect_arguments(p)
     p.set_defaults(handler=cmd_capture)

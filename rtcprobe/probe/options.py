@@ -48,6 +48,8 @@ class ProbeOptions:
     utterances: list[str] = field(default_factory=list)  # WAV files or directories; empty: the shipped ones
     listen_timeout: float = 10.0  # seconds after the user's speech end without an answer: no answer
     barge_in_ms: float | None = None  # speak again this long after the agent's answer started
+    trickle: bool = False  # WHIP/WHEP: PATCH a=end-of-candidates after the answer (RFC 9725 §4.3)
+    ice_restart_at: float | None = None  # WHIP/WHEP: ICE restart through PATCH at this capture time (§4.4)
 
     def for_header(self) -> dict[str, Any]:
         """The options as recorded in the capture header: everything but the token and ICE credentials."""

@@ -27,6 +27,7 @@ from ..signaling import SignalingError, guess_protocol, make_signaler
 from ..signaling.exchange import CANCELLED
 from . import media
 from .connect import ConnectPhases
+from .ice_patch import IcePatches
 from .ice_servers import (
     Allocation,
     allocations_recorded,
@@ -43,6 +44,7 @@ from .loopback import (
 from .offer_shape import ANSWER_ADAPTED, OFFER_PROFILE, AdaptedAnswer, adapt_answer, shape_offer
 from .options import ProbeOptions
 from .pairs import watch_selected_pairs
+from .playback import add_playback, receives_only
 from .stats import StatsCollector
 from .status import ProbeFailure, ProbeResult, ProbeStatus, ticking
 from .taps import attach_peer_connection
@@ -81,6 +83,7 @@ class ProbeSession(ConnectPhases, Ending):
         self._warnings: list[str] = []  # what went wrong without failing the session (teardown)
         self._impairment: Impairment | None = None  # rtcprobe.net: --impair, the network under aioice
         self._turns: TurnScript | None = None  # --turns: the scripted voice turns
+        self._patches: IcePatches | None = None  # WHIP/WHEP trickle and ICE restart (--trickle, --ice-restart-at)
         register_secret(options.token)
         if is_loopback_url(options.target):
             restrict_to_loopback()
@@ -214,10 +217,16 @@ class ProbeSession(ConnectPhases, Ending):
             raise ProbeFailure("http", f"signaling: the answer could not be applied: {exc}") from None
         finally:
             self._record_candidates("remote", result.answer_sdp)
+        if opts.trickle or opts.ice_restart_at is not None:
+            self._patches = IcePatches(self._signaler, pc, self.writer.now, self._record_exchanges, offer_sdp,
+                                       opts.trickle, opts.ice_restart_at)
+            await self._patches.after_answer()
 
         await self._await_connected()
         await self._await_media(channel)
         self._phase("running", opts.duration)
+        if self._patches is not None:
+            self._patches.schedule_restart()
         await (self._turns.run_alongside(self._steady_state) if self._turns else self._steady_state())
 
     # -- set-up -----------------------------------------------------------------------------
@@ -236,7 +245,9 @@ class ProbeSession(ConnectPhases, Ending):
 
     def _add_media(self, pc: RTCPeerConnection) -> None:
         opts = self.options
-        if opts.audio:
+        if receives_only(self.protocol):  # WHEP: a playback, nothing sent
+            add_playback(pc)
+        elif opts.audio:
             self._turns = turn_script(opts, self.writer.now, self._record, lambda: session_rtt(self._collector, self.status))
             source = self._turns.source if self._turns else media.audio_source(opts.audio)
             transceiver = pc.addTransceiver(source, direction="sendrecv")
@@ -340,7 +351,7 @@ class ProbeSession(ConnectPhases, Ending):
     def _expects_media(self) -> bool:
         """Whether the answer says the target sends us RTP."""
         answer = self._pc.remoteDescription if self._pc else None
-        if answer is None or not (self.options.audio or self.options.video):
+        if answer is None or not (self.options.audio or self.options.video or receives_only(self.protocol)):
             return False
         description = parse_description(answer.sdp, "answer")
         return any(m.kind in ("audio", "video") and not m.rejected and m.direction in ("sendrecv", "sendonly")
@@ -397,9 +408,14 @@ class ProbeSession(ConnectPhases, Ending):
                     "(loopback target), ICE connected on the target's checks over loopback")
         if self._adapted is not None and self._adapted.summary():
             ran += f"; {self._adapted.summary()}"
+        for note in self._patches.notes if self._patches is not None else []:
+            ran += f"; {note}"
         return ran
 
     async def _teardown(self) -> None:
+        if self._patches is not None:  # a restart not yet done is cancelled, and said so
+            self._patches.cancel()
+            self._warnings += self._patches.warnings
         if self._collector is not None and self._writer is not None and not self._writer.closed:
             self._sample_stats()
             for event in self._collector.final_events():
