@@ -19,6 +19,10 @@ packetization-mode 1 whose profile is (constrained) baseline; header extensions 
   not use: no sender runs there, so nothing is ever sent under the answered payload type, and what
   the service sends still arrives and is counted (aiortc cannot decode those codecs either: its
   receiver drops them after the packet taps have seen them).
+- RED (RFC 2198) and ULPFEC answered (a browser-shaped offer offers them, and a browser answering
+  sends inside them) stay in the text: find_common_codecs keeps only codecs aiortc has, so its
+  receiver knows the primary codecs alone, and the stats keep RED's clock rate for jitter;
+  red.RedReceiver unwraps each received packet to its primary before aiortc sees it.
 """
 
 from __future__ import annotations
@@ -60,12 +64,13 @@ class AdaptedAnswer:
     cannot_encode: dict[str, list[str]] = field(default_factory=dict)  # mid -> codec names answered
     rewritten: dict[str, list[str]] = field(default_factory=dict)  # mid -> what was shown differently
     extensions: dict[str, dict[str, int]] = field(default_factory=dict)  # mid -> {uri: id}, as answered
+    unwrapped: dict[str, list[str]] = field(default_factory=dict)  # mid -> RED/FEC names red.py receives
     notes: list[str] = field(default_factory=list)
     sdp_changed: bool = False  # whether aiortc applies another text than the recorded answer
 
     def event_fields(self) -> dict[str, Any]:
         return {"adapted": self.sdp_changed, "cannot_encode": self.cannot_encode, "rewritten": self.rewritten,
-                "extensions": self.extensions, "notes": self.notes}
+                "extensions": self.extensions, "unwrapped": self.unwrapped, "notes": self.notes}
 
     def summary(self) -> str:
         """One clause for the session's diagnosis, or "" when the probe sends on every m-line."""
@@ -193,6 +198,11 @@ def adapt_answer(answer_sdp: str) -> AdaptedAnswer:
             result.notes.append(f"the answer prefers {media[0].display_name} on mid {mid}; the probe sends "
                                 f"{encodable[0].display_name} (PT {encodable[0].payload_type}), also answered")
         lines, rewritten = _baseline_h264(lines, encodable)
+        unwrapped = _red_fec(section)
+        if unwrapped:
+            result.unwrapped[mid] = unwrapped
+            result.notes.append(f"mid {mid}: {'/'.join(unwrapped)} answered: the probe receives through them "
+                                "(red.py unwraps RED and sets ULPFEC aside); aiortc keeps the primary codecs")
         if rewritten:
             result.rewritten[mid] = rewritten
             result.notes += [f"mid {mid}: {r}" for r in rewritten]
@@ -241,6 +251,14 @@ def _baseline_h264(lines: list[str], encodable: list[Any]) -> tuple[list[str], l
             line = f"a=fmtp:{pt} " + ";".join(params)
         out.append(line)
     return out, rewritten
+
+
+def _red_fec(section: MediaSection) -> list[str]:
+    """RED, FEC and RTX-of-RED payload types answered on `section`, by name."""
+    gone = {c.payload_type: c.name for c in section.codecs if c.role in ("red", "fec")}
+    gone.update({c.payload_type: f"rtx of {gone[c.associated_payload_type]}" for c in section.codecs
+                 if c.role == "rtx" and c.associated_payload_type in gone})
+    return list(dict.fromkeys(gone.values()))
 
 
 def _receive_only(lines: list[str], section: MediaSection, pt: int) -> list[str]:

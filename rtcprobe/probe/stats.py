@@ -71,6 +71,7 @@ class StatsCollector:
         self._descriptions: tuple[str | None, str | None] = (None, None)
         #: Extra candidate-pair fields by transport id (transport-cc: availableOutgoingBitrate ...).
         self._pair_fields: dict[str, list[Callable[[], dict[str, Any]]]] = {}
+        self._inbound_fields: list[Callable[[int], dict[str, Any]]] = []
 
     # -- wiring ------------------------------------------------------------------------------
     def watch_transport(self, transport: RTCDtlsTransport) -> str:
@@ -95,6 +96,10 @@ class StatsCollector:
         """`fields()` is merged into the transport's selected candidate-pair report in snapshots
         (an interceptor's own figures, e.g. twcc.TransportCC.stats)."""
         self._pair_fields.setdefault(self.watch_transport(transport), []).append(fields)
+
+    def add_inbound_fields(self, fields: Callable[[int], dict[str, Any]]) -> None:
+        """`fields(ssrc)` is merged into that SSRC's inbound-rtp report (e.g. red.RedReceiver's FEC counts)."""
+        self._inbound_fields.append(fields)
 
     def attach_peer_connection(self, drop: DropFilter | None = None) -> list[PacketTap]:
         """Tap every transport of the collector's peer connection (see taps.attach_peer_connection)."""
@@ -308,7 +313,10 @@ class StatsCollector:
         for direction, streams in self._streams.items():
             for s in streams.values():
                 if s.rtx_of is None and s.last_t is not None:  # RTX folds into its media stream
-                    reports += rtp_reports(direction, s, self.media, now, s.transport_id or only, codecs)
+                    part = rtp_reports(direction, s, self.media, now, s.transport_id or only, codecs)
+                    for fields in self._inbound_fields if direction == RECEIVED else ():
+                        part[0].update(fields(s.ssrc))  # the inbound-rtp report comes first
+                    reports += part
         reports += codecs.values()
         for tid, transport in transports.items():
             remb = self._remb.get(tid, self._remb.get(None) if only else None)

@@ -22,7 +22,8 @@ see it (it never arrived). `LossFilter` is a seeded one.
 Interceptors (`Interceptor`, after pion's interceptor and webrtc-rs's interceptor crate) can do
 more than observe: `outgoing` may rewrite or withhold a packet before SRTP protect (and before
 the drop filter and the observers, which therefore see what went on the wire), `incoming` sees
-each received packet after the observers, and `PacketTap.send` lets one generate new packets
+each received packet after the observers, `receive` may then rewrite or withhold it before aiortc
+(the observers counted it as it came), and `PacketTap.send` lets one generate new packets
 (they pass the whole outgoing chain). A tap runs its interceptors in the order they were added.
 
 | interceptor | module | does | events / stats it writes |
@@ -31,6 +32,7 @@ each received packet after the observers, and `PacketTap.send` lets one generate
 | `LossFilter` (drop filter) | taps.py | seeded loss on the wire | (the impairment's own events) |
 | `TransportCC` | twcc.py | stamps transport-wide seq numbers on sent RTP (media and RTX), sends RTPFB FMT 15 feedback every ~100 ms for received RTP, decodes received feedback, withholds aiortc's REMB once transport-cc is negotiated (a browser sends none then) | candidate-pair `availableOutgoingBitrate` and `transportCc*` fields in stats |
 | `SendSideBwe` (driven by `TransportCC`) | bwe.py | GCC-style delay + loss estimate, sets the video encoders' target bitrate | as above |
+| `RedReceiver` | red.py | `receive`: RED (RFC 2198) to its primary block, RTX of RED to RTX of the primary, ULPFEC to an empty packet in sequence (aiortc has neither) | inbound-rtp `fecPacketsReceived`/`fecPacketsDiscarded`, `redPacketsReceived`, `redMalformedDiscarded` |
 """
 
 from __future__ import annotations
@@ -79,6 +81,11 @@ class Interceptor:
 
     def incoming(self, kind: str, data: bytes, t: float) -> None:
         """A received packet, after unprotect and the drop filter."""
+
+    def receive(self, kind: str, data: bytes, t: float) -> bytes | None:
+        """A received packet about to reach aiortc, after every interceptor's `incoming`: return
+        it (maybe rewritten), or None to withhold it from aiortc."""
+        return data
 
     def close(self) -> None:
         """The tap is detached: stop timers."""
@@ -176,6 +183,15 @@ class PacketTap:
             t = clock()
             notify(RECEIVED, RTP, data, t)
             intercept_incoming(RTP, data, t)
+            for interceptor in self.interceptors:
+                try:
+                    rewritten = interceptor.receive(RTP, data, t)
+                except Exception:  # an interceptor's bug must not stop the media
+                    logger.exception("packet interceptor %r failed", interceptor)
+                    continue
+                if rewritten is None:
+                    return
+                data = rewritten
             await handle_rtp(data, arrival_time_ms)
 
         async def tapped_handle_rtcp(data: bytes) -> None:
