@@ -45,6 +45,7 @@ from .offer_shape import ANSWER_ADAPTED, OFFER_PROFILE, AdaptedAnswer, adapt_ans
 from .options import ProbeOptions
 from .pairs import watch_selected_pairs
 from .playback import add_playback, receives_only
+from .red import enable_red
 from .stats import StatsCollector
 from .status import ProbeFailure, ProbeResult, ProbeStatus, ticking
 from .taps import attach_peer_connection
@@ -213,6 +214,7 @@ class ProbeSession(ConnectPhases, Ending):
             self._record(ANSWER_ADAPTED, **self._adapted.event_fields())
             await pc.setRemoteDescription(RTCSessionDescription(self._adapted.sdp, "answer"))
             enable_transport_cc(pc, self._adapted.extensions, self.writer.now, collector=self._collector)
+            enable_red(pc, parse_description(result.answer_sdp, "answer"), self.writer.now, collector=self._collector)
         except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and others for bad answers
             raise ProbeFailure("http", f"signaling: the answer could not be applied: {exc}") from None
         finally:
