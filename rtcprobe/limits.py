@@ -118,3 +118,9 @@ TURN_PEER_REFUSALS_KEPT = 4
 #: Longest utterance a WAV may hold (seconds): a turn is a sentence or two, and its PCM is kept in
 #: memory at 48 kHz (60 s = 5.8 MB); a longer file is more likely a wrong file than a turn.
 MAX_UTTERANCE_SECONDS = 60.0
+
+# -- trickle ICE (rtcprobe.signaling.trickle) --
+
+#: Most characters of a trickle-ice-sdpfrag an `http` event keeps (request or answer): a fragment
+#: is credentials and a few candidates (< 2 kB); a server's 1 MB answer is not kept whole.
+MAX_FRAGMENT_CHARS = 16_000

@@ -26,7 +26,9 @@ Events (fields beyond ``event`` and ``t``):
                      request_content_type, response_content_type, form_fields: [names] (multipart),
                      t_request, t_response (capture clock), location: str|None, etag: str|None,
                      body_excerpt: str|None (response body when not SDP), error: str|None,
-                     timings: {name: number} (HAR imports: the HAR's own timings, ms)
+                     timings: {name: number} (HAR imports: the HAR's own timings, ms),
+                     request_fragment, response_fragment: str (PATCH "patch"/"restart" only: the
+                     trickle-ice-sdpfrag sent and the one answered, RFC 9725 §4.3/§4.4)
 - ``rtp_first``      direction: "sent"|"received", ssrc: int, kind: "audio"|"video"|None,
                      mid: str|None, payload_type: int
 - ``datachannel``    label, id: int|None, action: "open"|"close", protocol: str
@@ -241,7 +243,8 @@ VOCABULARY: dict[str, dict[str, Field]] = {
            "request_content_type": opt(TEXT_OR_NULL), "response_content_type": opt(TEXT_OR_NULL),
            "form_fields": opt(TEXTS), "t_request": opt(CLOCK_OR_NULL), "t_response": opt(CLOCK_OR_NULL),
            "location": opt(TEXT_OR_NULL), "etag": opt(TEXT_OR_NULL), "body_excerpt": opt(TEXT_OR_NULL),
-           "error": opt(TEXT_OR_NULL), "timings": opt(_s("object", values=NUMBER))},
+           "error": opt(TEXT_OR_NULL), "timings": opt(_s("object", values=NUMBER)),
+           "request_fragment": opt(TEXT_OR_NULL), "response_fragment": opt(TEXT_OR_NULL)},
     RTP_FIRST: {"direction": req(DIRECTION), "ssrc": req(INT), "kind": opt(TEXT_OR_NULL),
                 "mid": opt(TEXT_OR_NULL), "payload_type": opt(INT)},
     DATACHANNEL: {"label": req(TEXT), "id": opt(INT_OR_NULL), "action": req(_s("str", choices=("open", "close"))),

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import aiohttp
 from aiortc import RTCDataChannel, RTCIceServer
 
-from ..limits import MAX_RESPONSE_BYTES, RESPONSE_CHUNK_BYTES
+from ..limits import MAX_FRAGMENT_CHARS, MAX_RESPONSE_BYTES, RESPONSE_CHUNK_BYTES
 from ..redact import (
     redact_headers,
     redact_text,
@@ -271,6 +271,10 @@ class HttpSignaler(abc.ABC):
             headers.pop("Authorization", None)
         body = fragment.encode()
         response = await self.request(phase, "PATCH", self.resource_url, body=lambda: body, headers=headers)
+        response.exchange.request_fragment = redact_text(fragment[:MAX_FRAGMENT_CHARS])
+        if (response.exchange.response_content_type or "").lower().startswith(TRICKLE_TYPE):
+            response.exchange.response_fragment = redact_text(response.text[:MAX_FRAGMENT_CHARS])
+            response.exchange.body_excerpt = None  # the body is the fragment, kept whole above
         if 200 <= response.status < 300 and response.header_values("ETag"):
             self.etag = response.header_values("ETag")[0]
         if response.status >= 300:

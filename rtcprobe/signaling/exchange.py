@@ -39,6 +39,9 @@ class HttpExchange:
     etag: str | None = None
     body_excerpt: str | None = None
     error: str | None = None
+    #: PATCH (RFC 9725 §4.3): the trickle-ice-sdpfrag sent, and the one answered (an ICE restart's).
+    request_fragment: str | None = None
+    response_fragment: str | None = None
 
     def to_event(self) -> dict[str, Any]:
         """The `http` event of rtcprobe.capture.events; `t` is when the exchange ended."""
@@ -60,6 +63,8 @@ class HttpExchange:
             "etag": self.etag,
             "body_excerpt": self.body_excerpt,
             "error": self.error,
+            **({"request_fragment": self.request_fragment} if self.request_fragment is not None else {}),
+            **({"response_fragment": self.response_fragment} if self.response_fragment is not None else {}),
         }
 
     @property
