@@ -10,15 +10,16 @@ from .patch import _usable
 RESERVED = ("GET", "HEAD", "PUT")
 
 
-async def _reserved(ck: Checker, url: str) -> tuple[str, str]:
-    replies = [await ck.request(method, url) for method in RESERVED]
+async def _reserved(ck: Checker, url: str, methods: tuple[str, ...] = RESERVED) -> tuple[str, str]:
+    replies = [await ck.request(method, url) for method in methods]
     wrong = [r.shown for r in replies if r.status != 405]
     return (FAIL, "; ".join(wrong)) if wrong else (PASS, "; ".join(r.shown for r in replies))
 
 
-@requirement("methods.endpoint", "RFC 9725 §4.2", "GET, HEAD and PUT on the endpoint answer 405")
+@requirement("methods.endpoint", "RFC 9725 §4.2",
+             "GET, HEAD and PUT on the endpoint answer 405 (WHEP: GET and PUT; HEAD is whep.head)")
 async def endpoint(ck: Checker) -> tuple[str, str]:
-    return await _reserved(ck, ck.url)
+    return await _reserved(ck, ck.url, ("GET", "PUT") if ck.protocol == "whep" else RESERVED)
 
 
 @requirement("methods.resource", "RFC 9725 §4.2", "GET, HEAD and PUT on the resource answer 405")

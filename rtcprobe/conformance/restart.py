@@ -31,6 +31,8 @@ async def accepted(ck: Checker) -> tuple[str, str]:
     reply = ck.restart_reply
     if reply is None:
         return SKIP, ck.post_error or "no session to restart"
+    if reply.status == 415:
+        return SKIP, f"{reply.shown}: the sdpfrag type is refused (patch.sdpfrag)"
     if reply.status in (422, *OLD_DRAFT_STATUSES):
         return SKIP, f"{reply.shown}: ICE restarts not supported (patch.unsupported)"
     if reply.status != 200:
