@@ -32,6 +32,7 @@ each received packet after the observers, `receive` may then rewrite or withhold
 | `LossFilter` (drop filter) | taps.py | seeded loss on the wire | (the impairment's own events) |
 | `TransportCC` | twcc.py | stamps transport-wide seq numbers on sent RTP (media and RTX), sends RTPFB FMT 15 feedback every ~100 ms for received RTP, decodes received feedback, withholds aiortc's REMB once transport-cc is negotiated (a browser sends none then) | candidate-pair `availableOutgoingBitrate` and `transportCc*` fields in stats |
 | `SendSideBwe` (driven by `TransportCC`) | bwe.py | GCC-style delay + loss estimate, sets the video encoders' target bitrate | as above |
+| `VoiceObserver` (observer, `capture --turns`) | voice_observer.py | send time of each sent audio packet and arrival of each received one by RTP timestamp; decoded received frames through the VAD, stamped with their packets' arrival | voice_turn (written by turns.py) |
 | `RedReceiver` | red.py | `receive`: RED (RFC 2198) to its primary block, RTX of RED to RTX of the primary, ULPFEC to an empty packet in sequence (aiortc has neither) | inbound-rtp `fecPacketsReceived`/`fecPacketsDiscarded`, `redPacketsReceived`, `redMalformedDiscarded` |
 """
 
