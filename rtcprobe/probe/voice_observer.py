@@ -136,8 +136,12 @@ class VoiceObserver:
         return self._audio_pts
 
     def sent_at(self, pts: int) -> float | None:
-        """Send time of the packet carrying the source's sample `pts` (its 20 ms frame)."""
-        ts = self.sent.at_offset(pts - pts % (RATE * FRAME_MS // 1000))
+        """Send time of the packet carrying the source's sample `pts` (48 kHz; its 20 ms frame), whose
+        RTP timestamp counts the sending codec's clock (48 kHz Opus, 8 kHz PCMU/PCMA)."""
+        codecs = getattr(self.transceiver, "_codecs", None) or []
+        clock = codecs[0].clockRate if codecs else RATE  # aiortc sends with the first negotiated codec
+        frame = pts - pts % (RATE * FRAME_MS // 1000)
+        ts = self.sent.at_offset(frame * clock // RATE)
         return None if ts is None else self.sent.times.get(ts)
 
     # -- the received track ---------------------------------------------------------------------
