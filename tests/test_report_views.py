@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import matplotlib
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from rtcprobe.analyze.streams import stream_series
+from rtcprobe.capture import Capture, load
+from rtcprobe.probe.options import ProbeOptions
+from rtcprobe.probe.session import ProbeSession
+from rtcprobe.report import plots
+from rtcprobe.report.html import write_report
+from rtcprobe.server import ServerConfig, run_server
 
 SDP = Path(__file__).parent / "data" / "realworld" / "sdp"
 RTCPROBE = [sys.executable, "-m", "rtcprobe.cli"]
@@ -40,3 +55,89 @@ def test_diff_says_no_semantic_change() -> None:
     out = diff("aiortc-audio_chrome-1.sdp", "aiortc-audio_chrome-1.sdp")
     assert "no semantic change" in out.splitlines()
     assert not any(marked(out, m, "") for m in "+-~")
+
+
+# -- the HTML report's views of a real session ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real probe session (audio and video both ways) against the reference target on loopback."""
+    folder = tmp_path_factory.mktemp("views")
+
+    async def run() -> Path:
+        runner, base = await run_server(ServerConfig(host="127.0.0.1", port=0))
+        try:
+            options = ProbeOptions(target=base + "/whip", output=folder / "c.jsonl", protocol="whip", video=True,
+                                   duration=2.0, stats_interval=0.5)
+            result = await ProbeSession(options).run()
+        finally:
+            await runner.cleanup()
+        assert result.ok, result.diagnosis
+        return Path(result.path)
+
+    return asyncio.run(run())
+
+
+def _with_sample_after(path: Path, out: Path, *, after_close: bool) -> Capture:
+    """The capture with one more stats sample, counters unchanged, 1 s after the last: what a browser
+    dump holds when it is saved after the hang-up (after_close) or during a one-interval stall (not)."""
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    last = [e for e in events if e["event"] == "stats"][-1]
+    closed = next(e["t"] for e in events if e["event"] == "state" and e.get("machine") == "connection"
+                  and e.get("state") == "closed")
+    t = (closed if after_close else last["t"]) + 1.0
+    extra = {**last, "t": t, "reports": [{**r, "timestamp": t} for r in last["reports"]]}
+    kept = [e for e in events if e["event"] != "end"]
+    if not after_close:  # a stall while connected: no BYE, no close before the sample
+        kept = [e for e in kept if not (e["event"] == "rtcp" and e.get("packet_type") == "BYE")
+                and not (e["event"] == "state" and e.get("state") == "closed")]
+    out.write_text("\n".join(json.dumps(e) for e in [*kept, extra, {**events[-1], "t": t + 0.1}]) + "\n")
+    return load(out)
+
+
+def test_sample_after_the_hang_up_is_no_drop_to_zero(session: Path, tmp_path: Path) -> None:
+    before = {s.ssrc: s.points for s in stream_series(load(session))}
+    after = stream_series(_with_sample_after(session, tmp_path / "after.jsonl", after_close=True))
+    assert {s.ssrc for s in after} == set(before)
+    for s in after:
+        assert s.points[:-1] == before[s.ssrc], s.label  # the session's own intervals are untouched
+        assert s.points[-1].bitrate_bps is None, s.label  # the senders stopped inside the interval: no rate
+        assert s.points[-1].packets == before[s.ssrc][-1].packets  # its counters are still shown
+    for s in stream_series(_with_sample_after(session, tmp_path / "stall.jsonl", after_close=False)):
+        assert s.points[-1].bitrate_bps == 0.0, s.label  # a stall while connected is a real 0
+
+
+def test_streams_named_by_kind_mid_and_codec(session: Path) -> None:
+    labels = {s.label.rsplit(" (", 1)[0] for s in stream_series(load(session))}
+    assert labels == {"sent audio mid 0 Opus", "sent video mid 1 VP8", "received audio mid 0 Opus",
+                      "received video mid 1 VP8"}
+
+
+def test_report_has_a_panel_per_stream_and_unbroken_addresses(session: Path, tmp_path: Path) -> None:
+    html = Path(write_report([session], tmp_path / "r.html").path).read_text()
+    streams = html[html.index('id="streams"'):html.index('id="rtcp"')]
+    assert streams.count("<img") == 1 + 4  # the overview and one panel per stream
+    for label in ("sent video mid 1 VP8", "received audio mid 0 Opus"):
+        assert f'alt="{label} (' in streams
+    candidates = html[html.index('id="candidates"'):html.index('id="extensions"')]
+    assert candidates.count('<td class="addr">') >= 4 and '<span class="addr">' in candidates
+    assert "td.addr" in html and "white-space: nowrap" in html
+
+
+def test_log_axis_labels_are_plain_numbers() -> None:
+    """Latencies from 2 ms to 2 s: a log axis, labelled 10, 100, 1,000 — not mathtext source."""
+    figure = Figure()
+    ax = figure.add_subplot()
+    with matplotlib.rc_context({"text.parse_math": False}):  # as every report plot draws
+        plots._strip(ax, [[0.002, 0.01], [0.5, 2.0]], ["a", "b"])
+        FigureCanvasAgg(figure).draw()
+        shown = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert ax.get_yscale() == "log"
+    assert shown and not any("$" in t or "mathdefault" in t for t in shown), shown
+    assert {"10", "100", "1,000"} <= set(shown), shown
+
+
+def test_datachannel_axis_spans_the_messages() -> None:
+    """A burst at 100..101 s of a 600 s capture is drawn on about 100..101 s, not 0..600."""
+    assert plots._span([100.0, 100.5, 101.0], 600.0) == pytest.approx((99.95, 101.05))
+    assert plots._span([], 3.0) == pytest.approx((0.0, 3.15))  # nothing happened: the session, padded

@@ -27,7 +27,7 @@ from ..analyze.impairment import impairment_truth
 from ..analyze.latency import ConnectBreakdown, connect_breakdown, response_timings
 from ..analyze.messages import channel_events, data_channels, datachannel_messages
 from ..analyze.profile import Profile, profile
-from ..analyze.streams import pair_rtt, stream_series
+from ..analyze.streams import available_bitrate, pair_rtt, stream_series
 from ..analyze.voice import voice_summary
 from ..analyze.wire import extension_report
 from ..anonymize import AddressMap, anonymize
@@ -92,7 +92,7 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
         sessions.connect_section(capture, breakdown, anchor),
         voice_section(voice, anchor),
         media.streams_section(stream_series(capture), pair_rtt(capture), anchor, evidence(capture),
-                              impaired.intervals if impaired is not None else ()),
+                              impaired.intervals if impaired is not None else (), available_bitrate(capture)),
         sessions.impairment_section(impaired, anchor) if impaired is not None else "",
         media.feedback_section(feedback, anchor),
         media.candidates_section(session_candidates(capture), selected_pair(capture), capture, anchor),

@@ -32,6 +32,9 @@ th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vert
 th { background: var(--soft); font-weight: 600; white-space: nowrap; }
 td.wrap, td code { overflow-wrap: anywhere; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.addr, .addr, div.pairs td:nth-child(-n+2) { white-space: nowrap; }  /* IP:port never broken mid-address */
+div.pairs, div.wide { overflow-x: auto; max-width: 100%; }
+table.candidates td:last-child { min-width: 16em; }
 tr.selected td { background: var(--mark); font-weight: 600; }
 tr.changed td { background: var(--mark); }
 tr.bad td, td.bad { color: var(--bad); }

@@ -17,7 +17,7 @@ from ..analyze.wire import ExtensionReport
 from ..capture import Capture
 from ..capture import events as ev
 from . import plots
-from .html_base import Cell, Markup, image, join, ms, number, section, table, tag
+from .html_base import Cell, Markup, details, image, join, ms, number, section, table, tag
 from .html_capture import ice_pairs_table
 
 #: Data-channel messages listed in the table; the plot shows all of them.
@@ -27,8 +27,9 @@ PAYLOAD_EXCERPT = 160
 
 
 def streams_section(series: list[StreamSeries], pair_rtt: list[tuple[float, float]], anchor: str,
-                    found: Evidence | None = None, impaired: Sequence[ImpairedInterval] = ()) -> Markup:
-    figure = plots.streams(series, pair_rtt, impaired)
+                    found: Evidence | None = None, impaired: Sequence[ImpairedInterval] = (),
+                    available: Sequence[tuple[float, float | None, float | None]] = ()) -> Markup:
+    figure = plots.streams(series, pair_rtt, impaired, available)
     if figure is None:
         why = ("No stats samples: the session never had media to measure." if found is None or found.packets
                else f"{found.recorder[:1].upper()}{found.recorder[1:]} holds {found.stats_samples} stats sample(s) "
@@ -38,24 +39,50 @@ def streams_section(series: list[StreamSeries], pair_rtt: list[tuple[float, floa
     for s in series:
         last = s.points[-1] if s.points else None
         rates = [p.bitrate_bps for p in s.points if p.bitrate_bps is not None]
-        rows.append([s.direction, s.kind, s.mid, Cell(s.ssrc, "num"),
+        fps = [p.frames_per_second for p in s.points if p.frames_per_second is not None]
+        size = next(((p.frame_width, p.frame_height) for p in reversed(s.points) if p.frame_height is not None), None)
+        rows.append([s.direction, s.kind, s.mid, s.codec, Cell(s.ssrc, "num"),
                      Cell(number(last.packets if last else None), "num"),
                      Cell(number(sum(rates) / len(rates) / 1000 if rates else None, " kbit/s", 1), "num"),
                      Cell(ms(last.round_trip_time if last else None), "num"),
                      Cell(ms(last.jitter if last else None), "num"),
-                     Cell(number(last.packets_lost if last else None), "num")])
+                     Cell(number(last.packets_lost if last else None), "num"),
+                     Cell(number(fps[-1] if fps else None, "", 1), "num"),
+                     Cell(f"{size[0] or '?'}×{size[1]}" if size else None, "num")])
     return section(
         f"{anchor}streams", "Streams over time",
         tag("p", "Sent streams: RTT, jitter and loss as the far end reported them (RTCP receiver reports). "
                  + ("Received streams: measured here. " if found is None or found.packets else
                     f"Received streams: as the browser measured them ({found.recorder}'s getStats). ")
-                 + "Solid lines are sent, dashed received."
+                 + "Solid lines are sent, dashed received. Streams are named by direction, kind, mid and "
+                   "codec, their SSRC in brackets. An interval in which the stream stopped (its RTCP BYE, "
+                   "or the connection closing) has no bitrate: it would show a drop the session never had."
                  + (" Shaded bands: the network was impaired (--impair), labelled with its SPEC; "
                     "the Network impairment section has what it did." if impaired else ""), class_="muted"),
         image(figure, "RTT, jitter, loss and bitrate per stream"),
-        table(["direction", "kind", "mid", "SSRC", "packets", "mean bitrate", "last RTT", "last jitter",
-               "packets lost"], rows),
+        table(["direction", "kind", "mid", "codec", "SSRC", "packets", "mean bitrate", "last RTT", "last jitter",
+               "packets lost", "last fps", "last resolution"], rows),
+        _stream_panels(series, available, impaired),
     )
+
+
+def _stream_panels(series: list[StreamSeries], available: Sequence[tuple[float, float | None, float | None]],
+                   impaired: Sequence[ImpairedInterval]) -> Markup:
+    """Each stream's own panels (the W3C fields it has), on one time axis for all streams."""
+    times = [p.t for s in series for p in s.points]
+    span = (0.0, max(times, default=0.0) or 1.0)
+    parts: list[Any] = []
+    for s in series[:plots.STREAM_PANEL_LIMIT]:
+        figure = plots.stream_panels(s, span, available, impaired)
+        if figure is not None:
+            parts.append(image(figure, f"{s.label}: its fields over time"))
+    if len(series) > plots.STREAM_PANEL_LIMIT:
+        parts.append(tag("p", f"{len(series) - plots.STREAM_PANEL_LIMIT} more stream(s) without panels "
+                              "(the table above lists every one).", class_="muted"))
+    if not parts:
+        return Markup("")
+    return details(f"Per-stream panels ({min(len(series), plots.STREAM_PANEL_LIMIT)} stream(s)): bitrate, loss, "
+                   "jitter, RTT, frame rate, resolution, audio level, NACK/PLI", join(parts), open_=True)
 
 
 def feedback_section(counts: FeedbackCounts, anchor: str) -> Markup:
@@ -78,7 +105,8 @@ def candidates_section(candidates: list[SessionCandidate], pair: SelectedPair | 
                        anchor: str) -> Markup:
     parts: list[Any] = []
     if pair is not None:
-        parts.append(tag("p", join(["Selected pair: ", tag("strong", f"{pair.local} → {pair.remote}"),
+        parts.append(tag("p", join(["Selected pair: ", tag("strong", join([tag("span", pair.local, class_="addr"), " → ",
+                                                          tag("span", pair.remote, class_="addr")])),
                                     f" (from {pair.source}" + (", RTT " if pair.round_trip_time is not None else ""),
                                     ms(pair.round_trip_time) if pair.round_trip_time is not None else "", ")."])))
     else:
@@ -87,21 +115,21 @@ def candidates_section(candidates: list[SessionCandidate], pair: SelectedPair | 
     for c in candidates:
         r = c.row
         rows.append([c.side, ",".join(c.mids) or None, r.component, f"{r.transport.upper()} {r.tcptype or ''}".strip(),
-                     Cell(r.address + (" (mDNS)" if r.mdns else ""), "wrap"), Cell(r.port, "num"), r.type, Cell(r.priority, "num"),
+                     Cell(r.address + (" (mDNS)" if r.mdns else ""), "addr"), Cell(r.port, "num"), r.type, Cell(r.priority, "num"),
                      f"{r.type_preference} / {r.local_preference} / {r.priority_component}", r.address_family,
                      ("✔ selected" if c.selected else "") + (" (learned in checks)" if c.source == "checks" else ""),
                      Cell("; ".join(filter(None, [r.priority_note, *r.anomalies,
                                                   c.ignored and f"ignored: {c.ignored}"])) or None, "wrap")])
         classes.append("selected" if c.selected else None)
     if rows:
-        parts.append(table(["side", "mids", "comp", "transport", "address", "port", "type", "priority",
-                            "type / local pref / comp", "family", "pair", "note"], rows, row_classes=classes,
-                           class_="candidates"))
+        parts.append(tag("div", table(["side", "mids", "comp", "transport", "address", "port", "type", "priority",
+                                       "type / local pref / comp", "family", "pair", "note"], rows,
+                                      row_classes=classes, class_="candidates"), class_="wide"))
     else:
         parts.append(tag("p", "No candidates were recorded.", class_="muted"))
     checks = next((e.get("pairs") for e in reversed(capture.of(ev.ICE_PAIRS))), None)
     if checks:
-        parts += [tag("h3", "ICE check list"), ice_pairs_table(checks)]
+        parts += [tag("h3", "ICE check list"), tag("div", ice_pairs_table(checks), class_="pairs")]
     return section(f"{anchor}candidates", "ICE candidates", *parts)
 
 

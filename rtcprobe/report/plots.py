@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import ParamSpec, TypeVar
 
 import matplotlib
+from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -21,7 +22,7 @@ from matplotlib.figure import Figure
 from ..analyze.impairment import ImpairedInterval
 from ..analyze.latency import ConnectBreakdown
 from ..analyze.messages import ChannelEvent, Message
-from ..analyze.streams import StreamSeries
+from ..analyze.streams import StreamPoint, StreamSeries
 
 DPI = 100
 #: Phases in waterfall order, with their colours.
@@ -109,9 +110,10 @@ def shade_impaired(axes: Sequence[Axes], impaired: Sequence[ImpairedInterval]) -
 
 @_literal_text
 def streams(series: Sequence[StreamSeries], pair_rtt: Sequence[tuple[float, float]],
-            impaired: Sequence[ImpairedInterval] = ()) -> str | None:
-    """RTT, jitter, loss and bitrate over time, one line per RTP stream, impaired intervals shaded;
-    None without samples."""
+            impaired: Sequence[ImpairedInterval] = (),
+            available: Sequence[tuple[float, float | None, float | None]] = ()) -> str | None:
+    """RTT, jitter, loss and bitrate over time, one line per RTP stream, impaired intervals shaded,
+    the bandwidth estimate (available bitrate) on the bitrate panel; None without samples."""
     if not any(s.points for s in series):
         return None
     # Fixed margins: the panels' labels are known, and constrained layout would double the drawing time.
@@ -134,6 +136,7 @@ def streams(series: Sequence[StreamSeries], pair_rtt: Sequence[tuple[float, floa
     if pair_rtt:
         axes[0].plot([t for t, _ in pair_rtt], [v * 1000 for _, v in pair_rtt], color="black", linewidth=1,
                      linestyle=":", label="ICE candidate pair")
+    _available(axes[-1], available)
     for ax in axes:  # after every line: a fixed limit stops autoscaling for lines drawn later
         ax.set_ylim(bottom=0)
     shade_impaired(axes, impaired)
@@ -145,6 +148,87 @@ def streams(series: Sequence[StreamSeries], pair_rtt: Sequence[tuple[float, floa
                 labels.append(text)
     figure.legend(handles, labels, loc="lower center", ncols=min(len(labels), 3), fontsize=8, frameon=False)
     axes[-1].set_xlabel("seconds since the capture started")
+    return to_data_uri(figure)
+
+
+def _available(ax: Axes, available: Sequence[tuple[float, float | None, float | None]]) -> None:
+    """The selected pair's bandwidth estimate (W3C availableOutgoing/IncomingBitrate) as kbit/s lines."""
+    for index, name in ((1, "available outgoing bitrate (estimate)"), (2, "available incoming bitrate (estimate)")):
+        points = [(a[0], a[index]) for a in available if a[index] is not None]
+        if points:
+            ax.plot([t for t, _ in points], [v / 1000 for _, v in points], color="black",  # type: ignore[operator]
+                    linewidth=1, linestyle="-." if index == 1 else (0, (1, 3)), label=name)
+
+
+#: Per-stream panels: (title, unit, what a point gives, scale), drawn only when the stream has values.
+STREAM_PANELS: tuple[tuple[str, str, Callable[[StreamPoint], float | None], float], ...] = (
+    ("bitrate", "kbit/s", lambda p: p.bitrate_bps, 0.001),
+    ("packets lost (cumulative)", "packets", lambda p: p.packets_lost, 1.0),
+    ("jitter", "ms", lambda p: p.jitter, 1000.0),
+    ("round-trip time", "ms", lambda p: p.round_trip_time, 1000.0),
+    ("frames per second", "fps", lambda p: p.frames_per_second, 1.0),
+    ("resolution (frame height)", "px", lambda p: p.frame_height, 1.0),
+    ("audio level", "0..1", lambda p: p.audio_level, 1.0),
+)
+#: Streams drawn as panels; the table lists every stream.
+STREAM_PANEL_LIMIT = 12
+
+
+def _counts(ax: Axes) -> None:
+    """Whole numbers on the y axis, and room up to at least 1 (a count that stays 0 is not 0.05)."""
+    ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=5, integer=True))
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1))
+
+
+@_literal_text
+def stream_panels(stream: StreamSeries, span: tuple[float, float],
+                  available: Sequence[tuple[float, float | None, float | None]] = (),
+                  impaired: Sequence[ImpairedInterval] = ()) -> str | None:
+    """One stream's W3C fields over time, a small panel each (the fields it has: bitrate with the
+    bandwidth estimate of its direction, loss, jitter, RTT, fps, resolution, audio level, NACK/PLI);
+    None when it has none. Every stream shares the session's time axis `span`."""
+    drawn = [(title, unit, get, scale, pts) for title, unit, get, scale in STREAM_PANELS
+             if (pts := [(p.t, v * scale) for p in stream.points if (v := get(p)) is not None])]
+    feedback = [(name, pts) for name, get in (("NACK", lambda p: p.nack_count), ("PLI", lambda p: p.pli_count))
+                if (pts := [(p.t, v) for p in stream.points if (v := get(p)) is not None])]
+    count = len(drawn) + bool(feedback)
+    if not count:
+        return None
+    rows = (count + 1) // 2
+    height = 0.9 + 1.6 * rows
+    figure = _figure(9, height, constrained=False)
+    figure.subplots_adjust(left=0.08, right=0.98, top=1 - 0.6 / height, bottom=0.5 / height, hspace=0.6, wspace=0.22)
+    figure.suptitle(_short(stream.label, 80), fontsize=10, x=0.08, y=1 - 0.12 / height, ha="left", va="top",
+                    fontweight="bold")
+    axes = list(figure.subplots(rows, 2, sharex=True, squeeze=False).flat)
+    style = "-" if stream.direction == "sent" else "--"
+    for ax, (title, unit, _, _, pts) in zip(axes, drawn, strict=False):
+        ax.plot([t for t, _ in pts], [v for _, v in pts], marker="o", markersize=2.5, linewidth=1.2, linestyle=style)
+        if title == "bitrate":
+            _available(ax, [(t, up, None) if stream.direction == "sent" else (t, None, down)
+                            for t, up, down in available])
+            if ax.get_legend_handles_labels()[1]:
+                ax.legend(fontsize=6, frameon=False, loc="lower left")
+        ax.set_title(f"{title} ({unit})", fontsize=8, loc="left")
+        if unit in ("packets", "px"):
+            _counts(ax)
+    if feedback:
+        ax = axes[len(drawn)]
+        for name, pts in feedback:
+            ax.step([t for t, _ in pts], [v for _, v in pts], where="post", label=f"{name} count")
+        ax.set_title("NACK / PLI (cumulative)", fontsize=8, loc="left")
+        ax.legend(fontsize=6, frameon=False, loc="upper left")
+        _counts(ax)
+    for ax in axes[:count]:
+        ax.set_xlim(*span)
+        ax.set_ylim(0, max(ax.get_ylim()[1], 1))  # a flat 0 is shown as 0 on a 0..1 axis, not 0..0.05
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelbottom=True)
+    for ax in axes[count:]:
+        ax.set_visible(False)
+    shade_impaired(axes[:count], impaired)
+    figure.supxlabel("seconds since the capture started", fontsize=8)
     return to_data_uri(figure)
 
 
@@ -166,10 +250,19 @@ def datachannel_timing(messages: Sequence[Message], channels: Sequence[ChannelEv
     ax.set_yticks(range(len(lanes)), [f"{_short(label)} {direction}".strip() for label, direction in lanes])
     ax.set_ylim(-0.8, len(lanes) - 0.4)
     ax.invert_yaxis()
-    ax.set_xlim(0, max([duration] + [m.t for m in messages] + [c.t for c in channels]) * 1.02 or 1)
+    ax.set_xlim(*_span([m.t for m in messages] + [c.t for c in channels], duration))
     ax.set_xlabel("seconds since the capture started (mark size grows with message size)")
     ax.grid(axis="x", alpha=0.3)
     return to_data_uri(figure)
+
+
+def _span(times: Sequence[float], duration: float) -> tuple[float, float]:
+    """The time axis of what happened: from the first to the last mark, padded by 5 % (at least
+    50 ms), never before 0. An axis from 0 to the capture's end would squeeze a burst of
+    messages at the start of a long session (or after a long set-up) into one column."""
+    lo, hi = (min(times), max(times)) if times else (0.0, max(duration, 0.0))
+    pad = max((hi - lo) * 0.05, 0.05)
+    return max(lo - pad, 0.0), hi + pad
 
 
 def _strip(ax: Axes, groups: Sequence[Sequence[float]], names: Sequence[str]) -> None:
@@ -189,8 +282,22 @@ def _strip(ax: Axes, groups: Sequence[Sequence[float]], names: Sequence[str]) ->
                   fontsize=8)
     values = [v for _, g in present for v in g if v > 0]
     if values and max(values) / max(min(values), 1e-6) > 100:
-        ax.set_yscale("log")
+        log_axis(ax)
     ax.grid(axis="y", alpha=0.3)
+
+
+def _plain(value: float, _position: float | None = None) -> str:
+    """A tick as a plain number (100, 1000, 0.5): matplotlib's default log labels are mathtext,
+    which the reports turn off (`_literal_text`), so they would show as `$\\mathdefault{10^{2}}$`."""
+    return f"{value:,.10g}"
+
+
+def log_axis(ax: Axes) -> None:
+    """A logarithmic y axis labelled in plain numbers (decades, and 2 and 5 between them)."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(_plain))
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
 
 
 @_literal_text
@@ -205,12 +312,12 @@ def latency_distributions(labels: Sequence[str], breakdowns: Sequence[ConnectBre
     groups.append([b.total for b in breakdowns if b.total is not None and b.failed_phase is None])
     _strip(top, groups, names)
     top.set_title(f"connect phases across {len(breakdowns)} capture(s)", fontsize=10)
-    top.set_ylabel("ms")
+    top.set_ylabel("ms" + (" (log scale)" if top.get_yscale() == "log" else ""))
     if len(breakdowns) <= max_per_capture:
         _strip(bottom, [b.response_latencies for b in breakdowns], list(labels))
         bottom.set_title("data-channel response latency per capture", fontsize=10)
     else:
         _strip(bottom, [[v for b in breakdowns for v in b.response_latencies]], [f"all {len(breakdowns)} captures"])
         bottom.set_title("data-channel response latency, all captures pooled", fontsize=10)
-    bottom.set_ylabel("ms")
+    bottom.set_ylabel("ms" + (" (log scale)" if bottom.get_yscale() == "log" else ""))
     return to_data_uri(figure)
