@@ -7,6 +7,7 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,38 @@ def test_stats_wide_with_a_mistyped_type_names_the_valid_ones() -> None:
         capture.stats_wide("inbound_rtp")
     with pytest.raises(ValueError, match="no stats type 'inbound_rtp'"):
         capture.stats_wide("inbound_rtp")
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_command_tables_are_the_parser() -> None:
+    """Every option of every command, as `rtcprobe CMD --help` has it; when this fails, run
+    `python -m rtcprobe.commands.usage_table --write README.md`."""
+    from rtcprobe.commands.usage_table import BEGIN, END, markdown
+
+    text = README.read_text()
+    section = text[text.index(BEGIN):text.index(END) + len(END)]
+    assert section == markdown(build_parser())
+    for name, parser in _parsers()[1:]:
+        for action in parser._actions:
+            for option in ([] if isinstance(action, argparse._HelpAction) else action.option_strings):
+                assert f"`{option}" in section or f", {option}" in section, f"{name} {option} not in README"
+
+
+def test_readme_examples_name_files_as_the_tool_writes_them() -> None:
+    """Demo captures are `demo-YYYYMMDDTHHMMSS.mmmZ.jsonl` (commands.timestamped); imported ones
+    `<dump stem>-<pc>.jsonl` (importers.capture_name)."""
+    import re
+
+    from rtcprobe.commands import timestamped
+    from rtcprobe.importers import capture_name
+    from rtcprobe.importers.common import SessionInfo
+
+    stamp = re.compile(r"demo-\d{8}T\d{6}\.\d{3}Z\.jsonl")
+    assert stamp.fullmatch(timestamped("demo"))
+    named = re.findall(r"captures/(demo-\d[\w.]*\.jsonl)", README.read_text())
+    assert named and all(stamp.fullmatch(n) for n in named), named
+    assert "captures/webrtc_internals_dump-7-1.jsonl" in README.read_text()
+    info = SessionInfo(source=Path("webrtc_internals_dump.txt"), format="webrtc-internals", key="7-1", start_ms=0.0)
+    assert capture_name(info) == "webrtc_internals_dump-7-1.jsonl"
