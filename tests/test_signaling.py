@@ -44,7 +44,7 @@ HTTP_EVENT_FIELDS = {
     "request_content_type", "response_content_type", "form_fields", "t_request", "t_response",
     "location", "etag", "body_excerpt", "error",
 }
-ENDPOINTS = {"whip": "/whip", "openai": "/v1/realtime/calls", "openai-beta": "/v1/realtime",
+ENDPOINTS = {"whip": "/whip", "whep": "/whep", "openai": "/v1/realtime/calls", "openai-beta": "/v1/realtime",
              "sdp-post": "/offer"}
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from test_whep import offer
+from test_whep import offer, start_app
 
 from rtcprobe.capture import load
 from rtcprobe.probe.options import ProbeOptions
@@ -106,13 +106,9 @@ async def test_a_refused_restart_leaves_the_whip_session_running_and_says_so(tmp
 
     app = create_app(ServerConfig(host="127.0.0.1", port=0))
     app.middlewares.insert(0, no_restarts)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, base = await start_app(app)
     try:
-        opts = ProbeOptions(target=f"http://127.0.0.1:{port}/whip", output=tmp_path / "w.jsonl", protocol="whip",
+        opts = ProbeOptions(target=base + "/whip", output=tmp_path / "w.jsonl", protocol="whip",
                             duration=2.0, stats_interval=0.5, ice_restart_at=0.0)
         result = await ProbeSession(opts).run()
     finally:

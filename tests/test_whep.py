@@ -34,6 +34,14 @@ async def offer(direction: str) -> str:
     return sdp
 
 
+async def start_app(app: web.Application) -> tuple[web.AppRunner, str]:
+    """A deliberately different server of the test's own, on 127.0.0.1; its runner and base URL."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
 def http_events(events: list[dict]) -> list[dict]:
     return [e for e in events if e["event"] == "http"]
 
@@ -99,13 +107,9 @@ async def test_a_counter_offer_ends_the_capture_saying_so(tmp_path: Path) -> Non
 
     app = web.Application()
     app.router.add_post("/whep", whep)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, base = await start_app(app)
     try:
-        opts = ProbeOptions(target=f"http://127.0.0.1:{port}/whep", output=tmp_path / "c.jsonl",
+        opts = ProbeOptions(target=base + "/whep", output=tmp_path / "c.jsonl",
                             protocol="whep", duration=1.0)
         result = await asyncio.wait_for(ProbeSession(opts).run(), 30)
     finally:
