@@ -163,3 +163,11 @@ def test_readme_examples_name_files_as_the_tool_writes_them() -> None:
     assert "captures/webrtc_internals_dump-7-1.jsonl" in README.read_text()
     info = SessionInfo(source=Path("webrtc_internals_dump.txt"), format="webrtc-internals", key="7-1", start_ms=0.0)
     assert capture_name(info) == "webrtc_internals_dump-7-1.jsonl"
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "ice=0", "dtls=inf"])
+def test_a_timeout_that_is_no_time_is_a_usage_error(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Checked before the session starts (nothing listens on port 1: a session would say `http`)."""
+    assert main(["capture", "http://127.0.0.1:1/whip", "--timeout", value, "--no-live"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--timeout: expected seconds > 0" in err

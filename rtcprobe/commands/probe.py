@@ -81,13 +81,13 @@ def _timeouts(values: list[str]) -> PhaseTimeouts:
         try:
             if not sep:
                 for phase in vars(timeouts):
-                    setattr(timeouts, phase, float(name))
+                    setattr(timeouts, phase, positive_seconds(name))
             elif name in vars(timeouts):
-                setattr(timeouts, name, float(seconds))
+                setattr(timeouts, name, positive_seconds(seconds))
             else:
                 raise UsageError(f"--timeout: unknown phase {name!r} (one of {', '.join(vars(timeouts))})")
-        except ValueError:
-            raise UsageError(f"--timeout: expected seconds or PHASE=SECONDS, got {value!r}") from None
+        except (ValueError, argparse.ArgumentTypeError):  # -1, 0, inf: a phase needs some time, and an end
+            raise UsageError(f"--timeout: expected seconds > 0 or PHASE=SECONDS, got {value!r}") from None
     return timeouts
 
 
