@@ -92,6 +92,8 @@ ANSWERERS: tuple[Peer, ...] = (
              Expect("ICE/TURN", "ice_lite", False, "a full ICE agent by default"),
              Expect("Audio", "direction", "recvonly", "a recvonly transceiver"),
              Expect("SRTP encryption", "fingerprint_algorithms", ["sha-256"], "one sha-256 fingerprint"),
+             Expect("RTCP", "rtcp_rsize", True, "pion answers a=rtcp-rsize"),
+             Expect("RTCP", "transport_cc", True, "pion's default interceptors register transport-cc"),
          )),
 )
 

@@ -8,6 +8,9 @@ const http = require("http");
 
 const [stack, host, port] = process.argv.slice(2);
 const sessions = new Map();
+const CORS = { "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Location" };
+// The publisher must send: an offer with no m-line that sends is refused (RFC 9725 §4.2).
+const sends = (offer) => /^a=(sendrecv|sendonly)\s*$/m.test(offer) || !/^a=(recvonly|inactive)\s*$/m.test(offer);
 let counter = 0;
 const log = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 
@@ -65,16 +68,30 @@ const server = http.createServer((req, res) => {
   req.on("data", (chunk) => { body += chunk; });
   req.on("end", async () => {
     try {
-      if (req.method === "POST" && req.url === "/whip") {
+      if (req.method === "OPTIONS" && req.url === "/whip") {
+        res.writeHead(204, { ...CORS, "Accept-Post": "application/sdp",
+          "Access-Control-Allow-Methods": "POST, DELETE, OPTIONS", "Access-Control-Allow-Headers": "Content-Type" }).end();
+      } else if (req.method === "POST" && req.url === "/whip") {
         if (!(req.headers["content-type"] || "").startsWith("application/sdp")) {
-          res.writeHead(415).end();
+          res.writeHead(415, CORS).end();
+          return;
+        }
+        if (!sends(body)) {
+          res.writeHead(422, { ...CORS, "Content-Type": "text/plain" }).end("the offer sends no media");
           return;
         }
         const id = String(++counter);
-        const session = await answer(body, id);
+        let session;
+        try {
+          session = await answer(body, id);
+        } catch (err) {  // the stack refused the offer: the client's fault
+          log({ id, refused: String(err) });
+          res.writeHead(400, { ...CORS, "Content-Type": "text/plain" }).end(String(err));
+          return;
+        }
         sessions.set(id, session);
         log({ id, answer: session.sdp });
-        res.writeHead(201, { "Content-Type": "application/sdp", Location: `/whip/${id}` }).end(session.sdp);
+        res.writeHead(201, { ...CORS, "Content-Type": "application/sdp", Location: `/whip/${id}` }).end(session.sdp);
       } else if (req.method === "DELETE" && sessions.has(req.url.slice("/whip/".length))) {
         const id = req.url.slice("/whip/".length);
         sessions.get(id).close();

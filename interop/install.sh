@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install the interop suite's third-party peers from Debian and npm only (PEERS.md), and build the
+# pion answerer offline against Debian's Go sources. Idempotent; `interop/install.sh npm` installs
+# only the npm peers (what `make test` needs), `interop/install.sh all` everything.
+set -euo pipefail
+cd "$(dirname "$0")"
+what="${1:-all}"
+
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""; [ "$(id -u)" = "0" ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# npm peers: libwebrtc (@roamhq/wrtc), werift, libdatachannel (node-datachannel), pinned in package.json
+if [ ! -d node_modules/@roamhq/wrtc ] || [ ! -d node_modules/werift ] || [ ! -d node_modules/node-datachannel ]; then
+    command -v npm >/dev/null || apt_install nodejs npm
+    npm ci --no-audit --no-fund --silent
+fi
+[ "$what" = "npm" ] && exit 0
+
+# pion v3 from Debian, built in GOPATH mode with no network: the /vN import paths are symlinks to
+# the module directories Debian ships without the version suffix.
+apt_install golang-go golang-github-pion-webrtc.v3-dev iproute2
+gopath="$PWD/build/gopath"
+mkdir -p "$gopath/src/github.com/pion"
+for module in webrtc:v3 sdp:v3 transport:v2 udp:v2; do
+    name="${module%%:*}"; version="${module##*:}"
+    mkdir -p "$gopath/src/github.com/pion/$name"
+    ln -sfn "/usr/share/gocode/src/github.com/pion/$name" "$gopath/src/github.com/pion/$name/$version"
+done
+mkdir -p "$gopath/src/rtcprobe-interop"
+ln -sfn "$PWD/peers/pion" "$gopath/src/rtcprobe-interop/pion"
+build="$PWD/build"
+(cd "$gopath/src/rtcprobe-interop/pion" && GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off GOPROXY=off \
+    GOCACHE="$build/gocache" go build -o "$build/pion-whip" .)
+echo "interop peers installed"
