@@ -9,11 +9,12 @@ from urllib.parse import urlsplit
 from ..redact import redact_url
 from .base import HttpSignaler
 from .exchange import HttpExchange, Signaler, SignalingError, SignalingResult
+from .facts import parse_link_headers
 from .openai import OpenAISignaler
 from .openai_beta import OpenAIBetaSignaler
 from .sdp_post import SdpPostSignaler
 from .whep import WhepSignaler
-from .whip import WhipSignaler, ice_servers_from_links, parse_link_headers
+from .whip import WhipSignaler, ice_servers_from_links
 
 #: Protocol name (as in capture headers and `--protocol`) -> adapter class.
 PROTOCOLS: dict[str, type[HttpSignaler]] = {

@@ -8,8 +8,8 @@ ends the session with that said, the counter-offer kept in the capture."""
 
 from __future__ import annotations
 
-from .exchange import SDP_TYPE, SignalingResult, is_sdp
-from .whip import WhipSignaler, ice_servers_from_links
+from .exchange import Response, is_sdp
+from .whip import WhipSignaler
 
 
 class WhepSignaler(WhipSignaler):
@@ -17,14 +17,7 @@ class WhepSignaler(WhipSignaler):
 
     protocol = "whep"
 
-    async def exchange(self, offer_sdp: str) -> SignalingResult:
-        body = offer_sdp.encode()
-        response = await self.post_offer(lambda: body, SDP_TYPE, {"Accept": SDP_TYPE})
+    def refuse(self, response: Response) -> None:
         if response.status == 406 and is_sdp(response.text):
             raise self.fail(response, "the server sent a counter-offer (406, early WHEP drafts); "
                                       "rtcprobe sends its own offer and does not answer counter-offers")
-        answer = self.expect_answer(response)
-        ice_servers = ice_servers_from_links(response.header_values("Link"))
-        if ice_servers:
-            response.exchange.rescrub()
-        return self.result(answer, ice_servers)

@@ -3,33 +3,14 @@ Link headers), DELETE the resource to end the session."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from aiortc import RTCIceServer
 
 from ..redact import register_secret
 from .base import HttpSignaler
-from .exchange import SDP_TYPE, SignalingResult
-
-# One link-value (RFC 8288 §3): <uri> followed by ;-separated params, quoted strings may hold , and ;
-_LINK = re.compile(r'<([^>]*)>((?:\s*;\s*[^;,=\s]+(?:\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^;,\s]*))?)*)')
-_PARAM = re.compile(r';\s*([^;,=\s]+)(?:\s*=\s*("(?:[^"\\]|\\.)*"|[^;,\s]*))?')
-
-
-def parse_link_headers(values: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
-    """Every link in one or more Link header values (each possibly comma-joined), as (uri, params).
-    Parameter names are lower-cased; quoted values are unquoted."""
-    links: list[tuple[str, dict[str, str]]] = []
-    for value in values:
-        for match in _LINK.finditer(value):
-            params: dict[str, str] = {}
-            for name, raw in _PARAM.findall(match.group(2)):
-                if raw.startswith('"'):
-                    raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-                params.setdefault(name.lower(), raw)
-            links.append((match.group(1).strip(), params))
-    return links
+from .exchange import SDP_TYPE, Response, SignalingResult
+from .facts import parse_link_headers  # the one Link parser (rtcprobe check uses it too)
 
 
 def ice_servers_from_links(values: Iterable[str]) -> list[RTCIceServer]:
@@ -60,8 +41,12 @@ class WhipSignaler(HttpSignaler):
     async def exchange(self, offer_sdp: str) -> SignalingResult:
         body = offer_sdp.encode()
         response = await self.post_offer(lambda: body, SDP_TYPE, {"Accept": SDP_TYPE})
+        self.refuse(response)
         answer = self.expect_answer(response)
         ice_servers = ice_servers_from_links(response.header_values("Link"))
         if ice_servers:
             response.exchange.rescrub()
         return self.result(answer, ice_servers)
+
+    def refuse(self, response: Response) -> None:
+        """Raise for a response this protocol defines and rtcprobe does not follow (WHEP's 406)."""
