@@ -168,7 +168,9 @@ async def test_agent_answers_after_silence_plus_think(serve, clients, think_ms: 
         heard = ear.first_audible_after(speaker.speech_end_sent)
         assert heard is not None
         client_v2v = heard - speaker.speech_end_sent
-        assert client_v2v == pytest.approx(truth["v2v_target_ms"] / 1000, abs=AGREE_S)
+        # the agent's VAD hears the end in decoded Opus, where the last 6.5 ms of speech come out in
+        # the next frame (test_voice_vad): its end is up to one packet after the source's
+        assert -AGREE_S <= client_v2v - truth["v2v_target_ms"] / 1000 <= FRAME + AGREE_S
         assert heard == pytest.approx(truth["first_packet_sent_at"], abs=AGREE_S)
 
     [session] = target.sessions.values()
