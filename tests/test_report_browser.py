@@ -22,6 +22,8 @@ from rtcprobe.report.html_base import CSP
 from rtcprobe.server import ServerConfig, run_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+#: A real Jitsi call through a TURN relay (rtcstats-server's dump): five streams, VP9 at 640x360.
+JITSI = Path(__file__).parent / "data" / "realworld" / "dumps" / "jitsi-chrome-relay.gz"
 
 FLAG = "__rtcprobe_pwned"
 PAYLOADS = (f"<script>window.{FLAG}='script'</script>", f"<img src=x onerror=\"window.{FLAG}='img'\">",
@@ -59,7 +61,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path
     hostile = asyncio.run(_echo_session_with_payloads(folder / "hostile.jsonl"))
     _with_hostile_sdp(hostile)
     out = {"demo": Path(write_report([demo], folder / "demo.html").path),
-           "hostile": Path(write_report([hostile], folder / "hostile.html").path)}
+           "hostile": Path(write_report([hostile], folder / "hostile.html").path),
+           "jitsi": Path(write_report([JITSI], folder / "jitsi.html").path)}
     # the same report without its Content-Security-Policy: escaping alone must hold
     meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
     text = out["hostile"].read_text()
@@ -80,7 +83,7 @@ async def test_demo_report_opens_offline_with_decoded_plots(chromium: Chromium, 
         sizes = await page.evaluate(
             "() => Promise.all(Array.from(document.images).map(i => i.decode().then(() => "
             "({w: i.naturalWidth, h: i.naturalHeight, data: i.src.startsWith('data:image/png;base64,')}))))")
-        assert len(sizes) == 3
+        assert len(sizes) == 3 + 4  # waterfall, streams, data channel; a panel per stream (audio, video x2)
         assert all(s["data"] and s["w"] >= 600 and s["h"] >= 100 for s in sizes), sizes
         profile = await page.evaluate(
             "() => Array.from(document.querySelectorAll('#profile table.profile tbody tr'))"
@@ -117,5 +120,35 @@ async def test_hostile_sdp_and_datachannel_payloads_run_nothing(chromium: Chromi
         assert (facts["scripts"], facts["handlers"], facts["foreignImages"], facts["svg"]) == (0, 0, 0, 0)
         for payload in PAYLOADS:  # shown to the reader as text, in SDP, labels and messages
             assert payload in facts["text"]
+        assert page.requests == [url]
+        assert _problems(page) == []
+
+
+async def test_stream_panels_and_addresses_in_a_real_call(chromium: Chromium, reports, tmp_path: Path) -> None:
+    """The Jitsi call's report: a panel per stream named by kind, mid and codec, frame rate and
+    resolution plotted from the browser's stats, every IP:port on one line, no console error."""
+    url = reports["jitsi"].as_uri()
+    async with chromium.open_page(url) as page:
+        # a narrow window (a laptop's split screen): wide tables scroll, addresses still do not break
+        await chromium.call(lambda: page.page.set_viewport_size({"width": 760, "height": 900}))
+        facts = await page.evaluate(
+            """() => ({
+                 panels: Array.from(document.querySelectorAll('#streams img')).map(i => i.alt),
+                 addresses: Array.from(document.querySelectorAll('td.addr, span.addr, div.pairs td:nth-child(-n+2)'))
+                   .filter(el => el.innerText.trim())
+                   .map(el => { const r = document.createRange(); r.selectNodeContents(el);
+                                return [el.innerText, new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size]; }),
+               })""")
+        assert facts["panels"][1:] == [
+            "received audio mid 0 (1914853159): its fields over time",
+            "received video mid 1 (1680749614): its fields over time",
+            "received video mid 2 VP9 (3475661459): its fields over time",
+            "received video mid 3 VP9 (3859036835): its fields over time",
+            "sent video mid 1 VP9 (2007858786): its fields over time"]
+        assert facts["addresses"] and all(lines == 1 for _, lines in facts["addresses"]), facts["addresses"]
+        text = await page.evaluate("() => document.querySelector('#streams table').innerText")
+        assert "640×360" in text and "VP9" in text
+        shot = await page.screenshot(tmp_path / "jitsi-report.png")
+        assert shot.stat().st_size > 20_000
         assert page.requests == [url]
         assert _problems(page) == []

@@ -244,20 +244,22 @@ def datachannel_timing(messages: Sequence[Message], channels: Sequence[ChannelEv
         hits = [m for m in messages if (m.label, m.direction) == (label, direction)]
         ax.scatter([m.t for m in hits], [lane] * len(hits), s=[12 + min(m.size, 4000) / 40 for m in hits],
                    marker="|" if direction == "sent" else "o", alpha=0.7)
-    for c in channels:
-        ax.axvline(c.t, color="#59a14f" if c.action == "open" else "#9c755f", linewidth=1, linestyle="--")
-        ax.text(c.t, -0.6, f" {_short(c.label)} {c.action}", fontsize=8, rotation=0, va="bottom")
+    lo, hi = _span([m.t for m in messages] or [c.t for c in channels], duration)
+    for c in channels:  # an open or close outside the messages' span is in the table, not on this axis
+        if lo <= c.t <= hi:
+            ax.axvline(c.t, color="#59a14f" if c.action == "open" else "#9c755f", linewidth=1, linestyle="--")
+            ax.text(c.t, -0.6, f" {_short(c.label)} {c.action}", fontsize=8, rotation=0, va="bottom", clip_on=True)
     ax.set_yticks(range(len(lanes)), [f"{_short(label)} {direction}".strip() for label, direction in lanes])
     ax.set_ylim(-0.8, len(lanes) - 0.4)
     ax.invert_yaxis()
-    ax.set_xlim(*_span([m.t for m in messages] + [c.t for c in channels], duration))
+    ax.set_xlim(lo, hi)
     ax.set_xlabel("seconds since the capture started (mark size grows with message size)")
     ax.grid(axis="x", alpha=0.3)
     return to_data_uri(figure)
 
 
 def _span(times: Sequence[float], duration: float) -> tuple[float, float]:
-    """The time axis of what happened: from the first to the last mark, padded by 5 % (at least
+    """The time axis of what happened: from the first to the last message, padded by 5 % (at least
     50 ms), never before 0. An axis from 0 to the capture's end would squeeze a burst of
     messages at the start of a long session (or after a long set-up) into one column."""
     lo, hi = (min(times), max(times)) if times else (0.0, max(duration, 0.0))
