@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick truth truth-quick clean
+.PHONY: demo test lint bench bench-quick truth truth-quick interop clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ truth: $(STAMP)
 
 truth-quick: $(STAMP)
 	$(PY) bench/truth.py --quick
+
+# The interop matrix (interop/run.py): the probe against real third-party WebRTC stacks installed
+# from Debian and npm by interop/install.sh (libwebrtc, werift, libdatachannel, pion; needs root for
+# its network namespaces), written into README.md's "Interop matrix". Not run by `make test`.
+interop: $(STAMP)
+	interop/install.sh all
+	$(PY) interop/run.py --readme $(INTEROP_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
