@@ -13,12 +13,15 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from rtcprobe.analyze.diff import diff as diff_negotiations
 from rtcprobe.analyze.streams import stream_series
 from rtcprobe.capture import Capture, load
+from rtcprobe.inputs import load_negotiation
 from rtcprobe.probe.options import ProbeOptions
 from rtcprobe.probe.session import ProbeSession
 from rtcprobe.report import plots
 from rtcprobe.report.html import write_report
+from rtcprobe.report.html_multi import render_diff
 from rtcprobe.server import ServerConfig, run_server
 
 SDP = Path(__file__).parent / "data" / "realworld" / "sdp"
@@ -141,3 +144,12 @@ def test_datachannel_axis_spans_the_messages() -> None:
     """A burst at 100..101 s of a 600 s capture is drawn on about 100..101 s, not 0..600."""
     assert plots._span([100.0, 100.5, 101.0], 600.0) == pytest.approx((99.95, 101.05))
     assert plots._span([], 3.0) == pytest.approx((0.0, 3.15))  # nothing happened: the session, padded
+
+
+def test_report_diff_has_the_marker_column() -> None:
+    """The multi-capture report's diff marks each change as the terminal does."""
+    a, b = (load_negotiation(SDP / name) for name in ("aiortc-audio_chrome-1.sdp", "aiortc-audio_firefox-1.sdp"))
+    html = str(render_diff(diff_negotiations(a, b, side="offer", labels=("chrome", "firefox"))))
+    assert '<td class="num">-</td><td>codecs</td>' in html
+    assert '<td class="num">+</td><td>extensions</td>' in html
+    assert '<td class="num">~</td><td>fmtp</td>' in html

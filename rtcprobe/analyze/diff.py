@@ -28,6 +28,11 @@ class TableRow:
         return self.a != self.b
 
 
+#: The marker of each kind of change, shown by every diff view in its own column: the meaning
+#: survives NO_COLOR, a pipe and a CI log.
+MARKERS = {"added": "+", "removed": "-", "changed": "~"}
+
+
 @dataclass
 class Change:
     area: str  # session, bundle, media, direction, codecs, fmtp, rtcp-fb, extensions, ice, dtls, sctp, ssrc, attributes, candidates
@@ -35,6 +40,13 @@ class Change:
     summary: str
     a: Any = None
     b: Any = None
+
+    @property
+    def kind(self) -> str:
+        """added (nothing in a), removed (nothing in b), or changed; nothing is None or empty, as
+        the summary prints "none". What `diff`'s marker column shows, readable without colour."""
+        a_none, b_none = self.a in (None, "", [], ()), self.b in (None, "", [], ())
+        return "changed" if a_none == b_none else "added" if a_none else "removed"
 
 
 @dataclass

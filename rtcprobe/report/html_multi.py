@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..analyze.diff import DiffResult, diff
+from ..analyze.diff import MARKERS, DiffResult, diff
 from ..analyze.distribution import distribution
 from ..analyze.feedback import FeedbackCounts
 from ..analyze.latency import ConnectBreakdown
@@ -97,8 +97,9 @@ def render_diff(result: DiffResult) -> Markup:
                for r in result.candidate_table]
     parts = [tag("h3", "Candidate sets"), table(["field", result.label_a, result.label_b], rows, row_classes=classes)]
     if result.changes:
-        parts += [tag("h3", "Semantic changes"),
-                  table(["area", "change"], [[c.area, Cell(c.summary, "wrap")] for c in result.changes])]
+        parts += [tag("h3", "Semantic changes (+ added, - removed, ~ changed)"),
+                  table(["", "area", "change"], [[Cell(MARKERS[c.kind], "num"), c.area, Cell(c.summary, "wrap")]
+                                                 for c in result.changes])]
     else:
         parts.append(tag("p", "No semantic change.", class_="good"))
     if result.volatile:

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..analyze.candidates import CandidateSet
-from ..analyze.diff import DiffResult
+from ..analyze.diff import MARKERS, DiffResult
 from ..analyze.profile import Profile
 from ..sdp import SessionDescription
 
@@ -106,17 +106,6 @@ def render_unknown_attributes(description: SessionDescription, console: Console)
     console.print(table)
 
 
-#: The marker column of `diff`: what a change is, readable without colour (NO_COLOR, a pipe, a log).
-DIFF_MARKERS = {"added": "+", "removed": "-", "changed": "~", "same": " "}
-
-
-def change_kind(a: object, b: object) -> str:
-    """added (nothing in a), removed (nothing in b), or changed: read from the Change's own a/b,
-    where nothing is None or empty, as the diff itself prints "none"."""
-    a_none, b_none = a in (None, "", [], ()), b in (None, "", [], ())
-    return "changed" if a_none == b_none else "added" if a_none else "removed"
-
-
 def render_diff(result: DiffResult, console: Console, show_volatile: bool = True) -> None:
     table = Table(title="Candidate sets (~ changed, v volatile)", title_justify="left")
     table.add_column("", no_wrap=True)
@@ -134,9 +123,9 @@ def render_diff(result: DiffResult, console: Console, show_volatile: bool = True
         changes.add_column("area")
         changes.add_column("change", overflow="fold")
         for change in result.changes:
-            kind = change_kind(change.a, change.b)
+            kind = change.kind
             style = {"added": "green", "removed": "red"}.get(kind, "yellow")
-            changes.add_row(Text(DIFF_MARKERS[kind], style=style), safe(change.area), safe(change.summary))
+            changes.add_row(Text(MARKERS[kind], style=style), safe(change.area), safe(change.summary))
         console.print(changes)
     if not result.semantic_change:
         console.print("[green]no semantic change[/green]")
