@@ -111,6 +111,8 @@ class Truth:
     #: Chromium counted as sent that never reached the probe (NACK retries outlast the settle time
     #: when the round trip is long).
     held_rtcp: int = 0
+    #: Frames aiortc's receivers handed on (decoded), per kind: what the probe made of the media.
+    frames: dict[str, int] = field(default_factory=dict)
 
     def probe(self, type_: str, kind: str) -> dict[str, Any]:
         [report] = [r for r in self.capture.last_stats() if r["type"] == type_ and r.get("kind") == kind]
@@ -158,15 +160,14 @@ async def until(condition: Callable[[], bool], what: str, timeout: float = 20.0,
 
 async def run_session(chromium: Chromium, output: Path, *, loss: float = 0.0, impair: str | None = None,
                       seed: int = SEED, media_seconds: float = MEDIA_SECONDS,
-                      settle_seconds: float = SETTLE_SECONDS, offer: str = "aiortc",
+                      settle_seconds: float = SETTLE_SECONDS, offer: str = "chrome",
                       media: dict[str, Any] | None = None) -> Truth:
     """One probe session against Chromium: the relay drops `loss` % of RTP, the probe's own
     impairment applies `impair` (a SPEC) with `seed`; `media`: Chromium's fake devices
     (ANSWER_MEDIA). Ends at the quiet point.
 
-    The probe offers as itself (`offer="aiortc"`): a browser-shaped offer (the default, `chrome`)
-    also offers RED and ULPFEC, and Chromium then sends its VP8 inside RED (RFC 2198), which
-    aiortc's receiver does not unpack: it would neither report on nor NACK the video stream."""
+    The probe offers as `capture` does by default (`chrome`): RED and ULPFEC are offered, so
+    Chromium sends its VP8 inside RED (RFC 2198) with ULPFEC, which rtcprobe.probe.red unwraps."""
     relay = await Relay(loss_percent=loss, seed=seed).start()
     browser_stats: list[dict[str, Any]] = []
     seam = SeamLog() if impair else None
@@ -179,6 +180,7 @@ async def run_session(chromium: Chromium, output: Path, *, loss: float = 0.0, im
                                    stats_interval=0.5, timeouts=PhaseTimeouts(media=10),
                                    impair=[impair] if impair else [], seed=seed, offer=offer)
             session = ProbeSession(options)
+            frames = _count_frames(session)
             run = asyncio.create_task(session.run())
             if seam is not None:  # the network exists before any RTP can flow (set up with the pc)
                 await until(lambda: session._impairment is not None or run.done(), "the impairment", step=0.002)
@@ -203,7 +205,29 @@ async def run_session(chromium: Chromium, output: Path, *, loss: float = 0.0, im
     capture = load(result.path)
     if not capture.ok:
         raise RuntimeError(f"the probe's session failed: {capture.diagnosis}")
-    return Truth(loss, capture, relay, browser_stats, impair, seam, held_rtcp)
+    return Truth(loss, capture, relay, browser_stats, impair, seam, held_rtcp, frames)
+
+
+def _count_frames(session: ProbeSession) -> dict[str, int]:
+    """Count the frames aiortc's decoders hand to each remote track the session takes (its decoder
+    thread puts every decoded frame on the track's queue; nothing in the probe reads them)."""
+    frames: dict[str, int] = {}
+    add_track = session._blackhole.addTrack
+
+    def counted(track: Any) -> None:
+        queue = track._queue
+        put = queue.put
+
+        async def put_counted(frame: Any) -> None:
+            if frame is not None:  # None: the decoder stopped
+                frames[track.kind] = frames.get(track.kind, 0) + 1
+            await put(frame)
+
+        queue.put = put_counted
+        add_track(track)
+
+    session._blackhole.addTrack = counted  # type: ignore[method-assign]
+    return frames
 
 
 def _delay_bound(impair: str | None) -> float:
