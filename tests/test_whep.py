@@ -68,6 +68,11 @@ async def test_whep_capture_against_serve_plays_audio_and_video_and_deletes(tmp_
     reports = capture.last_stats()
     inbound = {r["kind"]: r["packetsReceived"] for r in reports if r["type"] == "inbound-rtp"}
     assert inbound["audio"] > 0 and inbound["video"] > 0  # the tone and the test pattern arrived
+    codecs = {r["id"]: r for r in reports if r["type"] == "codec"}
+    mime = {r["kind"]: (codecs[r["codecId"]]["mimeType"], codecs[r["codecId"]]["clockRate"])
+            for r in reports if r["type"] == "inbound-rtp"}
+    # the answer's payload types name the codecs (the chrome offer's video 96 is not aiortc's audio 96)
+    assert mime == {"audio": ("audio/opus", 48000), "video": ("video/VP8", 90000)}
     assert sum(r.get("packetsSent", 0) for r in reports if r["type"] == "outbound-rtp") == 0
     post, delete = http_events(events)
     assert (post["phase"], post["method"], post["status"]) == ("offer", "POST", 201)

@@ -72,8 +72,12 @@ class MediaMap:
 
     @classmethod
     def from_peer_connection(cls, pc: RTCPeerConnection) -> MediaMap:
-        """From `pc`'s current local and remote descriptions (empty before negotiation)."""
+        """From `pc`'s current local and remote descriptions (empty before negotiation). The answer
+        comes first: its payload types are the ones on the wire both ways, while an offerer's local
+        description is aiortc's own, whose numbers a shaped offer (rtcprobe.probe.offer_shape)
+        replaced — with it first, a video PT 96 read as the local audio/opus 96 (48 kHz jitter)."""
         parsed = [parse_description(d.sdp, source=f"{name} description", type=d.type)
                   for name, d in (("local", pc.localDescription), ("remote", pc.remoteDescription))
                   if d is not None]
+        parsed.sort(key=lambda d: d.type != "answer")  # stable: the answer first, then the other
         return cls.from_descriptions(*parsed)
