@@ -15,7 +15,8 @@ from .catalog import summary
 if TYPE_CHECKING:
     from ..server import ServerConfig
 
-ENDPOINTS = (("WHIP", "/whip"), ("OpenAI realtime calls (GA)", "/v1/realtime/calls"),
+ENDPOINTS = (("WHIP", "/whip"), ("WHEP (tone + pattern)", "/whep"),
+             ("OpenAI realtime calls (GA)", "/v1/realtime/calls"),
              ("OpenAI realtime (beta)", "/v1/realtime"), ("SDP POST", "/offer"))
 
 
