@@ -124,3 +124,15 @@ MAX_UTTERANCE_SECONDS = 60.0
 #: Most characters of a trickle-ice-sdpfrag an `http` event keeps (request or answer): a fragment
 #: is credentials and a few candidates (< 2 kB); a server's 1 MB answer is not kept whole.
 MAX_FRAGMENT_CHARS = 16_000
+
+# -- rtcprobe check (rtcprobe.conformance) --
+
+#: How long `check` waits for its session's ICE+DTLS to connect.
+CHECK_CONNECT_SECONDS = 10.0
+#: delete.media_stops: packets counted over this long before DELETE, and again over this long
+#: from CHECK_WIRE_GRACE_SECONDS after it (in flight, a server's last packets may still arrive).
+#: 3 s holds at least two RTCP receiver reports of aiortc (one every 0.5-1.5 s).
+CHECK_WIRE_WATCH_SECONDS = 3.0
+CHECK_WIRE_GRACE_SECONDS = 1.0
+#: The longest Retry-After `check` honours before retrying a 503'd POST once.
+CHECK_MAX_RETRY_AFTER = 10.0

@@ -14,6 +14,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 from multidict import CIMultiDict
 
+from .. import limits
 from ..probe.loopback import is_loopback, restrict_to_loopback
 from ..probe.taps import RECEIVED, attach_peer_connection
 from ..redact import register_secret
@@ -21,10 +22,9 @@ from ..signaling.facts import resolve_location
 
 SDP_TYPE = "application/sdp"
 TRICKLE_TYPE = "application/trickle-ice-sdpfrag"
-#: How long the checker waits for ICE+DTLS to connect, and how long it watches the wire after DELETE.
-CONNECT_SECONDS = 10.0
-WIRE_GRACE_SECONDS = 1.0
-WIRE_WATCH_SECONDS = 3.0
+CONNECT_SECONDS = limits.CHECK_CONNECT_SECONDS
+WIRE_GRACE_SECONDS = limits.CHECK_WIRE_GRACE_SECONDS
+WIRE_WATCH_SECONDS = limits.CHECK_WIRE_WATCH_SECONDS
 #: Sent as a browser page would, so that the server's CORS answer can be checked.
 ORIGIN = "http://rtcprobe-check.invalid"
 
@@ -202,7 +202,7 @@ class Checker:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds (RFC 9110 §10.2.3), capped at 10 s for the check; dates not honoured."""
+    """Retry-After in seconds (RFC 9110 §10.2.3), capped for the check; dates not honoured."""
     if value is None or not value.strip().isdigit():
         return None
-    return min(float(value.strip()), 10.0)
+    return min(float(value.strip()), limits.CHECK_MAX_RETRY_AFTER)

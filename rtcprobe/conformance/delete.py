@@ -15,7 +15,7 @@ async def delete_status(ck: Checker) -> tuple[str, str]:
     if (skip := _usable(ck)) is not None:
         return skip
     assert ck.resource is not None
-    ck.before_delete = await ck.watch(WIRE_WATCH_SECONDS / 2)
+    ck.before_delete = await ck.watch(WIRE_WATCH_SECONDS)
     ck.deleted = reply = await ck.request("DELETE", ck.resource)
     return (PASS if reply.status == 200 else FAIL), reply.shown
 
@@ -30,7 +30,7 @@ async def media_stops(ck: Checker) -> tuple[str, str]:
         return SKIP, f"no RTP/RTCP from the server before DELETE either ({_counts(before)})"
     await asyncio.sleep(WIRE_GRACE_SECONDS)
     after = await ck.watch(WIRE_WATCH_SECONDS)
-    shown = (f"{WIRE_WATCH_SECONDS / 2:g} s before DELETE: {_counts(before)}; "
+    shown = (f"{WIRE_WATCH_SECONDS:g} s before DELETE: {_counts(before)}; "
              f"{WIRE_WATCH_SECONDS:g} s from {WIRE_GRACE_SECONDS:g} s after it: {_counts(after)}")
     return (FAIL if any(after.values()) else PASS), shown
 
