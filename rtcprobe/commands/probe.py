@@ -149,6 +149,7 @@ def options_from_args(args: argparse.Namespace) -> ProbeOptions:
         ice=_ice_config(args), model=args.model, session=session, offer_format=args.offer_format,
         impair=args.impair, impair_schedule=args.impair_schedule, seed=args.seed,
         offer=_checked_offer(args.offer, audio is not None or receives_only(protocol), args.video or receives_only(protocol)),
+        simulcast=_checked_simulcast(args.simulcast, args.video),
         **_turn_options(args, audio), **_patch_options(args, protocol),
     )
 
@@ -178,6 +179,13 @@ def _turn_options(args: argparse.Namespace, audio: str | None) -> dict:
         load_utterances(args.utterances)
     return {"turns": turns, "utterances": args.utterances, "listen_timeout": args.listen_timeout,
             "barge_in_ms": args.barge_in}
+
+
+def _checked_simulcast(layers: int | None, video: bool) -> int:
+    """`--simulcast N` (0 when not given); layers are of the video track, so it needs --video."""
+    if layers and not video:
+        raise UsageError(f"--simulcast {layers}: simulcast layers are video layers: add --video")
+    return layers or 0
 
 
 def _checked_offer(offer: str, audio: bool, video: bool) -> str:
@@ -329,6 +337,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--offer", default=DEFAULT_OFFER, metavar="PROFILE|PATH",
                    help=f"offer as a browser does: {', '.join(BROWSERS)}, aiortc (its own offer), "
                         f"or the path of a recorded offer to replay (default {DEFAULT_OFFER})")
+    p.add_argument("--simulcast", type=int, choices=(2, 3), metavar="N",
+                   help="with --video: offer N RID layers (full, 1/2, 1/4 size) and send those the answer accepts")
     p.add_argument("--ice-server", action="append", default=[], metavar="URL",
                    help="stun:HOST[:PORT], turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT] (TLS); repeatable")
     p.add_argument("--ice-username", metavar="NAME", help="TURN username for --ice-server")

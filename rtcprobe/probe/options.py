@@ -41,6 +41,7 @@ class ProbeOptions:
     session: dict[str, Any] | None = None  # realtime session config (openai protocols)
     offer_format: str = "sdp"  # sdp-post: "sdp" or "json"
     offer: str = "chrome"  # offer profile (rtcprobe.profiles): chrome, firefox, safari, aiortc, or a path
+    simulcast: int = 0  # RID layers offered on the video m-line (2 or 3; rtcprobe.probe.simulcast); 0: none
     impair: list[str] = field(default_factory=list)  # SPECs (rtcprobe.net.spec); with at=, a schedule entry
     impair_schedule: str | None = None  # a schedule file (rtcprobe.net.spec.parse_schedule)
     seed: int = 0  # seeds the impairment: the same seed and the same datagrams give the same drops

@@ -46,6 +46,8 @@ from .options import ProbeOptions
 from .pairs import watch_selected_pairs
 from .playback import add_playback, receives_only
 from .red import enable_red
+from .simulcast import SIMULCAST, enable_simulcast
+from .simulcast import shape_offer as shape_simulcast
 from .stats import StatsCollector
 from .status import ProbeFailure, ProbeResult, ProbeStatus, ticking
 from .taps import attach_peer_connection
@@ -181,6 +183,9 @@ class ProbeSession(ConnectPhases, Ending):
             await pc.setLocalDescription(await pc.createOffer())
         self._check_ice_servers(self._allocations)
         shaped = shape_offer(opts.offer, pc.localDescription.sdp)  # as the --offer browser would offer
+        if opts.simulcast:  # RID layers on the video m-line, as a browser's simulcast offer
+            shaped.sdp, notes = shape_simulcast(shaped.sdp, opts.simulcast)
+            shaped.notes += notes
         offer_sdp = shaped.sdp
         self._record(ev.SDP, role="local", type="offer", sdp=offer_sdp)
         self._record(OFFER_PROFILE, **shaped.event_fields())
@@ -215,6 +220,9 @@ class ProbeSession(ConnectPhases, Ending):
             await pc.setRemoteDescription(RTCSessionDescription(self._adapted.sdp, "answer"))
             enable_transport_cc(pc, self._adapted.extensions, self.writer.now, collector=self._collector)
             enable_red(pc, parse_description(result.answer_sdp, "answer"), self.writer.now, collector=self._collector)
+            if opts.simulcast:  # the layers the answer accepted, or why one
+                self._record(SIMULCAST, **enable_simulcast(pc, result.answer_sdp, opts.simulcast, self.writer.now,
+                                                           collector=self._collector).fields())
         except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and others for bad answers
             raise ProbeFailure("http", f"signaling: the answer could not be applied: {exc}") from None
         finally:

@@ -72,6 +72,7 @@ class StatsCollector:
         #: Extra candidate-pair fields by transport id (transport-cc: availableOutgoingBitrate ...).
         self._pair_fields: dict[str, list[Callable[[], dict[str, Any]]]] = {}
         self._inbound_fields: list[Callable[[int], dict[str, Any]]] = []
+        self._outbound_fields: list[Callable[[int], dict[str, Any]]] = []
 
     # -- wiring ------------------------------------------------------------------------------
     def watch_transport(self, transport: RTCDtlsTransport) -> str:
@@ -100,6 +101,10 @@ class StatsCollector:
     def add_inbound_fields(self, fields: Callable[[int], dict[str, Any]]) -> None:
         """`fields(ssrc)` is merged into that SSRC's inbound-rtp report (e.g. red.RedReceiver's FEC counts)."""
         self._inbound_fields.append(fields)
+
+    def add_outbound_fields(self, fields: Callable[[int], dict[str, Any]]) -> None:
+        """`fields(ssrc)` is merged into that SSRC's outbound-rtp report (e.g. simulcast's `rid`)."""
+        self._outbound_fields.append(fields)
 
     def attach_peer_connection(self, drop: DropFilter | None = None) -> list[PacketTap]:
         """Tap every transport of the collector's peer connection (see taps.attach_peer_connection)."""
@@ -314,7 +319,7 @@ class StatsCollector:
             for s in streams.values():
                 if s.rtx_of is None and s.last_t is not None:  # RTX folds into its media stream
                     part = rtp_reports(direction, s, self.media, now, s.transport_id or only, codecs)
-                    for fields in self._inbound_fields if direction == RECEIVED else ():
+                    for fields in self._inbound_fields if direction == RECEIVED else self._outbound_fields:
                         part[0].update(fields(s.ssrc))  # the inbound-rtp report comes first
                     reports += part
         reports += codecs.values()

@@ -1,0 +1,200 @@
+"""`capture --simulcast`: the offer as Chrome writes simulcast, the answer's acceptance, and real
+layers end to end: an aiortc receiver answering with `a=simulcast:recv` (as an SFU does) counts
+each layer's packets by their RID extension and decodes each layer's VP8 keyframe size."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+from rtcprobe.probe import media
+from rtcprobe.probe.offer_shape import adapt_answer
+from rtcprobe.probe.offer_shape import shape_offer as shape_browser
+from rtcprobe.probe.simulcast import (
+    RID_URI,
+    RRID_URI,
+    accepted_layers,
+    enable_simulcast,
+    set_extension,
+    shape_offer,
+)
+from rtcprobe.probe.stats import StatsCollector
+from rtcprobe.probe.taps import RECEIVED, RTCP, PacketTap, monotonic_clock
+from rtcprobe.probe.twcc_codec import rtp_extensions
+from rtcprobe.sdp import parse_description
+
+SIZE = (320, 240)
+
+
+def _video_section(sdp: str) -> list[str]:
+    lines = sdp.replace("\r\n", "\n").split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("m=video"))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("m=")), len(lines))
+    return [line for line in lines[start:end] if line]
+
+
+def _ext_ids(sdp: str) -> dict[str, int]:
+    return {line.split()[1]: int(line[9:].split()[0]) for line in _video_section(sdp) if line.startswith("a=extmap:")}
+
+
+async def _probe_offer(layers: int) -> tuple[RTCPeerConnection, str]:
+    pc = RTCPeerConnection()
+    pc.addTransceiver(media.video_source(size=SIZE, fps=15), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    offer, notes = shape_offer(shape_browser("chrome", pc.localDescription.sdp).sdp, layers)
+    assert notes == []
+    return pc, offer
+
+
+def _accepting(answer: str, offer: str, rids: list[str]) -> str:
+    """The receiver's answer with simulcast accepted, as an SFU answers (rid/rrid extmaps echoed)."""
+    ids = _ext_ids(offer)
+    lines = answer.replace("\r\n", "\n").rstrip("\n").split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("m=video"))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("m=")), len(lines))
+    extra = [f"a=extmap:{ids[RID_URI]} {RID_URI}", f"a=extmap:{ids[RRID_URI]} {RRID_URI}"]
+    extra += [f"a=rid:{r} recv" for r in rids] + [f"a=simulcast:recv {';'.join(rids)}"]
+    return "\r\n".join(lines[:end] + extra + lines[end:]) + "\r\n"
+
+
+def test_offer_is_shaped_as_chrome_writes_simulcast() -> None:
+    async def run() -> str:
+        pc, offer = await _probe_offer(3)
+        await pc.close()
+        return offer
+    offer = asyncio.run(run())
+    video = _video_section(offer)
+    assert [line for line in video if line.startswith("a=rid:")] == ["a=rid:q send", "a=rid:h send", "a=rid:f send"]
+    assert video[-1] == "a=simulcast:send q;h;f"
+    assert not [line for line in video if line.startswith(("a=ssrc:", "a=ssrc-group:"))]  # Chrome lists none
+    ids = _ext_ids(offer)
+    assert RID_URI in ids and RRID_URI in ids and ids[RID_URI] != ids[RRID_URI]
+    parse_description(offer, "offer")  # still a valid description
+
+
+def test_answer_acceptance_and_why_one_layer() -> None:
+    offer = asyncio.run(_offer_text())
+    plain = offer.replace("a=simulcast:send q;h;f", "").replace(" send\r\n", " recv\r\n")
+    declined = accepted_layers(plain, 3)
+    assert declined.rids == [] and "no a=simulcast:recv" in (declined.why_one or "")
+    full = accepted_layers(offer.replace("a=simulcast:send", "a=simulcast:recv").replace(" send\r\n", " recv\r\n"), 3)
+    assert full.rids == ["q", "h", "f"] and full.why_one is None and full.rid_id == _ext_ids(offer)[RID_URI]
+    paused = offer.replace("a=simulcast:send q;h;f", "a=simulcast:recv ~q;h;~f").replace(" send\r\n", " recv\r\n")
+    one = accepted_layers(paused, 3)
+    assert one.rids == [] and "accepts 1 of the offered layers" in (one.why_one or "") and "paused q;f" in (one.why_one or "")
+    two = accepted_layers(paused.replace("~f", "f"), 3)
+    assert two.rids == ["h", "f"]
+
+
+async def _offer_text() -> str:
+    pc, offer = await _probe_offer(3)
+    await pc.close()
+    return offer
+
+
+def test_set_extension_replaces_and_adds() -> None:
+    packet = bytes([0x80, 96]) + (1).to_bytes(2, "big") + (0).to_bytes(4, "big") + (5).to_bytes(4, "big") + b"payload"
+    once = set_extension(packet, 10, b"q")
+    twice = set_extension(once, 10, b"h")
+    assert rtp_extensions(twice)[2] == [(10, b"h")] and twice.endswith(b"payload")
+
+
+def _vp8_keyframe_size(payload: bytes) -> tuple[int, int] | None:
+    """Width and height of a VP8 keyframe's first packet (RFC 7741 §4.2, RFC 6386 §9.1)."""
+    if not payload[0] & 0x10 or payload[0] & 0x07:  # not the start of partition 0
+        return None
+    i = 1
+    if payload[0] & 0x80:
+        x = payload[1]
+        i = 2
+        if x & 0x80:
+            i += 2 if payload[i] & 0x80 else 1
+        i += bool(x & 0x40) + bool(x & 0x30)
+    frame = payload[i:]
+    if frame[0] & 0x01 or frame[3:6] != b"\x9d\x01\x2a":
+        return None
+    return int.from_bytes(frame[6:8], "little") & 0x3FFF, int.from_bytes(frame[8:10], "little") & 0x3FFF
+
+
+def test_three_layers_reach_a_receiver_with_their_rids_and_sizes() -> None:
+    per_rid: Counter[str] = Counter()
+    ssrcs: dict[str, set[int]] = defaultdict(set)
+    sizes: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    sr_ssrcs: set[int] = set()
+
+    async def run() -> tuple[dict, list]:
+        probe, offer = await _probe_offer(3)
+        receiver = RTCPeerConnection()
+        await receiver.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        await receiver.setLocalDescription(await receiver.createAnswer())
+        answer = _accepting(receiver.localDescription.sdp, offer, ["q", "h", "f"])
+        rid_id, rrid_id = _ext_ids(offer)[RID_URI], _ext_ids(offer)[RRID_URI]
+
+        def on_packet(direction: str, kind: str, data: bytes, t: float) -> None:
+            if direction != RECEIVED:
+                return
+            if kind == RTCP:
+                if data[1] == 200:
+                    sr_ssrcs.add(int.from_bytes(data[4:8], "big"))
+                return
+            start, end, elements = rtp_extensions(data)
+            found = dict(elements)
+            rid = found.get(rid_id)
+            if rid is None:
+                assert rrid_id in found or data[1] & 0x7F not in (96, 97), "a media packet without RID"
+                return
+            per_rid[rid.decode()] += 1
+            ssrcs[rid.decode()].add(int.from_bytes(data[8:12], "big"))
+            payload_start = end
+            size = _vp8_keyframe_size(data[payload_start:])
+            if size is not None:
+                sizes[rid.decode()].add(size)
+
+        clock = monotonic_clock()
+        for transceiver in receiver.getTransceivers():
+            PacketTap.attach(transceiver.receiver.transport, clock, on_packet)
+        await probe.setRemoteDescription(RTCSessionDescription(adapt_answer(answer).sdp, "answer"))
+        collector = StatsCollector(probe, clock)
+        collector.attach_peer_connection()
+        layers = enable_simulcast(probe, answer, 3, clock, collector=collector)
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if len(sizes) == 3 and len(sr_ssrcs) >= 3:
+                break
+        fields = layers.fields()
+        reports = collector.snapshot(clock())
+        await probe.close()
+        await receiver.close()
+        await asyncio.sleep(0.1)
+        return fields, reports
+
+    fields, reports = asyncio.run(run())
+    assert fields["sent"] == ["q", "h", "f"] and fields["why_one_layer"] is None
+    assert set(per_rid) == {"q", "h", "f"} and all(per_rid[r] > 0 for r in "qhf")
+    assert all(len(ssrcs[r]) == 1 for r in "qhf") and len({next(iter(ssrcs[r])) for r in "qhf"}) == 3
+    assert sizes == {"f": {(320, 240)}, "h": {(160, 120)}, "q": {(80, 60)}}
+    assert {next(iter(ssrcs[r])) for r in "qhf"} <= sr_ssrcs  # each layer its own RTCP SR
+    layer_ssrcs = {layer["rid"]: layer["ssrc"] for layer in fields["layers"]}
+    assert layer_ssrcs == {r: next(iter(ssrcs[r])) for r in "qhf"}
+    outbound = {r["ssrc"]: r for r in reports if r["type"] == "outbound-rtp" and r.get("kind") == "video"}
+    assert {outbound[s].get("rid") for s in layer_ssrcs.values()} == {"q", "h", "f"}
+
+
+def test_declined_simulcast_sends_one_layer_and_says_why() -> None:
+    async def run() -> dict:
+        probe, offer = await _probe_offer(2)
+        receiver = RTCPeerConnection()
+        await receiver.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        await receiver.setLocalDescription(await receiver.createAnswer())
+        answer = receiver.localDescription.sdp  # aiortc answers without simulcast
+        await probe.setRemoteDescription(RTCSessionDescription(adapt_answer(answer).sdp, "answer"))
+        layers = enable_simulcast(probe, answer, 2, monotonic_clock())
+        await probe.close()
+        await receiver.close()
+        return layers.fields()
+
+    fields = asyncio.run(run())
+    assert fields["offered"] == ["h", "f"] and fields["sent"] == [] and fields["layers"] == []
+    assert "no a=simulcast:recv" in fields["why_one_layer"]
