@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
+from pathlib import Path
 
+from aiohttp import web
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from rtcprobe.capture import Capture, load
 from rtcprobe.probe import media
 from rtcprobe.probe.offer_shape import adapt_answer
 from rtcprobe.probe.offer_shape import shape_offer as shape_browser
+from rtcprobe.probe.options import ProbeOptions
+from rtcprobe.probe.session import ProbeSession
 from rtcprobe.probe.simulcast import (
     RID_URI,
     RRID_URI,
@@ -198,3 +203,75 @@ def test_declined_simulcast_sends_one_layer_and_says_why() -> None:
     fields = asyncio.run(run())
     assert fields["offered"] == ["h", "f"] and fields["sent"] == [] and fields["layers"] == []
     assert "no a=simulcast:recv" in fields["why_one_layer"]
+
+
+# -- through `capture` ---------------------------------------------------------------------------
+async def _whip_receiver(accept: bool, seen: Counter[str]) -> tuple[web.AppRunner, str, list[RTCPeerConnection]]:
+    """A WHIP endpoint answering with aiortc; with `accept`, simulcast accepted as an SFU answers.
+    Received RTP is counted by RID value in `seen`."""
+    peers: list[RTCPeerConnection] = []
+
+    async def post(request: web.Request) -> web.Response:
+        offer = await request.text()
+        pc = RTCPeerConnection()
+        peers.append(pc)
+        await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        rid_id = _ext_ids(offer).get(RID_URI)
+
+        def count(direction: str, kind: str, data: bytes, t: float) -> None:
+            if kind != RTCP and rid_id is not None:
+                rid = dict(rtp_extensions(data)[2]).get(rid_id)
+                if rid is not None:
+                    seen[rid.decode()] += 1
+        for transceiver in pc.getTransceivers():
+            PacketTap.attach(transceiver.receiver.transport, monotonic_clock(), count)
+        answer = pc.localDescription.sdp
+        answer = _accepting(answer, offer, ["q", "h", "f"]) if accept else answer
+        return web.Response(status=201, text=answer, content_type="application/sdp",
+                            headers={"Location": "/whip/session"})
+
+    async def delete(request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.add_routes([web.post("/whip", post), web.delete("/whip/session", delete)])
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/whip", peers
+
+
+async def _capture_simulcast(tmp_path: Path, accept: bool) -> tuple[Capture, Counter[str]]:
+    seen: Counter[str] = Counter()
+    runner, url, peers = await _whip_receiver(accept, seen)
+    try:
+        opts = ProbeOptions(target=url, output=tmp_path / "simulcast.jsonl", protocol="whip", video=True,
+                            video_size=SIZE, fps=10, duration=2.0, stats_interval=0.5, simulcast=3)
+        recorded = load((await ProbeSession(opts).run()).path)
+    finally:
+        for pc in peers:
+            await pc.close()
+        await runner.cleanup()
+    return recorded, seen
+
+
+async def test_capture_sends_three_layers_when_the_answer_accepts_them(tmp_path: Path) -> None:
+    recorded, seen = await _capture_simulcast(tmp_path, accept=True)
+    event = next(e for e in recorded.events if e["event"] == "simulcast")
+    assert event["sent"] == ["q", "h", "f"] and event["why_one_layer"] is None
+    assert [(la["rid"], la["width"], la["height"]) for la in event["layers"]] == [("q", 80, 60), ("h", 160, 120),
+                                                                                  ("f", 320, 240)]
+    assert set(seen) == {"q", "h", "f"}  # each layer's packets reached the far end with their RID
+    offer = next(e["sdp"] for e in recorded.events if e["event"] == "sdp" and e["role"] == "local")
+    assert "a=simulcast:send q;h;f" in offer
+    last = [e for e in recorded.events if e["event"] == "stats"][-1]
+    rids = {r.get("rid") for r in last["reports"] if r["type"] == "outbound-rtp" and r.get("kind") == "video"}
+    assert rids == {"q", "h", "f"}
+
+
+async def test_capture_records_why_one_layer_when_the_answer_declines(tmp_path: Path) -> None:
+    recorded, seen = await _capture_simulcast(tmp_path, accept=False)
+    event = next(e for e in recorded.events if e["event"] == "simulcast")
+    assert event["sent"] == [] and "no a=simulcast:recv" in event["why_one_layer"]
+    assert not seen  # the one layer carries no RID
