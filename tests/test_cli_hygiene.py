@@ -140,7 +140,7 @@ def test_readme_command_tables_are_the_parser() -> None:
 
     text = README.read_text()
     section = text[text.index(BEGIN):text.index(END) + len(END)]
-    assert section == markdown(build_parser())
+    assert section == markdown(build_parser()), "run: python -m rtcprobe.commands.usage_table --write README.md"
     for name, parser in _parsers()[1:]:
         for action in parser._actions:
             for option in ([] if isinstance(action, argparse._HelpAction) else action.option_strings):
