@@ -37,4 +37,10 @@ ln -sfn "$PWD/peers/pion" "$gopath/src/rtcprobe-interop/pion"
 build="$PWD/build"
 (cd "$gopath/src/rtcprobe-interop/pion" && GOPATH="$gopath:/usr/share/gocode" GO111MODULE=off GOPROXY=off \
     GOCACHE="$build/gocache" go build -o "$build/pion-whip" .)
+# GStreamer webrtcbin through Debian's simple-whip-client, with the libgupnp-igd stub that keeps
+# libsoup3 out of its process (PEERS.md); Firefox ESR for the BiDi-driven client.
+apt_install gcc gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+    gstreamer1.0-nice simple-whip-client firefox-esr
+mkdir -p "$build/gst"
+gcc -shared -fPIC -Wl,-soname,libgupnp-igd-1.0.so.4 -o "$build/gst/libgupnp-igd-1.0.so.4" peers/gst/gupnp-igd-stub.c
 echo "interop peers installed"

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from clients import CLIENTS, run_client  # noqa: E402
 from netns import PEER_ADDRESS, Namespace, unavailable_reason  # noqa: E402
 from peers import ANSWERERS, CLIENTS_NOT_RUN, Peer, profile_mismatches  # noqa: E402
 
@@ -167,9 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="keep captures and peer logs here")
     args = parser.parse_args(argv)
     chosen = set(args.peers.split(",")) if args.peers else None
+    names = [p.name for p in ANSWERERS] + [c.name for c in CLIENTS]
     peers = [p for p in ANSWERERS if chosen is None or p.name in chosen]
-    if chosen and (unknown := chosen - {p.name for p in ANSWERERS}):
-        parser.error(f"unknown peer(s) {', '.join(sorted(unknown))}; known: {', '.join(p.name for p in ANSWERERS)}")
+    clients = [c for c in CLIENTS if chosen is None or c.name in chosen]
+    if chosen and (unknown := chosen - set(names)):
+        parser.error(f"unknown peer(s) {', '.join(sorted(unknown))}; known: {', '.join(names)}")
     with_check = check_available()
     note = "" if with_check else "`rtcprobe check` is not in this tree yet: its column is \"not run\"."
     workdir = args.out or Path(tempfile.mkdtemp(prefix="rtcprobe-interop-"))
@@ -179,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         rows.append(run_peer(peer, workdir, with_check=with_check))
         print(f"{peer.name}: {rows[-1].capture} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+    for client in clients:
+        started = time.monotonic()
+        rows.append(Row(client.name, client.stack, **run_client(client, workdir)))
+        rows[-1].ok = rows[-1].capture == "completes" and rows[-1].profile == "right"
+        print(f"{client.name}: {rows[-1].capture} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
     if chosen is None:
         rows += [Row(name, stack, capture=f"not run: {reason}") for name, stack, reason in CLIENTS_NOT_RUN]
     if args.json:
