@@ -157,11 +157,7 @@ def profile_mismatches(peer: Peer, rows: list[dict], answer_sdp: str | None) -> 
 
 #: Stacks of issue 15 the matrix lists but does not run yet, each with why (name, stack, reason).
 CLIENTS_NOT_RUN: tuple[tuple[str, str, str], ...] = (
-    ("gstreamer-whip-client", "GStreamer webrtcbin + Debian simple-whip-client (publishes to rtcprobe serve)",
-     "not installed in this run (needs gstreamer1.0-plugins-bad/-nice and a libgupnp-igd stub, PEERS.md)"),
     ("janus", "Janus + simple-whip-server", "not installed in this run (simple-whip-server conflicts with libnode108; "
      "needs apt-get download + dpkg -x + its npm deps, PEERS.md)"),
-    ("firefox-esr", "Firefox ESR headless over WebDriver BiDi (publishes to rtcprobe serve)",
-     "its BiDi driver is not written yet"),
     ("coturn", "coturn TURN server", "covered by tests/test_turn.py (relay-only captures through it), not a matrix row"),
 )
