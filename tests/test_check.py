@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from broken_servers import FAULTS, start
+from broken_servers import CONFORMANT, FAULTS, start
 
 from rtcprobe.cli import main
 from rtcprobe.conformance import FAIL, PASS, SKIP, WARN, run_checks
@@ -30,6 +30,7 @@ EVIDENCE = {
     "sdpfrag_415": "→ 415",
     "restart_405": "follows draft-ietf-wish-whip ≤ -09",
     "delete_keeps_media": "after it: 0 RTP",
+    "redirect_302": "POST /app/whip → 302, Location: /app/whip-node2",
 }
 
 
@@ -57,6 +58,23 @@ async def test_conformant_server_passes() -> None:
     assert "location.clients" in by[PASS]
 
 
+@pytest.mark.parametrize("variant", CONFORMANT)
+async def test_redirect_and_busy_are_followed(variant: str) -> None:
+    runner, url = await start(variant)
+    try:
+        results = await run_checks(url, only=["post.created", "redirect.307", "busy.retry_after"])
+    finally:
+        await runner.cleanup()
+    rows = {r.id: r for r in results}
+    assert [r.result for r in results] == [PASS, PASS if variant == "redirect_307" else SKIP,
+                                           PASS if variant == "busy_once" else SKIP], results
+    if variant == "busy_once":  # honoured: the retry after Retry-After made the session
+        assert "Retry-After: 1; retried: POST /app/whip → 201" in rows["busy.retry_after"].evidence
+    else:
+        assert "POST /app/whip → 307, Location: /app/whip-node2" in rows["redirect.307"].evidence
+        assert "POST /app/whip-node2 → 201" in rows["post.created"].evidence
+
+
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 async def test_broken_server_fails_exactly_its_requirement(fault: str) -> None:
     runner, url = await start(fault)
@@ -71,9 +89,9 @@ async def test_broken_server_fails_exactly_its_requirement(fault: str) -> None:
         assert [r.result for r in results if r.id == "location.clients"] == [WARN]
 
 
-#: What the reference target still gets wrong (reported to its owner): its WHIP endpoint answers a
-#: recvonly offer (nothing to ingest) with 201 where RFC 9725 §4.2's WHIP offer sends media.
-SERVE_KNOWN_FAILS = {"whip": ["post.wrong_direction"], "whep": []}
+#: What the reference target still gets wrong: nothing (its WHIP endpoint refuses an all-recvonly
+#: offer with 422 since X2's change; RFC 9725 §4.2).
+SERVE_KNOWN_FAILS: dict[str, list[str]] = {"whip": [], "whep": []}
 
 
 @pytest.mark.parametrize("protocol", ["whip", "whep"])

@@ -161,7 +161,7 @@ async def test_rtx_is_kept_when_listed(serve) -> None:
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTransceiver("video", direction="recvonly")
     await pc.setLocalDescription(await pc.createOffer())
-    signaler = make_signaler("whip", target.url("/whip"))
+    signaler = make_signaler("whep", target.url("/whep"))  # a recvonly offer is a playback
     result = await signaler.exchange(pc.localDescription.sdp)
     [video] = parse_description(result.answer_sdp).media
     assert [c.name for c in video.codecs] == ["VP8", "rtx"]

@@ -125,7 +125,10 @@ class Target:
             return stop
         if request.content_type != SDP_TYPE:
             return error_response(415, f"expected Content-Type {SDP_TYPE}, got {request.content_type}")
-        result = await self._answer(request, WHIP, await self._text(request))
+        offer = await self._text(request)
+        if not self.config.garbage_body and (problem := whep.offer_problem(offer, WHIP)):
+            return error_response(422, problem, "wrong_direction")
+        result = await self._answer(request, WHIP, offer)
         if isinstance(result, web.Response):
             return result
         headers = {"Location": self._location(request, WHIP, result.id), "ETag": result.etag}

@@ -45,8 +45,9 @@ def playback_track(kind: str) -> MediaStreamTrack:
     return media.video_source(PLAYBACK_SIZE, PLAYBACK_FPS)
 
 
-def offer_problem(offer_sdp: str) -> str | None:
-    """Why a WHEP offer is not a playback offer: every audio/video m-line must be recvonly."""
+def offer_problem(offer_sdp: str, endpoint: str = "whep") -> str | None:
+    """Why an offer is in the wrong direction for its endpoint: a WHEP offer receives only (every
+    audio/video m-line recvonly); a WHIP offer ingests (RFC 9725 §4.2), so all-recvonly is refused."""
     from ..sdp import SdpError, parse_description
 
     try:
@@ -54,6 +55,10 @@ def offer_problem(offer_sdp: str) -> str | None:
     except SdpError:
         return None  # open_session says what is wrong with it (400)
     media_lines = [m for m in offer.media if m.kind in ("audio", "video") and not m.rejected]
+    if endpoint == "whip":
+        if media_lines and all(m.direction == "recvonly" for m in media_lines):
+            return "a WHIP offer sends media (RFC 9725 §4.2): every m-line is recvonly (playback is /whep)"
+        return None
     if not media_lines:
         return "a WHEP offer needs an audio or video m-line"
     sending = [m.label for m in media_lines if m.direction != "recvonly"]
