@@ -8,10 +8,13 @@ import asyncio
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection, RTCSessionDescription
+from browser import BrowserPage
 
 from rtcprobe.capture import Capture, load
+from rtcprobe.cli import main
 from rtcprobe.probe import media
 from rtcprobe.probe.offer_shape import adapt_answer
 from rtcprobe.probe.offer_shape import shape_offer as shape_browser
@@ -275,3 +278,33 @@ async def test_capture_records_why_one_layer_when_the_answer_declines(tmp_path: 
     event = next(e for e in recorded.events if e["event"] == "simulcast")
     assert event["sent"] == [] and "no a=simulcast:recv" in event["why_one_layer"]
     assert not seen  # the one layer carries no RID
+
+
+async def test_chromium_answering_declines_simulcast_recv_so_one_layer(page: BrowserPage) -> None:
+    """Chromium as the answerer does not accept receiving simulcast (its answer has no
+    a=simulcast:recv, no a=rid and no RID extmap): the probe then sends one layer and says why."""
+    offer = await _offer_text()
+    answer = await page.evaluate("""async (sdp) => {
+        const pc = new RTCPeerConnection();
+        await pc.setRemoteDescription({type: 'offer', sdp});
+        const answer = await pc.createAnswer();
+        pc.close();
+        return answer.sdp; }""", offer)
+    video = _video_section(answer)
+    assert not [line for line in video if line.startswith(("a=simulcast:", "a=rid:"))]
+    acceptance = accepted_layers(answer, 3)
+    assert acceptance.rids == [] and "no a=simulcast:recv" in (acceptance.why_one or "")
+
+
+@pytest.mark.parametrize(("argv", "word"), [
+    (["capture", "http://127.0.0.1:9/whip", "--simulcast", "3"], "add --video"),
+    (["capture", "http://127.0.0.1:9/whip", "--video", "--simulcast", "4"], "--simulcast"),
+])
+def test_simulcast_usage_errors_are_one_line(argv: list[str], word: str, capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and word in err and "Traceback" not in err
