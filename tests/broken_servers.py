@@ -25,7 +25,10 @@ FAULTS = {
     "sdpfrag_415": "patch.sdpfrag",  # 415 on application/trickle-ice-sdpfrag
     "restart_405": "patch.unsupported",  # 405 (an old draft) where RFC 9725 says 422
     "delete_keeps_media": "delete.media_stops",  # DELETE says 200, the session goes on
+    "redirect_302": "redirect.307",  # a load balancer redirecting the POST with 302
 }
+#: Conformant variants whose optional behaviour the checker must see and pass.
+CONFORMANT = ("redirect_307", "busy_once")
 
 
 @dataclass
@@ -39,12 +42,14 @@ class BrokenWhip:
     fault: str | None = None
     sessions: dict[str, Session] = field(default_factory=dict)
     kept: list[RTCPeerConnection] = field(default_factory=list)
+    busy: bool = True  # busy_once: the first POST is answered 503
 
     def app(self) -> web.Application:
         app = web.Application()
         resource = "/whip/{id}" if self.fault == "relative_location" else ENDPOINT + "/{id}"
         app.add_routes([
             web.post(ENDPOINT, self.post),
+            web.post(ENDPOINT + "-node2", self.post),
             web.options(ENDPOINT, self.options),
             web.patch(resource, self.patch),
             web.delete(resource, self.delete),
@@ -63,6 +68,11 @@ class BrokenWhip:
             "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match"})
 
     async def post(self, request: web.Request) -> web.Response:
+        if self.fault in ("redirect_302", "redirect_307") and request.path == ENDPOINT:
+            return web.Response(status=int(self.fault[-3:]), headers={"Location": ENDPOINT + "-node2"})
+        if self.fault == "busy_once" and self.busy:
+            self.busy = False
+            return web.Response(status=503, headers={"Retry-After": "1"})
         if request.content_type != SDP:
             return web.Response(status=415, text=f"expected {SDP}")
         offer = await request.text()

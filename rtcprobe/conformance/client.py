@@ -121,21 +121,23 @@ class Checker:
             text = await resp.text(errors="replace")
             return Reply(method, target, resp.status, CIMultiDict(resp.headers), text)
 
-    async def post_offer(self, sdp: str, content_type: str = SDP_TYPE) -> Reply:
-        """POST an offer, following 307/308 as RFC 9725 §4.5 lets a client (each hop recorded),
-        and a 503 once after its Retry-After (bounded)."""
+    async def post_offer(self, sdp: str, content_type: str = SDP_TYPE, record: bool = True) -> Reply:
+        """POST an offer, following 307/308 as RFC 9725 §4.5 lets a client (each hop recorded
+        when `record`), and a 503 once after its Retry-After (bounded)."""
         url, retried = self.url, False
         for _hop in range(5):
             reply = await self.request("POST", url, sdp, self.headers(content_type, Origin=ORIGIN))
             if reply.status in (301, 302, 303, 307, 308):
-                self.redirects.append(reply)
+                if record:
+                    self.redirects.append(reply)
                 location = reply.headers.get("Location")
                 if reply.status not in (307, 308) or not location:
                     return reply
                 url = resolve_location(url, location)
                 continue
             if reply.status == 503 and not retried:
-                self.redirects.append(reply)
+                if record:
+                    self.redirects.append(reply)
                 delay = _retry_after(reply.headers.get("Retry-After"))
                 if delay is None:
                     return reply

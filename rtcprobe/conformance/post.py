@@ -23,6 +23,8 @@ async def created(ck: Checker) -> tuple[str, str]:
         return skip
     assert ck.post is not None
     location = ck.post.headers.get("Location")
+    if ck.post.status in (301, 302, 303):
+        return SKIP, f"{ck.post.shown}: a redirect the POST cannot follow (redirect.307)"
     if ck.post.status != 201:
         return FAIL, f"{ck.post.shown}: {ck.post.text.strip()[:100]}"
     if not location:
@@ -63,7 +65,9 @@ async def direction(ck: Checker) -> tuple[str, str]:
 
 
 async def _refused(ck: Checker, body: str, content_type: str, due: tuple[int, ...]) -> tuple[str, str]:
-    reply = await ck.request("POST", ck.url, body, ck.headers(content_type))
+    reply = await ck.post_offer(body, content_type, record=False)
+    if reply.status // 100 == 3:
+        return SKIP, f"{reply.shown}: a redirect the POST cannot follow (redirect.307)"
     if reply.status // 100 == 2:
         location = reply.headers.get("Location")
         if location:  # it made a session: do not leave it behind
