@@ -30,7 +30,8 @@ from rtcprobe.probe.simulcast import (
 )
 from rtcprobe.probe.stats import StatsCollector
 from rtcprobe.probe.taps import RECEIVED, RTCP, PacketTap, monotonic_clock
-from rtcprobe.probe.twcc_codec import rtp_extensions
+from rtcprobe.probe.twcc_codec import URI as TWCC_URI
+from rtcprobe.probe.twcc_codec import read_sequence, rtp_extensions
 from rtcprobe.sdp import parse_description
 
 SIZE = (320, 240)
@@ -62,7 +63,7 @@ def _accepting(answer: str, offer: str, rids: list[str]) -> str:
     lines = answer.replace("\r\n", "\n").rstrip("\n").split("\n")
     start = next(i for i, line in enumerate(lines) if line.startswith("m=video"))
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("m=")), len(lines))
-    extra = [f"a=extmap:{ids[RID_URI]} {RID_URI}", f"a=extmap:{ids[RRID_URI]} {RRID_URI}"]
+    extra = [f"a=extmap:{ids[uri]} {uri}" for uri in (RID_URI, RRID_URI, TWCC_URI)]
     extra += [f"a=rid:{r} recv" for r in rids] + [f"a=simulcast:recv {';'.join(rids)}"]
     return "\r\n".join(lines[:end] + extra + lines[end:]) + "\r\n"
 
@@ -220,13 +221,15 @@ async def _whip_receiver(accept: bool, seen: Counter[str]) -> tuple[web.AppRunne
         peers.append(pc)
         await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
         await pc.setLocalDescription(await pc.createAnswer())
-        rid_id = _ext_ids(offer).get(RID_URI)
+        rid_id, twcc_id = _ext_ids(offer).get(RID_URI), _ext_ids(offer)[TWCC_URI]
 
         def count(direction: str, kind: str, data: bytes, t: float) -> None:
             if kind != RTCP and rid_id is not None:
                 rid = dict(rtp_extensions(data)[2]).get(rid_id)
                 if rid is not None:
                     seen[rid.decode()] += 1
+                    # every layer's packets carry the transport-wide sequence number too
+                    seen["transport-cc"] += read_sequence(data, twcc_id) is not None
         for transceiver in pc.getTransceivers():
             PacketTap.attach(transceiver.receiver.transport, monotonic_clock(), count)
         answer = pc.localDescription.sdp
@@ -265,7 +268,8 @@ async def test_capture_sends_three_layers_when_the_answer_accepts_them(tmp_path:
     assert event["sent"] == ["q", "h", "f"] and event["why_one_layer"] is None
     assert [(la["rid"], la["width"], la["height"]) for la in event["layers"]] == [("q", 80, 60), ("h", 160, 120),
                                                                                   ("f", 320, 240)]
-    assert set(seen) == {"q", "h", "f"}  # each layer's packets reached the far end with their RID
+    assert set(seen) == {"q", "h", "f", "transport-cc"}  # each layer's packets reached the far end with their RID
+    assert seen["transport-cc"] == seen["q"] + seen["h"] + seen["f"]
     offer = next(e["sdp"] for e in recorded.events if e["event"] == "sdp" and e["role"] == "local")
     assert "a=simulcast:send q;h;f" in offer
     last = [e for e in recorded.events if e["event"] == "stats"][-1]
