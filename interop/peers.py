@@ -57,6 +57,7 @@ class Peer:
     missing: Callable[[], str | None]  # why it cannot run here, or None
     namespace: bool  # gathers no loopback candidates: run peer and probe in a namespace of our own
     known: tuple[Expect, ...] = field(default=())
+    relay: bool = False  # the probe connects through coturn on 127.0.0.1, relay-only
 
 
 def _node(stack: str) -> Callable[[str, int], list[str]]:
@@ -86,6 +87,12 @@ ANSWERERS: tuple[Peer, ...] = (
              Expect("Audio", "codecs", ["Opus"], "only the codec the answerer's track declares"),
              Expect("Audio", "direction", "recvonly", "the track is declared RecvOnly"),
              Expect("PeerConnection", "other_groups", [{"semantics": "LS", "mids": ["0"]}], "libdatachannel adds a=group:LS"),
+         )),
+    Peer("coturn", "coturn (Debian) as the probe's TURN server, relay-only, to the libwebrtc answerer",
+         _node("libwebrtc"), lambda: _npm_missing("@roamhq/wrtc")() or (
+             None if shutil.which("turnserver") else "coturn's turnserver is not installed (Debian package coturn)"),
+         namespace=False, relay=True, known=(
+             Expect("RTCP", "transport_cc", True, "the libwebrtc answerer behind the relay"),
          )),
     Peer("pion", "pion/webrtc v3 (Go), Debian golang-github-pion-webrtc.v3-dev",
          lambda host, port: [str(PION_BINARY), host, str(port)], _pion_missing, namespace=True, known=(
@@ -159,5 +166,4 @@ def profile_mismatches(peer: Peer, rows: list[dict], answer_sdp: str | None) -> 
 CLIENTS_NOT_RUN: tuple[tuple[str, str, str], ...] = (
     ("janus", "Janus + simple-whip-server", "not installed in this run (simple-whip-server conflicts with libnode108; "
      "needs apt-get download + dpkg -x + its npm deps, PEERS.md)"),
-    ("coturn", "coturn TURN server", "covered by tests/test_turn.py (relay-only captures through it), not a matrix row"),
 )

@@ -12,6 +12,7 @@ that cannot run here is a row with the reason. `--readme` writes the matrix into
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -111,8 +113,9 @@ def run_peer(peer: Peer, workdir: Path, *, with_check: bool) -> Row:
             return row
         url = f"http://{host}:{port}/whip"
         capture = workdir / f"{peer.name}.jsonl"
+        relay = stack.enter_context(coturn(workdir)) if peer.relay else []
         done = subprocess.run([*wrap, *RTCPROBE, "capture", url, "-o", str(capture), "--duration",
-                               str(CAPTURE_SECONDS), "--no-live", "--json"],
+                               str(CAPTURE_SECONDS), "--no-live", "--json", *relay],
                               capture_output=True, text=True, cwd=ROOT, timeout=120)
         try:
             result = json.loads(done.stdout)
@@ -122,13 +125,41 @@ def run_peer(peer: Peer, workdir: Path, *, with_check: bool) -> Row:
         row.capture = "completes" if result["reason"] == "completed" else f"{result['reason']}: {result['diagnosis']}"
         dtls = [p["end"] for p in result["connect"]["phases"] if p["name"] == "dtls" and p.get("end") is not None]
         row.seconds = dtls[0] if dtls else None
-        row.notes.append(result["diagnosis"])
+        row.notes += [result["diagnosis"], f"ICE: {result.get('ice_detail')}"]
+        if peer.relay and "relay" not in str(result.get("ice_detail")):
+            row.capture = f"completes, but not through the relay: {result.get('ice_detail')}"
         wrong = profile_mismatches(peer, result["profile"]["rows"], _logged_answer(log))
         row.profile = "right" if not wrong else "wrong: " + "; ".join(wrong)
         if with_check:
             row.check = _check_column(wrap, url)
         row.ok = row.capture == "completes" and not wrong
     return row
+
+
+@contextlib.contextmanager
+def coturn(workdir: Path) -> Iterator[list[str]]:
+    """coturn on 127.0.0.1 (UDP), relaying on 127.0.0.1 to loopback peers; yields the capture flags
+    that make the probe use it, relay-only. The credential is a throwaway of this run."""
+    port, secret = free_port(), "interop-turn-pw"
+    log = workdir / "coturn.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(["turnserver", "-n", "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1",
+                                 "--listening-port", str(port), "--no-tls", "--no-dtls", "--lt-cred-mech",
+                                 "--user", f"interop:{secret}", "--realm", "rtcprobe.interop", "--no-cli",
+                                 "--allow-loopback-peers", "--min-port", "49152", "--max-port", "65535",
+                                 "--log-file", "stdout", "--simple-log"], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:  # ready once its TCP listener accepts
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield ["--ice-server", f"turn:127.0.0.1:{port}", "--ice-username", "interop", "--ice-credential", secret,
+               "--relay-only"]
+    finally:
+        _stop(proc)
 
 
 def _stop(proc: subprocess.Popen) -> None:
