@@ -24,7 +24,7 @@ from rtcprobe.signaling.facts import (
 #: What the evidence of each broken server's failing row must show.
 EVIDENCE = {
     "relative_location": "the server expects origin-root resolution",
-    "link_grammar": "credential:",
+    "link_grammar": "parameter credential:… is not token",
     "etag_rewritten": "412 for If-Match: W/",
     "cors_expose": "ETag, Link, Accept-Patch sent but not exposed",
     "sdpfrag_415": "→ 415",
@@ -85,6 +85,8 @@ async def test_broken_server_fails_exactly_its_requirement(fault: str) -> None:
     failed = [r for r in results if r.result == FAIL]
     assert [r.id for r in failed] == [FAULTS[fault]], [(r.id, r.evidence) for r in failed]
     assert EVIDENCE[fault] in failed[0].evidence, failed[0].evidence
+    if fault == "link_grammar":  # the TURN password is a secret even in a broken header
+        assert '"p"' not in failed[0].evidence
     if fault == "relative_location":  # and the client-side hazard is a warning
         assert [r.result for r in results if r.id == "location.clients"] == [WARN]
 
@@ -131,7 +133,7 @@ def test_link_grammar_errors() -> None:
     ])
     assert ice_server_errors(good) == [] and good.params["credential"] == "p"
     assert trailing.errors == ["empty parameter (a trailing or doubled ';')"]
-    assert any("credential:" in e for e in ice_server_errors(colon))
+    assert "parameter credential:… is not token[=token|quoted-string]" in ice_server_errors(colon)
     assert any("without credential" in e for e in ice_server_errors(colon))
     # a comma inside a quoted value does not split links
     [one] = parse_links(['<stun:a>; rel="ice-server"; title="a, b"'])
@@ -153,3 +155,15 @@ def test_unreachable_server_is_one_line(capsys) -> None:
     assert main(["check", "http://127.0.0.1:9/whip"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot reach http://127.0.0.1:9/whip" in err and "Traceback" not in err
+
+
+async def test_token_is_sent_and_required() -> None:
+    runner, base_url = await run_server(ServerConfig(token="s3cret-check-token"))
+    try:
+        with_token = await run_checks(base_url + "/whip", token="s3cret-check-token", only=["post.created"])
+        without = await run_checks(base_url + "/whip", only=["post.created"])
+    finally:
+        await runner.cleanup()
+    assert [r.result for r in with_token] == [PASS]
+    assert [r.result for r in without] == [FAIL] and "POST /whip → 401" in without[0].evidence
+    assert "s3cret" not in repr(with_token + without)

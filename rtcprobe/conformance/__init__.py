@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from ..redact import redact_text
 from . import delete, link, methods, options, patch, post, redirects, restart, whep
 from .client import Checker
 from .model import FAIL, PASS, REQUIREMENTS, SKIP, WARN, CheckResult, Requirement
@@ -42,7 +43,7 @@ async def run_checks(url: str, protocol: str = "whip", token: str | None = None,
                 result, evidence = FAIL, f"{type(exc).__name__}: {exc or 'timed out'}"
             if only and req.id not in only:
                 continue
-            results.append(CheckResult(req.id, req.section, req.requirement, result, evidence))
+            results.append(CheckResult(req.id, req.section, req.requirement, result, redact_text(evidence)))
     return results
 
 

@@ -3,6 +3,7 @@ and the protocol extensions the server lists."""
 
 from __future__ import annotations
 
+from ..redact import register_secret
 from ..signaling.facts import (
     WHEP_EXTENSION_PREFIX,
     WHIP_EXTENSION_PREFIX,
@@ -24,8 +25,10 @@ async def ice_servers(ck: Checker) -> tuple[str, str]:
     links = parse_links(ck.post.values("Link"))
     broken = [link for link in links if link.errors and "ice-server" not in link.rels]
     servers = ice_server_links(links)
-    problems = [f"{link.text!r}: {'; '.join(errs)}" for link in servers if (errs := ice_server_errors(link))]
-    problems += [f"{link.text!r}: {'; '.join(link.errors)}" for link in broken]
+    for link in servers:  # TURN passwords never reach the table (run_checks redacts evidence)
+        register_secret(link.params.get("credential"))
+    problems = [f"<{link.uri}>: {'; '.join(errs)}" for link in servers if (errs := ice_server_errors(link))]
+    problems += [f"<{link.uri}>: {'; '.join(link.errors)}" for link in broken]
     if problems:
         return FAIL, " | ".join(problems)
     if not servers:

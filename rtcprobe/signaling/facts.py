@@ -78,8 +78,11 @@ def parse_links(values: Iterable[str]) -> list[Link]:
                 param = _STRICT_PARAM.fullmatch(part)
                 if param is None:
                     shown = part.strip()
+                    # only the name is shown: the value of a broken `credential:"..."` is a secret
+                    name = re.split(r'[:="\s]', shown, maxsplit=1)[0]
+                    sep = shown[len(name):len(name) + 1]
                     link.errors.append("empty parameter (a trailing or doubled ';')" if not shown
-                                       else f"parameter {shown!r} is not token[=token|quoted-string]")
+                                       else f"parameter {name + sep}… is not token[=token|quoted-string]")
                     continue
                 link.params.setdefault(param.group(1).lower(), _unquote(param.group(2) or ""))
             links.append(link)
