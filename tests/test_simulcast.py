@@ -27,6 +27,7 @@ from rtcprobe.probe.simulcast import (
     enable_simulcast,
     set_extension,
     shape_offer,
+    simulcast_lists,
 )
 from rtcprobe.probe.stats import StatsCollector
 from rtcprobe.probe.taps import RECEIVED, RTCP, PacketTap, monotonic_clock
@@ -35,6 +36,7 @@ from rtcprobe.probe.twcc_codec import read_sequence, rtp_extensions
 from rtcprobe.sdp import parse_description
 
 SIZE = (320, 240)
+REALWORLD = Path(__file__).parent / "data" / "realworld" / "sdp"
 
 
 def _video_section(sdp: str) -> list[str]:
@@ -101,6 +103,23 @@ async def _offer_text() -> str:
     pc, offer = await _probe_offer(3)
     await pc.close()
     return offer
+
+
+def test_simulcast_lines_of_real_world_sdp_in_both_syntaxes() -> None:
+    """sdp-transform's fixture has both the RFC 8853 line and the draft one Firefox once wrote."""
+    section = _video_section((REALWORLD / "sdptransform-simulcast.sdp").read_text())
+    rfc, draft = [line for line in section if line.startswith("a=simulcast:")]
+    assert simulcast_lists([rfc]) == {"send": [("1", False), ("2", False), ("3", False)], "recv": [("c", False)]}
+    assert simulcast_lists([draft]) == simulcast_lists([rfc])
+
+
+def test_offer_layout_matches_a_real_chrome_simulcast_offer() -> None:
+    """pion's recorded Chrome offer: the rid lines, then a=simulcast, end the m-section; no a=ssrc."""
+    chrome = _video_section((REALWORLD / "pion-test-chrome-offer-simulcast-vp9-mid1-vp8-mid2.sdp").read_text())
+    ours = _video_section(asyncio.run(_offer_text()))
+    assert chrome[-3:] == ["a=rid:q send", "a=rid:h send", "a=simulcast:send q;h"]
+    assert ours[-4:] == ["a=rid:q send", "a=rid:h send", "a=rid:f send", "a=simulcast:send q;h;f"]
+    assert not [line for line in chrome + ours if line.startswith("a=ssrc")]
 
 
 def test_set_extension_replaces_and_adds() -> None:

@@ -85,15 +85,13 @@ def accepted_layers(answer_sdp: str, layers: int) -> Acceptance:
     mid = next((line[6:].strip() for line in video if line.startswith("a=mid:")), None)
     ids = {line.split()[1]: int(line[9:].split()[0].split("/")[0]) for line in video if line.startswith("a=extmap:")}
     result = Acceptance(mid, [], ids.get(RID_URI), ids.get(RRID_URI))
-    recv = [line[len("a=simulcast:"):].split() for line in video if line.startswith("a=simulcast:")]
-    recv_list = next((words[1] for words in recv if len(words) >= 2 and words[0] == "recv"), None)
-    if recv_list is None:
+    recv = simulcast_lists(video).get("recv")
+    if recv is None:
         result.why_one = "the answer has no a=simulcast:recv line: simulcast declined, one layer sent"
         return result
-    listed = [alt.split(",")[0] for alt in recv_list.split(";")]
     rid_recv = {line[6:].split()[0] for line in video if line.startswith("a=rid:") and " recv" in line}
-    paused = [r[1:] for r in listed if r.startswith("~")]
-    accepted = [r for r in offered if r in listed and r in rid_recv]
+    paused = [rid for rid, is_paused in recv if is_paused]
+    accepted = [r for r in offered if (r, False) in recv and r in rid_recv]
     if result.rid_id is None:
         result.why_one = "the answer accepted simulcast but not the rtp-stream-id extension: one layer sent"
     elif len(accepted) < 2:
@@ -102,6 +100,24 @@ def accepted_layers(answer_sdp: str, layers: int) -> Acceptance:
     else:
         result.rids = accepted
     return result
+
+
+def simulcast_lists(section: list[str]) -> dict[str, list[tuple[str, bool]]]:
+    """{"send"|"recv": [(rid, paused)]} from a section's a=simulcast line: RFC 8853
+    (`a=simulcast:send 1,~4;2;3 recv c`) and the draft syntax Firefox once wrote
+    (`a=simulcast: send rid=1,4;2;3 paused=4 recv rid=c`). Of alternatives (`,`) the first counts."""
+    out: dict[str, list[tuple[str, bool]]] = {}
+    for line in section:
+        if not line.startswith("a=simulcast:"):
+            continue
+        words = line[len("a=simulcast:"):].split()
+        paused = {rid for w in words if w.startswith("paused=") for rid in w[7:].split(",")}
+        words = [w for w in words if not w.startswith("paused=")]
+        for direction, listed in zip(words[::2], words[1::2], strict=False):
+            if direction in ("send", "recv"):
+                firsts = [alt.split(",")[0] for alt in listed.removeprefix("rid=").split(";")]
+                out[direction] = [(r.lstrip("~"), r.startswith("~") or r in paused) for r in firsts]
+    return out
 
 
 # -- the wire -------------------------------------------------------------------------------------
