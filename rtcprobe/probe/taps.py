@@ -34,6 +34,7 @@ each received packet after the observers, `receive` may then rewrite or withhold
 | `SendSideBwe` (driven by `TransportCC`) | bwe.py | GCC-style delay + loss estimate, sets the video encoders' target bitrate | as above |
 | `VoiceObserver` (observer, `capture --turns`) | voice_observer.py | send time of each sent audio packet and arrival of each received one by RTP timestamp; decoded received frames through the VAD, stamped with their packets' arrival | voice_turn (written by turns.py) |
 | `RedReceiver` | red.py | `receive`: RED (RFC 2198) to its primary block, RTX of RED to RTX of the primary, ULPFEC to an empty packet in sequence (aiortc has neither) | inbound-rtp `fecPacketsReceived`/`fecPacketsDiscarded`, `redPacketsReceived`, `redMalformedDiscarded` |
+| `RidStamper` (`capture --simulcast`) | simulcast.py | `outgoing`: RID on each simulcast layer's media packets, repaired-RID on its RTX, under the answered ids (the lower layers are hidden senders on the same transport) | `simulcast` event; outbound-rtp `rid` |
 """
 
 from __future__ import annotations
