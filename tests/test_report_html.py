@@ -156,7 +156,7 @@ def test_single_capture_report_has_every_section_and_plot(captures, tmp_path: Pa
     assert info.captures == ["rich"] and not info.failed and info.bytes == Path(info.path).stat().st_size
     assert set(SECTIONS) <= set(page.ids) and "failure" not in page.ids
     images = page.of("img")
-    assert len(images) == 3  # waterfall, streams, data-channel timing
+    assert len(images) == 3 + 4  # waterfall, streams, data-channel timing; a panel per stream
     for attrs in images:
         width, height = _png_size(attrs["src"] or "")
         assert width >= 600 and height >= 100
@@ -211,8 +211,8 @@ def test_anonymize_maps_addresses_consistently_across_the_report(captures) -> No
     _assert_safe(text)
     assert ADVERTISED_V4 not in text and "2a03:2880" not in text.lower()
     assert "127.0.0.1" in text  # loopback says nothing about anyone: kept
-    v4 = set(re.findall(r'<td class="wrap">(198\.51\.100\.\d+|203\.0\.113\.\d+)</td>', text))
-    v6 = set(re.findall(r'<td class="wrap">(2001:db8::[0-9a-f]+)</td>', text))
+    v4 = set(re.findall(r'<td class="addr">(198\.51\.100\.\d+|203\.0\.113\.\d+)</td>', text))
+    v6 = set(re.findall(r'<td class="addr">(2001:db8::[0-9a-f]+)</td>', text))
     assert len(v4) == 1 and len(v6) == 1, (v4, v6)  # one stand-in each, in both captures' candidate tables
     (a4,), (a6,) = v4, v6
     assert text.count(f"{a4} 3478 typ host") >= 2 and text.count(f"{a6} 443 typ host") >= 2  # in both SDPs
