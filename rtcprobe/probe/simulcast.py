@@ -32,6 +32,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.rtcrtpparameters import RTCRtcpParameters, RTCRtpSendParameters
 from aiortc.rtp import pack_header_extensions
 
+from .offer_shape import _join, _split
 from .taps import RTP, Clock, Interceptor, PacketTap
 from .twcc_codec import _EXTENSION, rtp_extensions
 
@@ -261,23 +262,3 @@ async def _start_when_sending(pc: RTCPeerConnection, transceiver: Any, layers: S
     async def stop_layers() -> None:
         if pc.connectionState in ("closed", "failed"):
             await layers.stop()
-
-
-# -- SDP text -------------------------------------------------------------------------------------
-def _split(sdp: str) -> tuple[list[str], list[list[str]]]:
-    session: list[str] = []
-    sections: list[list[str]] = []
-    for line in sdp.replace("\r\n", "\n").split("\n"):
-        if not line:
-            continue
-        if line.startswith("m="):
-            sections.append([line])
-        elif sections:
-            sections[-1].append(line)
-        else:
-            session.append(line)
-    return session, sections
-
-
-def _join(session: list[str], sections: list[list[str]]) -> str:
-    return "\r\n".join(session + [line for s in sections for line in s]) + "\r\n"
