@@ -25,7 +25,7 @@ import json
 import statistics
 import sys
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,8 +133,10 @@ def selected_pair(stats: list[dict[str, Any]]) -> dict[str, Any]:
     return pairs.get(transport.get("selectedCandidatePairId"), {})
 
 
-async def sample(page: BrowserPage, session: Session, seconds: float) -> None:
-    """Chromium's estimate every second for `seconds` (missing while it has none)."""
+async def sample(page: BrowserPage, session: Session, seconds: float,
+                 until: Callable[[Session], bool] | None = None) -> None:
+    """Chromium's estimate every second for `seconds` (missing while it has none), or until `until`
+    says so (tests/test_twcc_chromium.py: once Chromium's encoder has ramped)."""
     start = asyncio.get_running_loop().time()
     while (elapsed := asyncio.get_running_loop().time() - start) < seconds:
         await asyncio.sleep(1.0)
@@ -143,6 +145,8 @@ async def sample(page: BrowserPage, session: Session, seconds: float) -> None:
         if "availableOutgoingBitrate" in pair:
             session.samples.append((elapsed + 1.0, float(pair["availableOutgoingBitrate"])))
         session.chromium_stats = stats
+        if until is not None and until(session):
+            return
 
 
 @contextlib.asynccontextmanager
@@ -166,7 +170,7 @@ async def answering_target(page: BrowserPage, relay: RelayProcess) -> AsyncItera
 
 
 async def probe_session(chromium: Chromium, loss: float, seconds: float, seed: int, output: Path,
-                        offer: str = "chrome") -> Session:
+                        offer: str = "chrome", until: Callable[[Session], bool] | None = None) -> Session:
     """The probe offers (`chrome`, the default: transport-wide-cc; `aiortc`: abs-send-time and REMB
     only, the control), Chromium answers and sends."""
     result = Session("probe" if offer == "chrome" else f"probe --offer {offer}", loss)
@@ -188,7 +192,7 @@ async def probe_session(chromium: Chromium, loss: float, seconds: float, seed: i
                     result.feedback.append(data)
             for transport in peer_connection_transports(probe._pc):
                 PacketTap.attach(transport, lambda: 0.0, keep_feedback)
-            await sample(page, result, seconds)
+            await sample(page, result, seconds, until)
             if probe._collector is not None:
                 reports = probe._collector.snapshot(0.0)
                 result.probe_pair = next((r for r in reports if r["type"] == "candidate-pair"), {})

@@ -5,8 +5,10 @@ transport-wide-cc) and sends its fake camera; the probe stamps what it sends and
 it receives. Chromium's own getStats says whether that feedback is accepted: its send-side
 estimate toward the probe (`candidate-pair.availableOutgoingBitrate`) and its video encoder's
 `targetBitrate` are compared with the same Chromium sending to another Chromium page, in the
-same run (bench/bwe_parity.py's sessions, through tests/relay.py, in its own process, without loss). A control session
-with `--offer aiortc` (no transport-cc: REMB only) shows the level the feedback lifts it from.
+same run (bench/bwe_parity.py's sessions, through tests/relay.py, in its own process, without loss), once
+both are ramped (see the test). A control session with `--offer aiortc` (no transport-cc: REMB only)
+shows the level the feedback lifts it from. bench/bwe_parity.py measures the ratio of the estimates
+themselves over runs (medians).
 """
 
 from __future__ import annotations
@@ -18,37 +20,48 @@ import pytest
 from browser import Chromium, stats_of_type
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from bwe_parity import chromium_session, probe_session, ratio  # noqa: E402
+from bwe_parity import Session, chromium_session, probe_session  # noqa: E402
 
 from rtcprobe.probe.twcc_codec import iter_feedback  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SECONDS = 9.0
-#: The probe stamps arrivals from the kernel (arrivals.py), but sends its feedback from one Python
-#: event loop: on a starved machine (2 cores, many test runs) a stall of a few hundred ms in the
-#: first second can spoil Chromium's initial bandwidth probe, after which it ramps at 8 %/s. A
-#: second attempt tells such a stall from a probe that does not ramp; every failed one is printed.
-ATTEMPTS = 2
+#: The bound on Chromium's ramp toward the probe. With working feedback its estimate ramps either
+#: way: its initial bandwidth probe succeeds (the estimate jumps past what the encoder can take
+#: within ~2 s) or, when that probe is spoiled, GCC's multiplicative increase (8 %/s) gets there
+#: from 0.3 Mbit/s in ~25 s. REMB alone leaves it at ~0.5 Mbit/s (the control).
+RAMP_LIMIT = 40.0
+RAMPED = 0.8  # of Chromium's encoder target toward the Chromium peer
 
 
 def target_bitrate(stats: list[dict]) -> float:
     [video] = stats_of_type(stats, "outbound-rtp", "video")
-    return float(video["targetBitrate"])
+    return float(video.get("targetBitrate", 0.0))
 
 
 async def test_chromium_ramps_toward_the_probe_as_toward_a_chromium_peer(chromium: Chromium, tmp_path: Path) -> None:
+    """One measurement, no retry. What Chromium's estimate settles at after its initial bandwidth
+    probe varies from session to session toward any far end (measured 1.2-4.5 Mbit/s toward a
+    Chromium peer on this machine; toward the probe 1.8-3.9, and once 0.3 when a stall spoiled that
+    probe), while the encoder takes at most its ceiling (1.7 Mbit/s for 640x480): above that the
+    sender does the same whatever the estimate. So the comparison is made where both are ramped: the
+    encoder target toward the probe reaches RAMPED x the one toward the peer (bounded wait), and
+    the estimates are compared up to that ceiling."""
+    peer = await chromium_session(chromium, 0, SECONDS, 1)
+    ceiling = target_bitrate(peer.chromium_stats)
+    assert ceiling > 0
 
-    for attempt in range(ATTEMPTS):
-        probe = await probe_session(chromium, 0, SECONDS, 1, tmp_path / f"probe-{attempt}.jsonl")
-        peer = await chromium_session(chromium, 0, SECONDS, 1)
-        if ratio(probe, peer) >= 0.8:
-            break
-        print(f"attempt {attempt}: ratio {ratio(probe, peer):.2f} ({[round(v) for _, v in probe.samples]} vs "
-              f"{[round(v) for _, v in peer.samples]})")
+    def ramped(session: Session) -> bool:
+        return bool(session.samples) and target_bitrate(session.chromium_stats) >= RAMPED * ceiling
+
+    probe = await probe_session(chromium, 0, RAMP_LIMIT, 1, tmp_path / "probe.jsonl", until=ramped)
     control = await probe_session(chromium, 0, SECONDS - 2, 1, tmp_path / "control.jsonl", offer="aiortc")
-    print(f"Chromium's availableOutgoingBitrate: to the probe {probe.settled:.0f}, to Chromium {peer.settled:.0f}, "
-          f"to the probe without transport-cc {control.settled:.0f} bit/s; ratio {ratio(probe, peer):.2f}")
+    toward_probe, toward_peer = probe.samples[-1][1], peer.samples[-1][1]
+    print(f"Chromium's availableOutgoingBitrate: to the probe {toward_probe:.0f} (ramped after "
+          f"{probe.samples[-1][0]:.0f} s: {[round(v) for _, v in probe.samples]}), to Chromium {toward_peer:.0f}, "
+          f"to the probe without transport-cc {control.settled:.0f} bit/s; encoder target to the probe "
+          f"{target_bitrate(probe.chromium_stats):.0f}, to Chromium {ceiling:.0f}")
     # transport-cc feedback arrived from Chromium, decoded into per-packet records of what the probe stamped
     feedback = [fb for datagram in probe.feedback for fb in iter_feedback(datagram)]
     assert feedback and all(fb.arrivals for fb in feedback)
@@ -58,7 +71,7 @@ async def test_chromium_ramps_toward_the_probe_as_toward_a_chromium_peer(chromiu
     assert 0 < probe.probe_pair["transportCcPacketsReportedReceived"] <= probe.probe_pair["transportCcPacketsStamped"]
     assert probe.probe_pair["availableOutgoingBitrate"] > 0
     # ... and Chromium accepted the probe's: it ramps toward the probe as toward a Chromium peer
-    assert ratio(probe, peer) >= 0.8
-    assert target_bitrate(probe.chromium_stats) >= 0.8 * target_bitrate(peer.chromium_stats)
+    assert target_bitrate(probe.chromium_stats) >= RAMPED * ceiling
+    assert min(toward_probe, ceiling) >= RAMPED * min(toward_peer, ceiling)
     # well above where REMB alone leaves it
-    assert probe.settled > 2 * control.settled
+    assert toward_probe > 2 * control.settled
