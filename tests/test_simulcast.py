@@ -267,22 +267,24 @@ async def _whip_receiver(accept: bool, seen: Counter[str]) -> tuple[web.AppRunne
     return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/whip", peers
 
 
-async def _capture_simulcast(tmp_path: Path, accept: bool) -> tuple[Capture, Counter[str]]:
+async def _capture_simulcast(tmp_path: Path, accept: bool) -> tuple[Capture, Counter[str], list[str]]:
     seen: Counter[str] = Counter()
     runner, url, peers = await _whip_receiver(accept, seen)
     try:
         opts = ProbeOptions(target=url, output=tmp_path / "simulcast.jsonl", protocol="whip", video=True,
                             video_size=SIZE, fps=10, duration=2.0, stats_interval=0.5, simulcast=3)
-        recorded = load((await ProbeSession(opts).run()).path)
+        result = await ProbeSession(opts).run()
+        recorded = load(result.path)
     finally:
         for pc in peers:
             await pc.close()
         await runner.cleanup()
-    return recorded, seen
+    return recorded, seen, result.warnings
 
 
 async def test_capture_sends_three_layers_when_the_answer_accepts_them(tmp_path: Path) -> None:
-    recorded, seen = await _capture_simulcast(tmp_path, accept=True)
+    recorded, seen, warnings = await _capture_simulcast(tmp_path, accept=True)
+    assert not [w for w in warnings if "simulcast" in w]
     event = next(e for e in recorded.events if e["event"] == "simulcast")
     assert event["sent"] == ["q", "h", "f"] and event["why_one_layer"] is None
     assert [(la["rid"], la["width"], la["height"]) for la in event["layers"]] == [("q", 80, 60), ("h", 160, 120),
@@ -297,7 +299,8 @@ async def test_capture_sends_three_layers_when_the_answer_accepts_them(tmp_path:
 
 
 async def test_capture_records_why_one_layer_when_the_answer_declines(tmp_path: Path) -> None:
-    recorded, seen = await _capture_simulcast(tmp_path, accept=False)
+    recorded, seen, warnings = await _capture_simulcast(tmp_path, accept=False)
+    assert [w for w in warnings if w.startswith("--simulcast 3: the answer has no a=simulcast:recv line")]
     event = next(e for e in recorded.events if e["event"] == "simulcast")
     assert event["sent"] == [] and "no a=simulcast:recv" in event["why_one_layer"]
     assert not seen  # the one layer carries no RID

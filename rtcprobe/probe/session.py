@@ -20,6 +20,7 @@ from aiortc.contrib.media import MediaBlackhole
 from ..capture import CaptureWriter, truncate_message
 from ..capture import events as ev
 from ..limits import MESSAGE_TYPE_CHARS
+from ..matrix.transform import apply_variant
 from ..net.record import Impairment
 from ..redact import redact_cut, redact_text, redact_url, register_secret
 from ..sdp import SdpError, parse_description
@@ -186,6 +187,9 @@ class ProbeSession(ConnectPhases, Ending):
         if opts.simulcast:  # RID layers on the video m-line, as a browser's simulcast offer
             shaped.sdp, notes = shape_simulcast(shaped.sdp, opts.simulcast)
             shaped.notes += notes
+        if opts.variant:  # rtcprobe matrix: the variant's edits of that offer
+            shaped.sdp, notes = apply_variant(shaped.sdp, opts.variant)
+            shaped.notes += notes
         offer_sdp = shaped.sdp
         self._record(ev.SDP, role="local", type="offer", sdp=offer_sdp)
         self._record(OFFER_PROFILE, **shaped.event_fields())
@@ -214,6 +218,9 @@ class ProbeSession(ConnectPhases, Ending):
             self._record(ev.ICE_SERVERS, source="whip-link", urls=[s.urls for s in result.ice_servers], applied=False,
                          note="aiortc gathers before the offer is sent, so servers learned from the answer cannot be used")
         self._record(ev.SDP, role="remote", type="answer", sdp=result.answer_sdp)
+        if opts.answer_only:  # rtcprobe matrix: what was answered is the result; teardown follows
+            self._record_candidates("remote", result.answer_sdp)
+            return
         try:  # applied before its candidates are parsed and recorded, so that ICE starts at once
             self._adapted = adapt_answer(loopback_candidates_only(result.answer_sdp))  # what aiortc can send
             self._record(ANSWER_ADAPTED, **self._adapted.event_fields())
