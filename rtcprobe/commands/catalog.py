@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "write a self-contained HTML report of one or more captures"),
     "assess": ("assess", "find issues in captures (ICE, set-up, congestion, freezes, MOS...) and "
                          "check --expect expectations: a CI gate"),
+    "matrix": ("matrix", "try offer variants (codecs, RTX, extensions, BUNDLE...) against a target: what it accepts"),
     "completion": ("completion", "print a shell completion script: rtcprobe completion bash|zsh"),
 }
 
