@@ -227,9 +227,10 @@ class ProbeSession(ConnectPhases, Ending):
             await pc.setRemoteDescription(RTCSessionDescription(self._adapted.sdp, "answer"))
             enable_transport_cc(pc, self._adapted.extensions, self.writer.now, collector=self._collector)
             enable_red(pc, parse_description(result.answer_sdp, "answer"), self.writer.now, collector=self._collector)
-            if opts.simulcast:  # the layers the answer accepted, or why one
-                self._record(SIMULCAST, **enable_simulcast(pc, result.answer_sdp, opts.simulcast, self.writer.now,
-                                                           collector=self._collector).fields())
+            if opts.simulcast:  # the layers the answer accepted, or why one (then also a warning)
+                layers = enable_simulcast(pc, result.answer_sdp, opts.simulcast, self.writer.now, collector=self._collector)
+                self._record(SIMULCAST, **layers.fields())
+                self._warnings += [f"--simulcast {opts.simulcast}: {layers.acceptance.why_one}"] * bool(layers.acceptance.why_one)
         except Exception as exc:  # noqa: BLE001 - aiortc raises ValueError and others for bad answers
             raise ProbeFailure("http", f"signaling: the answer could not be applied: {exc}") from None
         finally:
