@@ -34,3 +34,5 @@ non_negative_ms = _number("milliseconds", 0, inclusive=True)
 positive_fps = _number("frames per second", 0, inclusive=False)
 #: a count >= 0
 non_negative_int = _number("a whole number", 0, inclusive=True, cast=int)
+#: a count >= 1 (`load --sessions`)
+positive_int = _number("a whole number", 1, inclusive=True, cast=int)

@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "run the whole loop against the built-in reference target"),
     "serve": ("serve", "run the reference target (WHIP, realtime calls, beta, SDP POST) on loopback"),
     "check": ("check", "check a WHIP/WHEP server against RFC 9725 / draft-ietf-wish-whep, requirement by requirement"),
+    "load": ("load", "run many real sessions against one target (ramped, capped, on cores or Ray) and summarise"),
     "import": ("importer", "turn a webrtc-internals dump, RTCStatsDump or HAR into capture files"),
     "report": ("report", "write a self-contained HTML report of one or more captures"),
     "assess": ("assess", "find issues in captures (ICE, set-up, congestion, freezes, MOS...) and "

@@ -327,6 +327,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("capture", help=summary("capture"))
     p.add_argument("target", help="URL: a WHIP or WHEP endpoint, {base}/v1/realtime/calls, {base}/v1/realtime, or an SDP-POST URL")
     p.add_argument("-o", "--output", help="capture file (default captures/HOST-TIME.jsonl)")
+    add_session_arguments(p)
+    add_probe_arguments(p)
+    add_expect_arguments(p)
+    p.set_defaults(handler=cmd_capture)
+
+
+def add_session_arguments(p: argparse.ArgumentParser) -> None:
+    """Signaling, offer, ICE, impairment, turns and patch flags: `capture`'s, and each `load` session's."""
     p.add_argument("--protocol", choices=PROTOCOL_CHOICES, help="default: guessed from the URL")
     p.add_argument("--token", help="bearer token (never written anywhere)")
     p.add_argument("--token-env", metavar="NAME",
@@ -366,6 +374,3 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="WHIP/WHEP: PATCH a=end-of-candidates with If-Match after the answer (RFC 9725 §4.3)")
     p.add_argument("--ice-restart-at", type=non_negative_seconds, default=None, metavar="S",
                    help="WHIP/WHEP: ICE restart through PATCH at S s on the capture clock (RFC 9725 §4.4)")
-    add_probe_arguments(p)
-    add_expect_arguments(p)
-    p.set_defaults(handler=cmd_capture)

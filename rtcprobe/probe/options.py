@@ -51,6 +51,7 @@ class ProbeOptions:
     barge_in_ms: float | None = None  # speak again this long after the agent's answer started
     trickle: bool = False  # WHIP/WHEP: PATCH a=end-of-candidates after the answer (RFC 9725 §4.3)
     ice_restart_at: float | None = None  # WHIP/WHEP: ICE restart through PATCH at this capture time (§4.4)
+    lite: bool = False  # rtcprobe load --lite: RTCP counted, not written packet by packet (probe/lite.py)
     variant: dict[str, Any] | None = None  # `rtcprobe matrix`: edits of the offer (rtcprobe.matrix.transform)
     answer_only: bool = False  # `rtcprobe matrix` without --media: end once the answer is recorded
 

@@ -26,7 +26,7 @@ from ..redact import redact_cut, redact_text, redact_url, register_secret
 from ..sdp import SdpError, parse_description
 from ..signaling import SignalingError, guess_protocol, make_signaler
 from ..signaling.exchange import CANCELLED
-from . import media
+from . import lite, media
 from .connect import ConnectPhases
 from .ice_patch import IcePatches
 from .ice_servers import (
@@ -414,7 +414,8 @@ class ProbeSession(ConnectPhases, Ending):
     def _on_packet_event(self, event: dict[str, Any]) -> None:
         """Events the stats collector derives from packets (rtp_first, rtcp, extensions_seen)."""
         name = event.pop("event")
-        self._record(name, **event)
+        if not lite.skipped(self.options.lite, name):
+            self._record(name, **event)
         if name == ev.RTP_FIRST and event.get("direction") == "received":
             self._first_rtp.set()
 
@@ -438,6 +439,8 @@ class ProbeSession(ConnectPhases, Ending):
             self._sample_stats()
             for event in self._collector.final_events():
                 self._on_packet_event(dict(event))
+            if self.options.lite:
+                self._record(lite.RTCP_COUNTS, **lite.counts_event(self._collector))
         if self._signaler is not None:
             try:
                 self._warnings += await end_at_service(self._signaler, self.options.timeouts.http,
