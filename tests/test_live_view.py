@@ -56,6 +56,7 @@ async def test_status_ticks_while_the_answer_is_late(tmp_path: Path) -> None:
     assert any(s.round_trip_time for s in running)
     assert any(s.loss_received is not None for s in running)
     assert all(s.time_left is not None for s in running)
+    assert seen[-1].phase == "closing" and seen[-1].reason == "completed"  # the teardown's DELETE ticks too
 
     console = Console(width=120, record=True, color_system=None)
     console.print(_status_table(running[-1], options.target))

@@ -154,7 +154,9 @@ class ProbeSession(ConnectPhases, Ending):
         diagnosis = redact_text(diagnosis)  # it is printed too, not only written
         if reason != "completed":
             self._record(ev.ERROR, phase=self.status.phase, message=diagnosis)
-        await self._teardown_to_the_end()
+        self._phase("closing", self.options.timeouts.http)  # the DELETE may take its timeout: the view ticks on
+        async with ticking(self._publish):
+            await self._teardown_to_the_end()
         duration = self.writer.now()
         warnings = [redact_text(w) for w in self._warnings]
         self._record(ev.END, reason=reason, diagnosis=diagnosis, duration=round(duration, 6),
