@@ -8,13 +8,14 @@ import json
 import time
 from pathlib import Path
 
+from ..limits import LOAD_MAX_RETRY_AFTER
 from ..load.backends import LoadPlan, connect_ray, local_workers, run_local, run_ray
 from ..load.progress import stderr_progress
 from ..load.summary import summarise
 from ..outputs import check_file
 from ..report.load import render_load, summary_document, write_load_html
 from . import EXIT_OK, EXIT_SESSION_FAILED, UsageError, console, timestamped
-from .arg_types import non_negative_int, positive_int, positive_seconds
+from .arg_types import non_negative_int, non_negative_seconds, positive_int, positive_seconds
 from .catalog import summary
 from .probe import add_probe_arguments, add_session_arguments, options_from_args
 
@@ -36,7 +37,7 @@ def _plan(args: argparse.Namespace) -> LoadPlan:
     template = dataclasses.replace(options_from_args(args), lite=args.lite)
     out_dir.mkdir(parents=True, exist_ok=True)
     check_file(out_dir / "load.json")  # before any session: a directory that cannot be written stops here
-    return LoadPlan(template, args.sessions, args.concurrency or args.sessions, args.rate, out_dir)
+    return LoadPlan(template, args.sessions, args.concurrency or args.sessions, args.rate, out_dir, args.max_retry_after)
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -79,6 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio-only", action="store_true", help="audio only (default: audio and the video test pattern)")
     p.add_argument("--lite", action="store_true",
                    help="captures keep stats samples and RTCP counts, not one event per RTCP packet")
+    p.add_argument("--max-retry-after", type=non_negative_seconds, default=LOAD_MAX_RETRY_AFTER, metavar="S",
+                   help="a session answered 503 with Retry-After <= S waits that long and tries once more (0: never)")
     p.add_argument("--workers", type=non_negative_int, default=0, metavar="W",
                    help="local worker processes (default: one per core)")
     p.add_argument("--ray", metavar="ADDRESS|auto",

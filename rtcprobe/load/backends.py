@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..commands import UsageError
+from ..limits import LOAD_MAX_RETRY_AFTER
 from ..probe.options import ProbeOptions
 from .worker import Progress, WorkerJob, run_worker
 
@@ -37,6 +38,7 @@ class LoadPlan:
     concurrency: int
     rate: float | None  # sessions started per second; None: all at once (within the cap)
     out_dir: Path
+    retry_after_max: float = LOAD_MAX_RETRY_AFTER  # a 503's Retry-After honoured once up to this (s)
 
     def jobs(self, workers: int, t0: float, captures_returned: bool) -> list[WorkerJob]:
         workers = max(1, min(workers, self.sessions, self.concurrency))
@@ -46,7 +48,7 @@ class LoadPlan:
             cap = self.concurrency // workers + (1 if w < self.concurrency % workers else 0)
             starts = [i / self.rate if self.rate else 0.0 for i in indices]
             shares.append(WorkerJob(self.template, indices, starts, cap, t0,
-                                    None if captures_returned else str(self.out_dir)))
+                                    None if captures_returned else str(self.out_dir), self.retry_after_max))
         return shares
 
 
