@@ -43,4 +43,22 @@ apt_install gcc gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugin
     gstreamer1.0-nice simple-whip-client firefox-esr
 mkdir -p "$build/gst"
 gcc -shared -fPIC -Wl,-soname,libgupnp-igd-1.0.so.4 -o "$build/gst/libgupnp-igd-1.0.so.4" peers/gst/gupnp-igd-stub.c
+# Janus from Debian; simple-whip-server cannot be installed next to this nodejs (libnode108 conflict):
+# download its .deb, unpack it into build/janus and install its npm dependencies there.
+apt_install janus curl
+if [ ! -d "$build/janus/node_modules/express" ]; then
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && apt-get download -q simple-whip-server >/dev/null 2>&1 && dpkg -x simple-whip-server_*.deb x)
+    mkdir -p "$build/janus"
+    rm -rf "$build/janus/src" && cp -r "$tmp/x/usr/share/simple-whip-server/src" "$build/janus/src"
+    rm -rf "$tmp"
+    rm -f "$build/janus/src/config.js"  # a symlink to /etc/simple-whip-server/config.js in the package
+    cat > "$build/janus/src/config.js" <<'JS'
+module.exports = { janus: { address: 'ws://127.0.0.1:8188' }, port: Number(process.env.WHIP_PORT || 7080), rest: '/whip',
+  allowTrickle: true, strictETags: false, iceServers: [] };
+JS
+    echo '{"private": true}' > "$build/janus/package.json"
+    (cd "$build/janus" && npm install --no-audit --no-fund --silent express@4 cors@2 colors@1.4.0 debug@4 websocket@1 \
+        body-parser@1 async@3)
+fi
 echo "interop peers installed"

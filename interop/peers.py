@@ -31,6 +31,15 @@ def _npm_missing(package: str) -> Callable[[], str | None]:
     return reason
 
 
+def _janus_missing() -> str | None:
+    if shutil.which("janus") is None:
+        return "janus is not installed (Debian package janus; interop/install.sh installs it)"
+    if not (HERE / "build" / "janus" / "node_modules" / "express").exists():
+        return ("simple-whip-server is not unpacked (it cannot be installed next to this nodejs: libnode108 "
+                "conflict; interop/install.sh apt-get downloads and dpkg -x it, then installs its npm deps)")
+    return None
+
+
 def _pion_missing() -> str | None:
     if PION_BINARY.exists():
         return None
@@ -58,6 +67,7 @@ class Peer:
     namespace: bool  # gathers no loopback candidates: run peer and probe in a namespace of our own
     known: tuple[Expect, ...] = field(default=())
     relay: bool = False  # the probe connects through coturn on 127.0.0.1, relay-only
+    path: str = "/whip"  # the WHIP endpoint's path on http://host:port
 
 
 def _node(stack: str) -> Callable[[str, int], list[str]]:
@@ -162,8 +172,16 @@ def profile_mismatches(peer: Peer, rows: list[dict], answer_sdp: str | None) -> 
     return wrong
 
 
+JANUS = Peer("janus", "Janus (Debian) VideoRoom behind Meetecho simple-whip-server",
+              lambda host, port: [str(HERE / "peers" / "janus_whip.sh"), host, str(port)], _janus_missing,
+              namespace=True, path="/whip/endpoint/interop", known=(
+                  Expect("Audio", "codecs", ["Opus"], "room 1234's audiocodec is opus"),
+                  Expect("Audio", "direction", "recvonly", "a VideoRoom publisher's answer receives only"),
+                  Expect("ICE/TURN", "ice_lite", False, "full ICE unless ice_lite is set in janus.jcfg"),
+              ))
+ANSWERERS = (*ANSWERERS, JANUS)
+
+
 #: Stacks of issue 15 the matrix lists but does not run yet, each with why (name, stack, reason).
 CLIENTS_NOT_RUN: tuple[tuple[str, str, str], ...] = (
-    ("janus", "Janus + simple-whip-server", "not installed in this run (simple-whip-server conflicts with libnode108; "
-     "needs apt-get download + dpkg -x + its npm deps, PEERS.md)"),
 )

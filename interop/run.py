@@ -111,7 +111,7 @@ def run_peer(peer: Peer, workdir: Path, *, with_check: bool) -> Row:
         if problem := _wait_listening(proc, log):
             row.capture = problem
             return row
-        url = f"http://{host}:{port}/whip"
+        url = f"http://{host}:{port}{peer.path}"
         capture = workdir / f"{peer.name}.jsonl"
         relay = stack.enter_context(coturn(workdir)) if peer.relay else []
         done = subprocess.run([*wrap, *RTCPROBE, "capture", url, "-o", str(capture), "--duration",
