@@ -217,6 +217,7 @@ def _diff_media(out: _Collector, ma: MediaSection, mb: MediaSection) -> None:
     out.compare("media", where, "ptime", ma.ptime, mb.ptime)
     out.compare("ice", where, "ice-options", sorted(ma.ice_options), sorted(mb.ice_options))
     out.compare("ice", where, "ice-ufrag", ma.ice_ufrag, mb.ice_ufrag, volatile=True)
+    out.compare("ice", where, "ice-ufrag shape", ufrag_shape(ma.ice_ufrag), ufrag_shape(mb.ice_ufrag))
     out.changed("ice", where, "ice-pwd", ma.ice_pwd, mb.ice_pwd)
     out.compare("dtls", where, "DTLS setup role", ma.setup, mb.setup)
     out.compare("dtls", where, "fingerprint algorithm", sorted({f.algorithm for f in ma.fingerprints}),
@@ -238,6 +239,19 @@ def _diff_media(out: _Collector, ma: MediaSection, mb: MediaSection) -> None:
     out.compare("media", where, "maxptime", ma.maxptime, mb.maxptime)
     out.compare("srtp", where, "SDES crypto suites", _crypto_suites(ma), _crypto_suites(mb))
     _diff_other_attributes(out, where, ma.unknown_attributes, mb.unknown_attributes)
+
+
+def ufrag_shape(ufrag: str | None) -> str | None:
+    """What a ufrag's form says while its value is volatile: length, the characters besides letters
+    and digits, `/` segments. A service that starts encoding routing data in it (OpenAI:
+    `aCcjmpdGpYicMaAE` became `DoTGved3/u0`) changed how it works, though every value differs.
+    Letters and digits are one class: which of them a random value happens to hold is chance."""
+    if not ufrag:
+        return None
+    other = "".join(sorted({c for c in ufrag if not c.isalnum()}))
+    segments = ufrag.split("/")
+    shape = f"{len(ufrag)} chars, alphanumeric" + (f" and {other!r}" if other else "")
+    return shape + (f", {len(segments)} segments of {'+'.join(str(len(s)) for s in segments)}" if len(segments) > 1 else "")
 
 
 def _crypto_suites(section: MediaSection) -> list[str]:

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("assess", "find issues in captures (ICE, set-up, congestion, freezes, MOS...) and "
                          "check --expect expectations: a CI gate"),
     "matrix": ("matrix", "try offer variants (codecs, RTX, extensions, BUNDLE...) against a target: what it accepts"),
+    "watch": ("watch", "capture a target on a schedule, keep a history, and alert on a semantic change"),
     "completion": ("completion", "print a shell completion script: rtcprobe completion bash|zsh"),
 }
 

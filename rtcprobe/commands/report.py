@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from ..capture.collection import expand
 from ..outputs import check_file
 from ..report.terminal import printable
+from ..watch.history import is_history
 from . import EXIT_OK, UsageError, warn
 from .catalog import summary
 from .input_args import add_max_size, reading
@@ -30,6 +31,8 @@ def default_output(captures: list[Path]) -> Path:
 def cmd_report(args: argparse.Namespace) -> int:
     from ..report.html import write_report
 
+    if len(args.captures) == 1 and is_history(args.captures[0]):  # a watch history: trends and changes
+        return _history_report(args)
     paths = expand(args.captures)
     output = Path(args.output) if args.output else default_output(paths)
     if output.suffix.lower() not in (".html", ".htm"):
@@ -54,6 +57,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         anonymized = f", {info.addresses_replaced} address(es) anonymised" if info.anonymized else ""
         print(f"report written to {printable(info.path)} ({len(info.captures)} capture(s){failed}{anonymized}, "
               f"{info.bytes / 1024:.0f} KiB)")
+    return EXIT_OK
+
+
+def _history_report(args: argparse.Namespace) -> int:
+    from ..watch.html import write_history_report
+
+    path, runs, changes = write_history_report(args.captures[0], args.output, args.title)
+    print(f"report written to {printable(path)} (history: {runs} run(s), {changes} change(s))")
     return EXIT_OK
 
 
