@@ -62,6 +62,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 @reading("a", "b")
 def cmd_diff(args: argparse.Namespace) -> int:
+    if all(str(p).endswith(".matrix.json") for p in (args.a, args.b)):  # two `rtcprobe matrix` results
+        # imported here: `diff` of two sessions never loads the probe
+        from .matrix import diff_matrix_files
+
+        return diff_matrix_files(args)
     a, b = (_at_round(_one(load_negotiations(path, pc=args.pc), path), args.round) for path in (args.a, args.b))
     labels = tuple(args.labels.split(",", 1)) if args.labels else None
     if labels is not None and len(labels) != 2:

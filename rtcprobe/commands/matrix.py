@@ -12,7 +12,7 @@ from rich.table import Table
 
 from .. import interrupts
 from ..matrix.html import matrix_html
-from ..matrix.result import SUFFIX, MatrixResult, write_matrix
+from ..matrix.result import SUFFIX, MatrixResult, diff_matrices, load_matrix, write_matrix
 from ..matrix.runner import run_matrix
 from ..matrix.variants import load_variants
 from ..outputs import check_directory, check_file
@@ -20,7 +20,7 @@ from ..probe.options import ProbeOptions
 from ..profiles import DEFAULT_OFFER
 from ..report.terminal import printable, safe
 from ..signaling import check_target, guess_protocol
-from . import EXIT_OK, UsageError, console, timestamped
+from . import EXIT_CHANGES, EXIT_OK, UsageError, console, timestamped
 from .arg_types import positive_seconds
 from .catalog import summary
 from .probe import PROTOCOL_CHOICES, _timeouts, _token_from_env
@@ -83,6 +83,26 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         out.print(render_matrix(result))
         out.print(f"matrix written to {safe(str(path))} ({len(result.rows)} captures in {safe(str(directory))})")
     return EXIT_OK
+
+
+def diff_matrix_files(args: argparse.Namespace) -> int:
+    """`rtcprobe diff A.matrix.json B.matrix.json`: per variant, what the service does differently."""
+    a, b = load_matrix(args.a), load_matrix(args.b)
+    labels = args.labels.split(",", 1) if args.labels else [f"A ({a.started})", f"B ({b.started})"]
+    changes = diff_matrices(a, b)
+    if args.json:
+        print(json.dumps({"a": args.a, "b": args.b, "changes": [
+            {"variant": c.variant, "what": c.what, "a": c.a, "b": c.b, "summary": c.summary} for c in changes]}, indent=1))
+    else:
+        out = console()
+        table = Table(title=f"matrix diff: {safe(labels[0])} → {safe(labels[-1])}", title_justify="left")
+        for column in ("variant", "what", labels[0], labels[-1]):
+            table.add_column(safe(column), overflow="fold")
+        for c in changes:
+            table.add_row(safe(c.variant), c.what, safe("none" if c.a in (None, "") else str(c.a)),
+                          safe("none" if c.b in (None, "") else str(c.b)))
+        out.print(table if changes else f"no change across {len(b.rows)} variant(s)")
+    return EXIT_CHANGES if args.exit_code and changes else EXIT_OK
 
 
 def add_target_arguments(p: argparse.ArgumentParser) -> None:
