@@ -81,7 +81,9 @@ def _logged_answer(log: Path) -> str | None:
     return None
 
 
-def _check_column(wrap: list[str], url: str) -> str:
+def _check_column(wrap: list[str], url: str, row: Row) -> str:
+    """`rtcprobe check --json` against the endpoint: "passes" or the failed ids (their evidence in
+    row.notes, for the lines under the matrix)."""
     proc = subprocess.run([*wrap, *RTCPROBE, "check", url, "--protocol", "whip", "--json"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     try:
@@ -89,8 +91,11 @@ def _check_column(wrap: list[str], url: str) -> str:
     except json.JSONDecodeError:
         return f"exit {proc.returncode}: {(proc.stderr.strip().splitlines() or ['no output'])[-1]}"
     items = results.get("results", results) if isinstance(results, dict) else results
-    failed = [str(r.get("id")) for r in items if isinstance(r, dict) and r.get("result") == "fail"]
-    return "passes" if proc.returncode == 0 and not failed else "fails: " + ", ".join(failed or ["(see --json)"])
+    failed = [r for r in items if isinstance(r, dict) and r.get("result") == "fail"]
+    row.notes += [f"check {r.get('id')}: {r.get('evidence')}" for r in failed]
+    if proc.returncode == 0 and not failed:
+        return "passes"
+    return "fails: " + ", ".join(str(r.get("id")) for r in failed) if failed else f"exit {proc.returncode}"
 
 
 def run_peer(peer: Peer, workdir: Path, *, with_check: bool) -> Row:
@@ -131,7 +136,7 @@ def run_peer(peer: Peer, workdir: Path, *, with_check: bool) -> Row:
         wrong = profile_mismatches(peer, result["profile"]["rows"], _logged_answer(log))
         row.profile = "right" if not wrong else "wrong: " + "; ".join(wrong)
         if with_check:
-            row.check = _check_column(wrap, url)
+            row.check = _check_column(wrap, url, row)
         row.ok = row.capture == "completes" and not wrong
     return row
 
@@ -172,6 +177,9 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def markdown(rows: list[Row], check_note: str) -> str:
+    evidence = [f"- {r.peer}, {n.removeprefix('check ')}" for r in rows for n in r.notes if n.startswith("check ")]
+    if evidence:
+        check_note = "\n".join(filter(None, [check_note, "Evidence of each failed check:", "", *evidence]))
     lines = ["| peer | stack | capture | profile read right | `rtcprobe check` | POST→DTLS (s) |",
              "|---|---|---|---|---|---|"]
     for r in rows:

@@ -92,6 +92,9 @@ const server = http.createServer((req, res) => {
         sessions.set(id, session);
         log({ id, answer: session.sdp });
         res.writeHead(201, { ...CORS, "Content-Type": "application/sdp", Location: `/whip/${id}` }).end(session.sdp);
+      } else if ((req.method === "GET" || req.method === "HEAD") &&
+                 (req.url === "/whip" || sessions.has(req.url.slice("/whip/".length)))) {
+        res.writeHead(204, CORS).end();  // GET/HEAD: 2xx without content (RFC 9725 §4.1)
       } else if (req.method === "DELETE" && sessions.has(req.url.slice("/whip/".length))) {
         const id = req.url.slice("/whip/".length);
         sessions.get(id).close();

@@ -72,6 +72,10 @@ func handler(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == "/whip" {
+		w.WriteHeader(http.StatusNoContent) // GET/HEAD: 2xx without content (RFC 9725 §4.1)
+		return
+	}
 	if r.Method == http.MethodPost && r.URL.Path == "/whip" {
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/sdp") {
 			w.WriteHeader(http.StatusUnsupportedMediaType)
@@ -109,6 +113,10 @@ func handler(w http.ResponseWriter, r *http.Request) {
 		delete(sessions, id)
 	}
 	mu.Unlock()
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && ok {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if r.Method == http.MethodDelete && ok {
 		pc.Close()
 		logLine(map[string]interface{}{"id": id, "deleted": true})
