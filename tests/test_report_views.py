@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from rtcprobe.analyze.diff import diff as diff_negotiations
 from rtcprobe.analyze.streams import stream_series
 from rtcprobe.capture import Capture, load
+from rtcprobe.importers import load_captures
 from rtcprobe.inputs import load_negotiation
 from rtcprobe.probe.options import ProbeOptions
 from rtcprobe.probe.session import ProbeSession
@@ -153,3 +154,25 @@ def test_report_diff_has_the_marker_column() -> None:
     assert '<td class="num">-</td><td>codecs</td>' in html
     assert '<td class="num">+</td><td>extensions</td>' in html
     assert '<td class="num">~</td><td>fmtp</td>' in html
+
+
+def test_frame_and_audio_gauges_from_a_chromium_dump() -> None:
+    """Chromium's webrtc-internals dump (recorded here, tests/data/import-record-dumps.py): a sent
+    stream's audio level comes from its media-source report, frame rate and size from the RTP report,
+    each point the value of the sample at its time."""
+    (capture, *_) = load_captures(Path(__file__).parent / "data" / "import-chromium-webrtc_internals_dump.gz")
+    series = {s.label.rsplit(" (", 1)[0]: s for s in stream_series(capture)}
+    for sample in capture.stats_samples[1:]:
+        reports = {r["id"]: r for r in sample["reports"]}
+        for report in reports.values():
+            if report.get("type") not in ("outbound-rtp", "inbound-rtp"):
+                continue
+            stream = next(s for s in series.values() if s.ssrc == report["ssrc"] and
+                          s.direction == ("sent" if report["type"] == "outbound-rtp" else "received"))
+            point = next(p for p in stream.points if abs(p.t - report["timestamp"]) < 1e-6 or abs(p.t - sample["t"]) < 1e-6)
+            source = reports.get(report.get("mediaSourceId"), {})
+            assert point.audio_level == report.get("audioLevel", source.get("audioLevel"))
+            assert point.frames_per_second == report.get("framesPerSecond", source.get("framesPerSecond"))
+            assert point.frame_height == report.get("frameHeight", source.get("frameHeight"))
+    assert any(p.audio_level for p in series["sent audio mid 0 Opus"].points)
+    assert any(p.frames_per_second for p in series["received video mid 1 VP8"].points)
