@@ -51,6 +51,8 @@ class BrokenWhip:
             web.post(ENDPOINT, self.post),
             web.post(ENDPOINT + "-node2", self.post),
             web.options(ENDPOINT, self.options),
+            web.get(ENDPOINT, self.get),  # aiohttp answers HEAD as GET, without the body
+            web.get(resource, self.get),
             web.patch(resource, self.patch),
             web.delete(resource, self.delete),
         ])
@@ -104,6 +106,12 @@ class BrokenWhip:
         for link in links:
             response.headers.add("Link", link)
         return response
+
+    async def get(self, request: web.Request) -> web.Response:
+        """No representation (RFC 9725 §4.1): 204; 404 for a session that does not exist."""
+        if "id" in request.match_info and request.match_info["id"] not in self.sessions:
+            return web.Response(status=404)
+        return web.Response(status=204)
 
     async def patch(self, request: web.Request) -> web.Response:
         session = self.sessions.get(request.match_info["id"])

@@ -52,7 +52,8 @@ async def test_conformant_server_passes() -> None:
     # the requirements that need a session, a trickle and a DELETE really ran
     for rid in ("post.created", "post.direction", "post.wrong_direction", "link.ice_servers", "cors.expose",
                 "patch.trickle", "patch.no_if_match", "patch.stale_etag", "patch.unsupported",
-                "delete.status", "delete.media_stops", "restart.survives", "options.accept_post"):
+                "delete.status", "delete.media_stops", "restart.survives", "options.accept_post",
+                "methods.get", "methods.head", "methods.put"):
         assert rid in by[PASS], rid
     # a relative-path Location ("/app/whip/<id>") resolves the same against the root: no warning
     assert "location.clients" in by[PASS]
@@ -91,9 +92,10 @@ async def test_broken_server_fails_exactly_its_requirement(fault: str) -> None:
         assert [r.result for r in results if r.id == "location.clients"] == [WARN]
 
 
-#: What the reference target still gets wrong: nothing (its WHIP endpoint refuses an all-recvonly
-#: offer with 422 since X2's change; RFC 9725 §4.2).
-SERVE_KNOWN_FAILS: dict[str, list[str]] = {"whip": [], "whep": []}
+#: What the reference target still gets wrong (reported to its owner): GET and HEAD on endpoints and
+#: sessions answer 405 where RFC 9725 §4.1 (and draft-ietf-wish-whep §4.1) want 2xx, no content.
+SERVE_KNOWN_FAILS: dict[str, list[str]] = {"whip": ["methods.get", "methods.head"],
+                                           "whep": ["methods.get", "methods.head"]}
 
 
 @pytest.mark.parametrize("protocol", ["whip", "whep"])

@@ -10,7 +10,8 @@ from .model import FAIL, PASS, SKIP, requirement
 from .patch import _usable
 
 
-@requirement("delete.status", "RFC 9725 §4.2", "DELETE on the resource answers 200 OK")
+@requirement("delete.status", "RFC 9725 §3, §4.2 / draft-ietf-wish-whep §4.4",
+             "DELETE on the resource answers 200 OK")
 async def delete_status(ck: Checker) -> tuple[str, str]:
     if (skip := _usable(ck)) is not None:
         return skip
@@ -20,7 +21,7 @@ async def delete_status(ck: Checker) -> tuple[str, str]:
     return (PASS if reply.status == 200 else FAIL), reply.shown
 
 
-@requirement("delete.media_stops", "RFC 9725 §4.2",
+@requirement("delete.media_stops", "RFC 9725 §4.2; RFC 7675 §5.2",
              "after DELETE the server sends no more RTP or RTCP for the session (checked on the wire)")
 async def media_stops(ck: Checker) -> tuple[str, str]:
     if ck.deleted is None or ck.deleted.status // 100 != 2:

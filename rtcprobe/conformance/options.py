@@ -10,7 +10,7 @@ from .model import FAIL, PASS, SKIP, WARN, requirement
 ORIGIN = "http://rtcprobe-check.invalid"
 
 
-@requirement("options.accept_post", "RFC 9725 §4.2; RFC 9110 §9.3.7",
+@requirement("options.accept_post", "RFC 9725 §4.2 / draft-ietf-wish-whep §4.4",
              "OPTIONS on the endpoint answers 2xx and lists application/sdp in Accept-Post")
 async def accept_post(ck: Checker) -> tuple[str, str]:
     reply = await ck.request("OPTIONS", ck.url, None, ck.headers(
@@ -24,7 +24,7 @@ async def accept_post(ck: Checker) -> tuple[str, str]:
     return PASS, f"{reply.shown}, Accept-Post: {', '.join(types)}"
 
 
-@requirement("cors.expose", "RFC 9725 §4.2; Fetch §3.2.5 (CORS)",
+@requirement("cors.expose", "RFC 9725 §4.2; Fetch (CORS protocol)",
              "Access-Control-Expose-Headers of the POST lists Location, ETag, Link and Accept-Patch "
              "(those the response carries)")
 async def expose(ck: Checker) -> tuple[str, str]:

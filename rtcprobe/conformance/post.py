@@ -17,7 +17,7 @@ def _needs_post(ck: Checker) -> tuple[str, str] | None:
     return None
 
 
-@requirement("post.created", f"{WHIP} §4.2", "POST of an SDP offer answers 201 Created with a Location")
+@requirement("post.created", f"{WHIP} §4.2 / {WHEP} §4.3.1", "POST of an SDP offer answers 201 Created with a Location")
 async def created(ck: Checker) -> tuple[str, str]:
     if (skip := _needs_post(ck)) is not None:
         return skip
@@ -32,7 +32,7 @@ async def created(ck: Checker) -> tuple[str, str]:
     return PASS, f"{ck.post.shown}, Location: {location}"
 
 
-@requirement("post.answer", f"{WHIP} §4.2", "the 201's body is the SDP answer, Content-Type application/sdp")
+@requirement("post.answer", f"{WHIP} §4.2 / {WHEP} §4.3.1", "the 201's body is the SDP answer, Content-Type application/sdp")
 async def answer_type(ck: Checker) -> tuple[str, str]:
     if (skip := _needs_post(ck)) is not None:
         return skip
@@ -47,7 +47,7 @@ async def answer_type(ck: Checker) -> tuple[str, str]:
     return PASS, f"Content-Type: {ctype}, {len(ck.post.text.splitlines())} SDP lines"
 
 
-@requirement("post.direction", f"{WHIP} §4.2 / {WHEP} §4; RFC 3264 §6.1",
+@requirement("post.direction", f"{WHIP} §4.2 / {WHEP} §4.3.5",
              "every m-line of the answer is recvonly (WHIP) / sendonly (WHEP) or inactive")
 async def direction(ck: Checker) -> tuple[str, str]:
     if ck.post is None or ck.post.status // 100 != 2 or not ck.post.text.lstrip().startswith("v=0"):
@@ -80,7 +80,7 @@ async def _refused(ck: Checker, body: str, content_type: str, due: tuple[int, ..
     return FAIL, f"{reply.shown} (a client error is a 4xx)"
 
 
-@requirement("post.bad_type", f"{WHIP} §4.2; RFC 9110 §15.5.16",
+@requirement("post.bad_type", f"{WHIP} §4.2 / {WHEP} §4.3.4; RFC 9110 §15.5.16",
              "an offer with a Content-Type other than application/sdp is refused with 415")
 async def bad_type(ck: Checker) -> tuple[str, str]:
     offer = ck.offer_pc()
@@ -91,12 +91,12 @@ async def bad_type(ck: Checker) -> tuple[str, str]:
         await offer.close()
 
 
-@requirement("post.bad_sdp", f"{WHIP} §4.2", "a malformed SDP offer is refused with a 4xx (400)")
+@requirement("post.bad_sdp", f"{WHIP} §4.2 / {WHEP} §4.3.4", "a malformed SDP offer is refused with a 4xx (400)")
 async def bad_sdp(ck: Checker) -> tuple[str, str]:
     return await _refused(ck, "v=0\r\nthis is not SDP\r\n", SDP_TYPE, (400, 422))
 
 
-@requirement("post.wrong_direction", f"{WHIP} §4.2 / {WHEP} §4",
+@requirement("post.wrong_direction", f"{WHIP} §4.2, §4.4.3 / {WHEP} §4.3.5",
              "an offer in the wrong direction (recvonly to WHIP, sendonly to WHEP) is refused with a 4xx")
 async def wrong_direction(ck: Checker) -> tuple[str, str]:
     ck_protocol, ck.protocol = ck.protocol, "whip" if ck.protocol == "whep" else "whep"
@@ -104,7 +104,8 @@ async def wrong_direction(ck: Checker) -> tuple[str, str]:
     ck.protocol = ck_protocol
     await offer.setLocalDescription(await offer.createOffer())
     try:
-        return await _refused(ck, offer.localDescription.sdp, SDP_TYPE, (400, 406, 422))
+        due = (400, 406, 422) if ck.protocol == "whep" else (400, 422)  # WHEP may counter-offer
+        return await _refused(ck, offer.localDescription.sdp, SDP_TYPE, due)
     finally:
         await offer.close()
 

@@ -41,6 +41,8 @@ async def accepted(ck: Checker) -> tuple[str, str]:
     old_ufrag = ice_line(ck.post.text if ck.post else "", "ice-ufrag")
     new_ufrag, new_pwd = ice_line(reply.text, "ice-ufrag"), ice_line(reply.text, "ice-pwd")
     problems = []
+    if not ck.etag or ck.etag.startswith("W/"):
+        problems.append(f"the 201's ETag is {ck.etag or 'missing'}: a session that restarts MUST send a strong one")
     if not new_etag or new_etag == ck.etag:
         problems.append(f"ETag {new_etag or '(none)'} (was {ck.etag})")
     if not new_ufrag or not new_pwd or new_ufrag == old_ufrag:

@@ -1,16 +1,16 @@
-"""WHEP's own requirements (draft-ietf-wish-whep): media flows to the viewer, and the server-offer
-variants of the drafts (HEAD → 200 application/sdp, 406 with a counter-offer, 409 + Retry-After
-while nothing is published) are checked when the server shows them."""
+"""WHEP's own requirements (draft-ietf-wish-whep-03, the WG's latest): media flows to the player,
+HEAD tells players this is a WHEP endpoint (§4.2), and a 406 counter-offer (§4.3.2) or a 409 while
+nothing is published (§4.3.8) are checked when the server answers so."""
 
 from __future__ import annotations
 
 from .client import SDP_TYPE, WIRE_WATCH_SECONDS, Checker
-from .model import FAIL, PASS, SKIP, requirement
+from .model import FAIL, PASS, SKIP, WARN, requirement
 
 DRAFT = "draft-ietf-wish-whep"
 
 
-@requirement("whep.media", f"{DRAFT} §4", "the player receives the server's RTP after the 201",
+@requirement("whep.media", f"{DRAFT} §4.3.1", "the player receives the server's RTP after the 201",
              protocols=("whep",))
 async def media(ck: Checker) -> tuple[str, str]:
     if ck.post_error:
@@ -19,30 +19,29 @@ async def media(ck: Checker) -> tuple[str, str]:
     return (PASS if counts["rtp"] else FAIL), f"{counts['rtp']} RTP, {counts['rtcp']} RTCP in {WIRE_WATCH_SECONDS:g} s"
 
 
-@requirement("whep.head", f"{DRAFT} (server offer)",
-             "HEAD on the endpoint answers 200 with Content-Type application/sdp, or 405 when "
-             "the server takes the client's offer only", protocols=("whep",))
+@requirement("whep.head", f"{DRAFT} §4.2",
+             "HEAD on the endpoint answers 200 with Content-Type application/sdp and no body "
+             "(players discover WHEP endpoints so)", protocols=("whep",))
 async def head(ck: Checker) -> tuple[str, str]:
     reply = await ck.request("HEAD", ck.url)
-    if reply.status == 405:
-        return SKIP, f"{reply.shown}: no server offer"
     ctype = reply.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if reply.status == 200 and ctype == SDP_TYPE:
+    if reply.status == 200 and ctype == SDP_TYPE and not reply.text:
         return PASS, f"{reply.shown}, Content-Type: {ctype}"
-    return FAIL, f"{reply.shown}, Content-Type: {ctype or '(none)'}"
+    return WARN, f"{reply.shown}, Content-Type: {ctype or '(none)'} (a SHOULD)"
 
 
-@requirement("whep.counter_offer", f"{DRAFT} (server offer)",
-             "a 406 to the POST carries the server's counter-offer as application/sdp", protocols=("whep",))
+@requirement("whep.counter_offer", f"{DRAFT} §4.3.2",
+             "a 406 to the POST carries the server's counter-offer as application/sdp and a Location",
+             protocols=("whep",))
 async def counter_offer(ck: Checker) -> tuple[str, str]:
     if ck.post is None or ck.post.status != 406:
         return SKIP, "the POST was not answered 406"
     ctype = ck.post.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    ok = ctype == SDP_TYPE and ck.post.text.lstrip().startswith("v=0")
+    ok = ctype == SDP_TYPE and ck.post.text.lstrip().startswith("v=0") and "Location" in ck.post.headers
     return (PASS if ok else FAIL), f"{ck.post.shown}, Content-Type: {ctype or '(none)'}"
 
 
-@requirement("whep.no_publisher", f"{DRAFT} (server offer)",
+@requirement("whep.no_publisher", f"{DRAFT} §4.3.8",
              "a 409 (nothing published yet) carries Retry-After", protocols=("whep",))
 async def no_publisher(ck: Checker) -> tuple[str, str]:
     if ck.post is None or ck.post.status != 409:
