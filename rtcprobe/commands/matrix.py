@@ -25,7 +25,7 @@ from .arg_types import positive_seconds
 from .catalog import summary
 from .probe import PROTOCOL_CHOICES, _timeouts, _token_from_env
 
-VERDICT_STYLE = {"accepted": "green", "dropped": "yellow", "rejected": "red", "refused": "red"}
+VERDICT_STYLE = {"accepted": "green", "dropped": "yellow", "rejected": "red", "refused": "red", "not offered": "dim"}
 
 
 def base_options(args: argparse.Namespace, output: Path) -> ProbeOptions:

@@ -4,7 +4,9 @@
 - rejected: every m-line the variant is about was answered with port 0 (RFC 3264 §6), or is absent;
 - dropped: answered, but without what the variant offers (the codec, RTX, the extension, REMB,
   the rtcp-mux the answer must not add, the simulcast layers) — the quiet "no";
-- accepted: answered with it.
+- accepted: answered with it;
+- not offered: the offer profile has no such codec (add it with `add_codecs`), so the row says
+  nothing about the target.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from ..capture.model import Capture
 from ..sdp import Codec, MediaSection, SessionDescription
-from .transform import codec_spec
+from .transform import codec_spec, matches
 from .variants import Variant
 
 CC_FEEDBACK = ("transport-cc", "goog-remb")
@@ -114,6 +116,14 @@ def _checks(variant: Variant, answer: SessionDescription) -> list[tuple[bool, st
     return out
 
 
+def _not_offered(offer: SessionDescription | None, variant: Variant) -> list[str]:
+    """The variant's codecs that the sent offer does not hold (a profile without H.265, say)."""
+    if offer is None:
+        return []
+    return [spec for kind, specs in variant.codecs.items() for spec in specs if spec.lower() != "rtx"
+            and not any(matches(spec, c.name, c.fmtp) for m in offer.media_of_kind(kind) for c in m.codecs)]
+
+
 def classify(capture: Capture, variant: Variant, flowed: Any = None) -> Row:
     """The row of one variant's capture; `flowed` is (sent, received) RTP packets with --media."""
     status = _http_status(capture)
@@ -123,6 +133,10 @@ def classify(capture: Capture, variant: Variant, flowed: Any = None) -> Row:
         sent, received = flowed
         media = f"{'yes' if received else 'no'}: {sent} RTP packets sent, {received} received ({capture.reason})"
     row = Row(variant.name, variant.about, status, "refused", "", "", media, str(capture.path))
+    lacking = _not_offered(capture.offer, variant)
+    if lacking:
+        row.verdict, row.detail = "not offered", f"the offer profile has no {', '.join(lacking)}: nothing was asked"
+        return row
     if answer is None:
         row.detail = capture.diagnosis or "no answer"
         return row

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..report.html_base import PAGE_TAIL, Cell, join, page_head, section, table, tag
 from .result import MatrixResult
 
-VERDICT_CLASS = {"accepted": "good", "dropped": "warn", "rejected": "bad", "refused": "bad"}
+VERDICT_CLASS = {"accepted": "good", "dropped": "warn", "rejected": "bad", "refused": "bad", "not offered": "muted"}
 
 
 def matrix_html(result: MatrixResult, title: str | None = None) -> str:

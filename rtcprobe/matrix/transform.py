@@ -85,7 +85,22 @@ def _set_fmtp(lines: list[str], fmtp: dict[str, dict[str, str]]) -> list[str]:
     return out
 
 
-def _filter_section(lines: list[str], kind: str, edits: dict[str, Any], notes: list[str]) -> list[str]:
+def _add_codecs(lines: list[str], specs: list[str], used: set[int]) -> list[str]:
+    """Codecs the profile lacks (`H265/90000 level-id=93;...`), at free payload types, first."""
+    head, added = lines[0].split(" "), []
+    for index, spec in enumerate(specs):
+        rtpmap, _, fmtp = spec.partition(" ")
+        pt = next(p for p in [*range(96, 128), *range(35, 64)] if p not in used)
+        used.add(pt)
+        added += [f"a=rtpmap:{pt} {rtpmap}", *([f"a=fmtp:{pt} {fmtp}"] if fmtp else [])]
+        head.insert(3 + index, str(pt))
+    at = next((i for i, line in enumerate(lines) if line.startswith("a=rtpmap:")), len(lines))
+    return [" ".join(head), *lines[1:at], *added, *lines[at:]]
+
+
+def _filter_section(lines: list[str], kind: str, edits: dict[str, Any], notes: list[str], used: set[int]) -> list[str]:
+    if edits.get("add_codecs", {}).get(kind):  # payload types free across the BUNDLE, not only here
+        lines = _add_codecs(lines, edits["add_codecs"][kind], used)
     if edits.get("codecs", {}).get(kind):
         lines, more = _keep_codecs(lines, edits["codecs"][kind], edits.get("rtx", True))
         notes += more
@@ -122,10 +137,11 @@ def apply_variant(sdp: str, edits: dict[str, Any]) -> tuple[str, list[str]]:
     session, sections = _split(sdp)
     notes: list[str] = []
     out_sections = []
+    used = {int(f) for lines in sections for f in lines[0].split(" ")[3:] if f.isdigit()}
     for index, lines in enumerate(sections):
         kind = lines[0][2:].split(" ", 1)[0]
         if kind in ("audio", "video"):
-            lines = _filter_section(lines, kind, edits, notes)
+            lines = _filter_section(lines, kind, edits, notes, used)
         if edits.get("candidates"):
             lines = [line for line in lines if not line.startswith("a=candidate:")
                      or _candidate_kept(line, edits["candidates"])]

@@ -24,6 +24,7 @@ KEYS: dict[str, str] = {
     "datachannel": "true or false",
     "codecs": 'an object {"audio"|"video": ["NAME [param=value ...]", ...]}',
     "rtx": "true or false",
+    "add_codecs": 'an object {"audio"|"video": ["NAME/RATE[/CH] fmtp-params", ...]}: codecs the profile lacks',
     "fmtp": 'an object {"codec": {"param": "value"}}',
     "extensions": "a list of header extension URIs to keep (every other extmap is dropped)",
     "drop_extensions": "a list of header extension URIs to drop",
@@ -43,6 +44,7 @@ class Variant:
     datachannel: bool = False
     codecs: dict[str, list[str]] = field(default_factory=dict)
     rtx: bool = True
+    add_codecs: dict[str, list[str]] = field(default_factory=dict)
     fmtp: dict[str, dict[str, str]] = field(default_factory=dict)
     extensions: list[str] | None = None
     drop_extensions: list[str] = field(default_factory=list)
@@ -59,7 +61,7 @@ class Variant:
 
     def edits(self) -> dict[str, Any]:
         """What the session applies to the offer (ProbeOptions.variant; recorded in the header)."""
-        return {"name": self.name, "codecs": self.codecs, "rtx": self.rtx, "fmtp": self.fmtp,
+        return {"name": self.name, "add_codecs": self.add_codecs, "codecs": self.codecs, "rtx": self.rtx, "fmtp": self.fmtp,
                 "extensions": self.extensions, "drop_extensions": self.drop_extensions,
                 "drop_feedback": self.drop_feedback, "bundle": self.bundle, "rtcp_mux": self.rtcp_mux,
                 "candidates": self.candidates}
@@ -74,6 +76,8 @@ def _valid(key: str, value: Any) -> bool:
         "datachannel": lambda v: isinstance(v, bool),
         "rtx": lambda v: isinstance(v, bool),
         "codecs": lambda v: isinstance(v, dict) and set(v) <= {"audio", "video"} and all(map(strings, v.values())),
+        "add_codecs": lambda v: isinstance(v, dict) and set(v) <= {"audio", "video"} and all(map(strings, v.values()))
+        and all("/" in s.split(" ")[0] for specs in v.values() for s in specs),
         "fmtp": lambda v: isinstance(v, dict) and all(isinstance(p, dict) and all(isinstance(x, str) for x in p.values())
                                                       for p in v.values()),
         "extensions": strings, "drop_extensions": strings, "drop_feedback": strings,
