@@ -75,6 +75,7 @@ class ProbeSession(ConnectPhases, Ending):
         self._exchanges_recorded = 0  # how many of the signaler's exchanges are in the capture
         self._collector: StatsCollector | None = None
         self._blackhole = MediaBlackhole()
+        self._consumers: set[asyncio.Future[None]] = set()  # MediaBlackhole.start() calls in flight
         self._ice_connected = asyncio.Event()
         self._connected = asyncio.Event()
         self._dtls_settled = asyncio.Event()
@@ -281,8 +282,9 @@ class ProbeSession(ConnectPhases, Ending):
         def on_track(track: Any) -> None:
             if self._turns is not None and track.kind == "audio":
                 self._turns.observer.consume(track)  # type: ignore[union-attr]  # the agent's voice, decoded
-            else:
+            else:  # and consumed: aiortc queues every decoded frame, unbounded, until someone reads it
                 self._blackhole.addTrack(track)
+                self._consumers.add(asyncio.ensure_future(self._blackhole.start()))
 
     def _open_channel(self, pc: RTCPeerConnection) -> Any:
         label = next(iter(self._signaler.channels), None) or self.options.datachannel
