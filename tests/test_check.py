@@ -28,7 +28,7 @@ EVIDENCE = {
     "etag_rewritten": "412 for If-Match: W/",
     "cors_expose": "ETag, Link, Accept-Patch sent but not exposed",
     "sdpfrag_415": "→ 415",
-    "restart_405": "follows draft-ietf-wish-whip ≤ -09",
+    "restart_405": "follows draft-ietf-wish-whip -04 to -09 (405); RFC 9725 says 422",
     "delete_keeps_media": "after it: 0 RTP",
     "redirect_302": "POST /app/whip → 302, Location: /app/whip-node2",
 }

@@ -1,5 +1,5 @@
 """GET, HEAD and PUT (RFC 9725 §4.1, draft-ietf-wish-whep §4.1): WHIP/WHEP resources have no
-representation, so GET answers 2xx with no content (older drafts said 405: that is a fail now);
+representation, so GET answers 2xx with no content (drafts -00 to -05 said 405: a fail now);
 HEAD answers as GET without a body (RFC 9110 §9.3.2); PUT, which neither defines, is not a 2xx."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def _targets(ck: Checker) -> list[str]:
 
 def _empty_2xx(reply: Reply) -> str | None:
     if reply.status // 100 != 2:
-        return f"{reply.shown}" + (" (405 is what drafts before the RFC said)" if reply.status == 405 else "")
+        return f"{reply.shown}" + (" (the 405 of draft-ietf-wish-whip-00 to -05)" if reply.status == 405 else "")
     if reply.text:
         return f"{reply.shown} with {len(reply.text)} characters of content"
     return None

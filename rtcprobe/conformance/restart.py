@@ -1,6 +1,7 @@
 """ICE restarts through PATCH (RFC 9725 §4.3.3): If-Match "*", new ufrag/pwd → 200 with the
 server's new credentials and a new ETag; a refused restart leaves the session as it was; a session
-that trickles but does not restart refuses with 422 (drafts up to -09 said 405/501). Run on a
+that trickles but does not restart refuses with 422 (drafts -03/-04 said 501, -04 to -09 405: the
+WG's draft history). Run on a
 session of its own, after the others: aiortc cannot follow an accepted restart."""
 
 from __future__ import annotations
@@ -79,5 +80,6 @@ async def unsupported(ck: Checker) -> tuple[str, str]:
     if refused.status == 422:
         return PASS, f"{refused.shown} (RFC 9725)"
     if refused.status in OLD_DRAFT_STATUSES:
-        return FAIL, f"{refused.shown}: follows draft-ietf-wish-whip ≤ -09 (405/501); RFC 9725 says 422"
+        drafts = "-03/-04 (501)" if refused.status == 501 else "-04 to -09 (405)"
+        return FAIL, f"{refused.shown}: follows draft-ietf-wish-whip {drafts}; RFC 9725 says 422"
     return FAIL, refused.shown
