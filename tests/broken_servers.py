@@ -28,7 +28,7 @@ FAULTS = {
     "redirect_302": "redirect.307",  # a load balancer redirecting the POST with 302
 }
 #: Conformant variants whose optional behaviour the checker must see and pass.
-CONFORMANT = ("redirect_307", "busy_once")
+CONFORMANT = ("redirect_307", "busy_once", "absolute_location", "relative_path_location")
 
 
 @dataclass
@@ -92,7 +92,10 @@ class BrokenWhip:
         sid, etag = secrets.token_hex(8), f'"{secrets.token_hex(6)}"'
         answer = pc.localDescription.sdp
         self.sessions[sid] = Session(pc, etag)
-        location = f"whip/{sid}" if self.fault == "relative_location" else f"{ENDPOINT}/{sid}"
+        location = {"relative_location": f"whip/{sid}",  # meant as /whip/<id>: wrong
+                    "relative_path_location": f"whip/{sid}",  # /app/whip/<id> per RFC 3986: right
+                    "absolute_location": f"{request.url.origin()}{ENDPOINT}/{sid}",
+                    }.get(self.fault or "", f"{ENDPOINT}/{sid}")
         sent_etag = f"W/{etag}" if self.fault == "etag_rewritten" else etag
         response = web.Response(status=201, text=answer, content_type=SDP, headers={
             "Location": location, "ETag": sent_etag, "Accept-Patch": TRICKLE, **self._cors()})

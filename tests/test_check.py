@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from broken_servers import CONFORMANT, FAULTS, start
+from broken_servers import FAULTS, start
 
 from rtcprobe.cli import main
 from rtcprobe.conformance import FAIL, PASS, SKIP, WARN, run_checks
@@ -59,7 +59,24 @@ async def test_conformant_server_passes() -> None:
     assert "location.clients" in by[PASS]
 
 
-@pytest.mark.parametrize("variant", CONFORMANT)
+@pytest.mark.parametrize(("variant", "clients"), [("absolute_location", PASS), ("relative_path_location", WARN)])
+async def test_location_forms(variant: str, clients: str) -> None:
+    """Absolute and relative Locations both resolve per RFC 3986; a relative path that clients
+    resolving against the origin root would get wrong is a warning, not a failure."""
+    runner, url = await start(variant)
+    try:
+        results = await run_checks(url, only=["location.resolves", "location.clients", "delete.status"])
+    finally:
+        await runner.cleanup()
+    rows = {r.id: r for r in results}
+    assert rows["location.resolves"].result == PASS and rows["delete.status"].result == PASS, results
+    assert rows["location.clients"].result == clients, rows["location.clients"]
+    if clients == WARN:
+        assert "/app/whip/" in rows["location.clients"].evidence and "origin-root clients http" in rows[
+            "location.clients"].evidence
+
+
+@pytest.mark.parametrize("variant", ["redirect_307", "busy_once"])
 async def test_redirect_and_busy_are_followed(variant: str) -> None:
     runner, url = await start(variant)
     try:
