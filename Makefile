@@ -16,11 +16,11 @@ demo: $(STAMP)
 	$(VENV)/bin/rtcprobe demo
 
 test: $(STAMP)
-	$(PY) -m ruff check rtcprobe tests bench
+	$(PY) -m ruff check rtcprobe tests bench interop
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check rtcprobe tests bench
+	$(PY) -m ruff check rtcprobe tests bench interop
 
 # Every benchmark, as the README quotes them (about 8 minutes on 2 cores).
 bench: $(STAMP)
