@@ -75,3 +75,15 @@ def test_profile_comparison_names_each_wrong_fact() -> None:
     misread[0]["facts"]["ice_options"] = ["trickle"]
     wrong = profile_mismatches(_peer("libdatachannel"), misread, answer)
     assert len(wrong) == 2 and all(w.startswith("ICE/TURN.ice_options") for w in wrong), wrong
+
+
+def test_gstreamer_offer_profile_read_right(tmp_path: Path) -> None:
+    """rtcprobe's profile of GStreamer webrtcbin's real WHIP offer
+    (tests/data/realworld/sdp/gstreamer-whip-client-offer.sdp) has what webrtcbin is known to offer
+    (no BUNDLE, mid audio0, rtcp-rsize, TCP candidates) and agrees with the offer's own text."""
+    from clients import CLIENTS, _profile
+
+    offer = (Path(__file__).parent / "data" / "realworld" / "sdp" / "gstreamer-whip-client-offer.sdp").read_text()
+    gstreamer = next(c for c in CLIENTS if c.name == "gstreamer-whip-client")
+    assert _profile(gstreamer, offer, tmp_path) == "right"
+    assert sdp_facts(offer)[("Audio", "direction")] == "sendonly"
