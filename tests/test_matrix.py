@@ -88,7 +88,7 @@ def test_user_file_extends_and_replaces(tmp_path: Path) -> None:
 def test_every_class_of_the_issue_is_a_shipped_variant() -> None:
     names = {v.name for v in load_variants()}
     for name in ("audio-opus", "audio-g722", "audio-pcmu", "audio-pcma", "video-vp8", "video-vp9", "video-av1",
-                 "video-h265", "video-h264-42e01f-mode1", "video-h264-640032-mode0", "rtx-on", "rtx-off", "red-audio",
+                 "video-h265", "video-h264-42e01f-mode1", "video-h264-64001f-mode0", "rtx-on", "rtx-off", "red-audio",
                  "fec-video", "dtx", "simulcast-2", "simulcast-3", "ext-transport-cc", "transport-cc-only",
                  "remb-only", "bundle-none", "bundle-max", "no-rtcp-mux", "datachannel-only", "audio-only",
                  "ipv6-only", "ice-tcp-only"):
@@ -167,3 +167,22 @@ def test_media_flows_and_matrix_diff_shows_a_dropped_codec(tmp_path: Path) -> No
     assert changes[("video-vp8", "answered")] == ("audio Opus; video VP8", "")
     assert ("video-h264-42e01f-mode1", "verdict") not in changes
     assert run("diff", str(a), str(a), "--exit-code").returncode == 0
+
+
+@pytest.mark.slow
+def test_matrix_of_the_studys_service_reproduces_its_profile(tmp_path: Path) -> None:
+    """serve --answer-profile openai-2025-09 answers as the recorded service did (DESIGN.md §1: Opus
+    with PCMU/PCMA fallback, no RED; H.264 only, all profiles, no RTX, no simulcast; transport-cc,
+    no REMB): the matrix finds that table by trying, not by reading it."""
+    expected = {"audio-opus": "accepted", "audio-pcma": "accepted", "red-audio": "dropped", "video-vp8": "refused",
+                "video-h264-42e01f-mode1": "accepted", "video-h264-64001f-mode1": "accepted", "rtx-on": "dropped",
+                "simulcast-2": "dropped", "transport-cc-only": "accepted", "remb-only": "dropped",
+                "ext-transport-cc": "accepted", "ext-abs-send-time": "dropped"}
+    with serving(free_port(), "--answer-profile", "openai-2025-09", log=tmp_path / "serve.log") as url:
+        out = run("matrix", url, *(a for v in expected for a in ("--variant", v)), "-o", str(tmp_path / "m"), "--json")
+    assert out.returncode == 0, out.stderr
+    document = json.loads(out.stdout)
+    assert verdicts(document) == expected
+    rows = {row["variant"]: row for row in document["rows"]}
+    assert rows["video-h264-64001f-mode1"]["answered"].startswith("audio Opus; video H.264 high")
+    assert rows["remb-only"]["detail"] == "missing: rtcp-fb goog-remb"

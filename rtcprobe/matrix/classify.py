@@ -16,10 +16,11 @@ from typing import Any
 
 from ..capture.model import Capture
 from ..sdp import Codec, MediaSection, SessionDescription
-from .transform import codec_spec, matches
+from .transform import matches
 from .variants import Variant
 
 CC_FEEDBACK = ("transport-cc", "goog-remb")
+AUXILIARY = ("rtx", "red", "ulpfec", "flexfec-03")  # codecs that carry or protect another
 
 
 @dataclass
@@ -41,22 +42,6 @@ def codec_label(codec: Codec) -> str:
         profile = codec.h264.profile if codec.h264 else "?"
         return f"{codec.display_name} {profile} {codec.fmtp.get('profile-level-id', '')} mode {mode}"
     return codec.display_name + (f" {codec.fmtp['profile-id']}" if "profile-id" in codec.fmtp else "")
-
-
-def answer_matches(spec: str, codec: Codec) -> bool:
-    """The answered codec is the spec's; an H.264 answer may lower the level (RFC 6184 §8.2.2), so
-    profile-level-id compares the profile (its first 4 hex digits) only."""
-    name, params = codec_spec(spec)
-    if codec.name.lower() != name:
-        return False
-    have = {k.lower(): v.lower() for k, v in codec.fmtp.items()}
-    if name == "h264":
-        have.setdefault("packetization-mode", "0")
-    for key, value in params.items():
-        got = have.get(key.lower(), "")
-        if (got[:4] != value.lower()[:4]) if key.lower() == "profile-level-id" else got != value.lower():
-            return False
-    return True
 
 
 def _http_status(capture: Capture) -> int | None:
@@ -82,13 +67,15 @@ def _checks(variant: Variant, answer: SessionDescription) -> list[tuple[bool, st
     """(present, what) for each thing the variant offers and the answer should carry."""
     out: list[tuple[bool, str]] = []
     every = [m for m in answer.media if not m.rejected]
-    for kind, specs in variant.codecs.items():
+    for kind, specs in variant.codecs.items():  # one of the media codecs, and every RTX/RED/FEC offered
         codecs = [c for m in _alive(answer, kind) for c in m.codecs]
-        for spec in specs:
-            if spec.lower() == "rtx":
-                out.append((any(c.role == "rtx" for c in codecs), f"RTX on {kind}"))
-            else:
-                out.append((any(answer_matches(spec, c) for c in codecs), f"{spec} on {kind}"))
+        primary = [s for s in specs if s.split()[0].lower() not in AUXILIARY]
+        if primary:
+            out.append((any(matches(s, c.name, c.fmtp) for s in primary for c in codecs), f"{' or '.join(primary)} on {kind}"))
+        for spec in (s for s in specs if s.split()[0].lower() in AUXILIARY):
+            found = any(c.role == "rtx" for c in codecs) if spec.lower() == "rtx" else \
+                any(c.name.lower() == spec.lower() for c in codecs)
+            out.append((found, f"{spec.upper() if spec.lower() == 'rtx' else spec} on {kind}"))
     for codec, params in variant.fmtp.items():
         answered = [c for m in every for c in m.codecs if c.name.lower() == codec.lower()]
         shown = ", ".join(f"{k}={answered[0].fmtp.get(k, 'absent')}" for k in params) if answered else "not answered"
@@ -117,11 +104,17 @@ def _checks(variant: Variant, answer: SessionDescription) -> list[tuple[bool, st
 
 
 def _not_offered(offer: SessionDescription | None, variant: Variant) -> list[str]:
-    """The variant's codecs that the sent offer does not hold (a profile without H.265, say)."""
+    """The variant's media codecs of a kind none of which the sent offer holds (a profile without
+    H.265, say): then the target was not asked."""
     if offer is None:
         return []
-    return [spec for kind, specs in variant.codecs.items() for spec in specs if spec.lower() != "rtx"
-            and not any(matches(spec, c.name, c.fmtp) for m in offer.media_of_kind(kind) for c in m.codecs)]
+    out = []
+    for kind, specs in variant.codecs.items():
+        primary = [s for s in specs if s.split()[0].lower() not in AUXILIARY]
+        codecs = [c for m in offer.media_of_kind(kind) for c in m.codecs]
+        if primary and not any(matches(s, c.name, c.fmtp) for s in primary for c in codecs):
+            out.append(" or ".join(primary))
+    return out
 
 
 def classify(capture: Capture, variant: Variant, flowed: Any = None) -> Row:

@@ -22,15 +22,21 @@ def codec_spec(spec: str) -> tuple[str, dict[str, str]]:
 
 
 def matches(spec: str, name: str, fmtp: dict[str, str]) -> bool:
-    """A codec (name, fmtp) is the spec's: same name, and each parameter the spec names equal
-    (profile-level-id compared case-insensitively; packetization-mode absent means 0, RFC 6184)."""
+    """A codec (name, fmtp) is the spec's: same name, and each parameter the spec names equal. For
+    H.264 the profile-level-id compares the profile only (its first 4 hex digits): the level is a
+    parameter of the codec, which an answer may lower (RFC 6184 §8.2.2); packetization-mode absent
+    means 0 (RFC 6184 §8.1)."""
     want_name, want = codec_spec(spec)
     if name.lower() != want_name:
         return False
     have = {k.lower(): v.lower() for k, v in fmtp.items()}
     if want_name == "h264":
         have.setdefault("packetization-mode", "0")
-    return all(have.get(k.lower()) == v.lower() for k, v in want.items())
+    for key, value in want.items():
+        got = have.get(key.lower(), "")
+        if (got[:4] != value.lower()[:4]) if key.lower() == "profile-level-id" else got != value.lower():
+            return False
+    return True
 
 
 def _codecs(lines: list[str]) -> dict[int, tuple[str, dict[str, str]]]:
