@@ -42,6 +42,7 @@ from .loopback import (
     loopback_candidates_only,
     restrict_to_loopback,
 )
+from .media_quality import MediaQuality
 from .offer_shape import ANSWER_ADAPTED, OFFER_PROFILE, AdaptedAnswer, adapt_answer, shape_offer
 from .options import ProbeOptions
 from .pairs import watch_selected_pairs
@@ -75,6 +76,7 @@ class ProbeSession(ConnectPhases, Ending):
         self._exchanges_recorded = 0  # how many of the signaler's exchanges are in the capture
         self._collector: StatsCollector | None = None
         self._blackhole = MediaBlackhole()
+        self._quality: MediaQuality | None = None  # the received tracks' one consumer (media_quality.py)
         self._consumers: set[asyncio.Future[None]] = set()  # MediaBlackhole.start() calls in flight
         self._ice_connected = asyncio.Event()
         self._connected = asyncio.Event()
@@ -200,6 +202,10 @@ class ProbeSession(ConnectPhases, Ending):
         self._collector = StatsCollector(pc, self.writer.now, sink=self._on_packet_event)
         self._collector.attach_peer_connection()
         watch_selected_pairs(pc, self._on_packet_event)  # every selected-pair change, as an event
+        self._quality = MediaQuality(pc, self.writer.now)  # frames, freezes, audio level: W3C media fields
+        attach_peer_connection(pc, self.writer.now, self._quality.observe)
+        self._collector.add_inbound_fields(self._quality.inbound_fields)
+        self._collector.add_outbound_fields(self._quality.outbound_fields)
         if self._turns is not None:  # send and arrival times of audio, for the voice turns
             attach_peer_connection(pc, self.writer.now, self._turns.observer.observe)  # type: ignore[union-attr]
 
@@ -280,8 +286,11 @@ class ProbeSession(ConnectPhases, Ending):
 
         @pc.on("track")
         def on_track(track: Any) -> None:
-            if self._turns is not None and track.kind == "audio":
-                self._turns.observer.consume(track)  # type: ignore[union-attr]  # the agent's voice, decoded
+            voice = self._turns is not None and track.kind == "audio"  # the agent's voice, decoded, to the VAD too
+            if self._quality is not None:  # one recv() loop per track: measured, then handed on
+                self._quality.consume(track, self._turns.observer.on_frame if voice else None)  # type: ignore[union-attr]
+            elif voice:
+                self._turns.observer.consume(track)  # type: ignore[union-attr]
             else:  # and consumed: aiortc queues every decoded frame, unbounded, until someone reads it
                 self._blackhole.addTrack(track)
                 self._consumers.add(asyncio.ensure_future(self._blackhole.start()))
@@ -453,6 +462,8 @@ class ProbeSession(ConnectPhases, Ending):
                 self._record_exchanges()
         with contextlib.suppress(Exception):
             await self._blackhole.stop()
+        if self._quality is not None:
+            await self._quality.close()
         if self._pc is not None:
             with contextlib.suppress(Exception):
                 await self._pc.close()

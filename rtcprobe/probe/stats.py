@@ -137,7 +137,7 @@ class StatsCollector:
             stream.payload_type = second & 0x7F
             stream.transport_id = stream.transport_id or tid
             self._emit({"event": events.RTP_FIRST, "t": t, "direction": direction, "ssrc": ssrc,
-                        "kind": self.media.kind_of(ssrc, stream.payload_type), "mid": stream.mid,
+                        "kind": self.media.kind_of(ssrc, stream.payload_type, stream.mid), "mid": stream.mid,
                         "payload_type": stream.payload_type})
         stream.last_t = t
         stream.packets += 1
@@ -175,7 +175,8 @@ class StatsCollector:
         packets of one video frame share a timestamp and are sent in a burst)."""
         rate = s.clock_rate
         if rate is None:
-            rate = s.clock_rate = self.media.clock_rates.get(s.payload_type)
+            codec = self.media.codec(s.mid, s.payload_type)
+            rate = s.clock_rate = codec[1] if codec else None
             if rate is None:
                 return
         arrival = t * rate

@@ -135,16 +135,17 @@ def round_trip_time(sent_times: list[float], dlsr: int, arrival: float) -> float
 def rtp_reports(direction: str, s: StreamCounters, media: MediaMap, now: float,
                 transport_id: str | None, codecs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The W3C reports of one stream; adds the `codec` report it refers to into `codecs`."""
-    rate = s.clock_rate or media.clock_rates.get(s.payload_type)
+    codec = media.codec(s.mid, s.payload_type)
+    rate = s.clock_rate or (codec[1] if codec else None)
     common: dict[str, Any] = {"timestamp": now, "ssrc": s.ssrc,
-                              "kind": media.kind_of(s.ssrc, s.payload_type)}
+                              "kind": media.kind_of(s.ssrc, s.payload_type, s.mid)}
     if transport_id is not None:
         common["transportId"] = transport_id
-    if s.payload_type in media.mime_types:
-        codec_id = common["codecId"] = f"codec-{transport_id}-{s.payload_type}"
+    if codec is not None and codec[0] is not None:  # one codec report per transport, m-line and payload type (W3C codecId)
+        codec_id = common["codecId"] = f"codec-{transport_id}-{s.mid}-{s.payload_type}"
         codecs[codec_id] = {"id": codec_id, "type": "codec", "timestamp": now,
-                            "payloadType": s.payload_type, "mimeType": media.mime_types[s.payload_type],
-                            "clockRate": rate, **({"transportId": transport_id} if transport_id else {})}
+                            "payloadType": s.payload_type, "mimeType": codec[0], "clockRate": rate,
+                            **({"transportId": transport_id} if transport_id else {})}
     kind = common["kind"]
     feedback: dict[str, Any] = {"nackCount": s.nack_count}
     if kind != "audio":  # W3C: pliCount and firCount are video-only members
