@@ -11,7 +11,7 @@ from ..analyze.voice import voice_summary
 from ..capture import Capture
 
 #: The metrics a summary gives percentiles of (milliseconds, but loss: percent).
-METRICS = ("http", "ice", "dtls", "first_media", "connect", "loss_pct", "rtt", "v2v")
+METRICS = ("http", "ice", "dtls", "first_media", "connected", "connect", "loss_pct", "rtt", "v2v")
 
 
 @dataclass
@@ -72,11 +72,14 @@ def outcome_of(capture: Capture, index: int, name: str) -> Outcome:
     """The figures of one capture (None where the session never got there)."""
     breakdown = connect_breakdown(capture)
     phases = {p.name: p.duration for p in breakdown.phases}
+    dtls = breakdown.phase("dtls")  # capture start to connected: a browser's offer-to-"connected" span
     rtts = [rtt for _, rtt in pair_rtt(capture)]
     voice = voice_summary(capture)
     v2v = [t["v2v_ms"] for t in voice.turns if t.get("answered") and isinstance(t.get("v2v_ms"), int | float)]
     figures = {"http": _ms(phases.get("http")), "ice": _ms(phases.get("ice")), "dtls": _ms(phases.get("dtls")),
-               "first_media": _ms(phases.get("first media")), "connect": _ms(breakdown.total),
+               "first_media": _ms(phases.get("first media")),
+               "connected": _ms(dtls.end if dtls is not None and breakdown.failed_phase != "dtls" else None),
+               "connect": _ms(breakdown.total),
                "loss_pct": _loss_pct(capture), "rtt": _ms(sorted(rtts)[len(rtts) // 2] if rtts else None)}
     end = capture.end or {}
     return Outcome(index, name, failure_label(capture), str(end.get("diagnosis", "")),

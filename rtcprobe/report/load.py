@@ -18,7 +18,8 @@ from .terminal import safe
 
 #: metric -> (label, unit)
 LABELS = {"http": ("HTTP (offer → answer)", "ms"), "ice": ("ICE", "ms"), "dtls": ("DTLS", "ms"),
-          "first_media": ("first media", "ms"), "connect": ("connect (to media)", "ms"),
+          "first_media": ("first media", "ms"), "connected": ("to connected (ICE+DTLS)", "ms"),
+          "connect": ("connect (to media)", "ms"),
           "loss_pct": ("loss received", "%"), "rtt": ("RTT (ICE, median per session)", "ms"),
           "v2v": ("voice-to-voice (per turn)", "ms")}
 
