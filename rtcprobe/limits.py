@@ -137,7 +137,7 @@ CHECK_WIRE_GRACE_SECONDS = 1.0
 #: The longest Retry-After `check` honours before retrying a 503'd POST once.
 CHECK_MAX_RETRY_AFTER = 10.0
 
-# -- rtcprobe load (rtcprobe.load) --
+# -- rtcprobe load (rtcprobe.loadtest) --
 
 #: The longest Retry-After a `load` session honours (once) after a 503 before counting it failed
 #: ("target busy"): serve asks for RETRY_AFTER_SECONDS (5); a longer wait would stretch the ramp.

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from ..limits import LOAD_MAX_RETRY_AFTER
-from ..load.backends import LoadPlan, connect_ray, local_workers, run_local, run_ray
-from ..load.progress import stderr_progress
-from ..load.summary import summarise
+from ..loadtest.backends import LoadPlan, connect_ray, local_workers, run_local, run_ray
+from ..loadtest.progress import stderr_progress
+from ..loadtest.summary import summarise
 from ..outputs import check_file
 from ..report.load import render_load, summary_document, write_load_html
 from . import EXIT_OK, EXIT_SESSION_FAILED, UsageError, console, timestamped

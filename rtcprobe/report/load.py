@@ -1,6 +1,6 @@
 """Views of a load's summary: the JSON document, the terminal table and the HTML page (load.html).
 
-They render what rtcprobe.load.summary computed; nothing here derives a figure.
+They render what rtcprobe.loadtest.summary computed; nothing here derives a figure.
 """
 
 from __future__ import annotations
