@@ -117,3 +117,17 @@ def test_watch_once_exits_1_after_the_codecs_change_and_the_report_lists_it(tmp_
     with serving(port, "--audio-codecs", "PCMU", log=tmp_path / "c.log") as url:
         fourth = run("watch", url, "--history", str(history), "--once", "--baseline", str(baseline), "--duration", "1")
     assert fourth.returncode == 1 and f"against baseline {baseline}" in fourth.stdout
+
+
+def test_a_history_is_one_targets(tmp_path: Path) -> None:
+    from rtcprobe.errors import InputError
+    from rtcprobe.watch.history import open_history
+
+    history = open_history(tmp_path / "h", "http://127.0.0.1:1/whip")
+    assert history.records() == [] and (tmp_path / "h" / "runs").is_dir()
+    assert open_history(tmp_path / "h").target == "http://127.0.0.1:1/whip"  # report DIR reads it back
+    with pytest.raises(InputError, match="is the history of http://127.0.0.1:1/whip, not of http://127.0.0.1:2/whip"):
+        open_history(tmp_path / "h", "http://127.0.0.1:2/whip")
+    (tmp_path / "h" / "changes.jsonl").write_text('{"run": "x"}\n')
+    with pytest.raises(InputError, match="changes.jsonl:1: not a run record"):
+        history.records()
