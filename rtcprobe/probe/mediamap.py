@@ -30,7 +30,7 @@ class MediaMap:
     ssrc_kinds: dict[int, str] = field(default_factory=dict)
     ssrc_mids: dict[int, str] = field(default_factory=dict)
     mid_ext_ids: set[int] = field(default_factory=set)  # header extension ids carrying the MID
-    #: (mid, payload type) -> (mime type, clock rate): the codec within its m-line
+    #: (mid, payload type) -> (mime type, clock rate): the codec within its m-line ("#i": m-line i without a mid)
     mid_codecs: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
     mid_kinds: dict[str, str] = field(default_factory=dict)  # mid -> "audio" | "video"
 
@@ -70,16 +70,16 @@ class MediaMap:
         for description in descriptions:
             if description is None:
                 continue
-            for media in description.media:
+            for index, media in enumerate(description.media):
                 if media.kind not in ("audio", "video"):
                     continue
+                section = media.mid if media.mid is not None else f"#{index}"  # no a=mid: the m-line's place
                 for codec in media.codecs:
                     pt = codec.payload_type
                     out.clock_rates.setdefault(pt, codec.clock_rate)
                     out.kinds.setdefault(pt, media.kind)
                     out.mime_types.setdefault(pt, f"{media.kind}/{codec.name}")
-                    if media.mid is not None:
-                        out.mid_codecs.setdefault((media.mid, pt), (f"{media.kind}/{codec.name}", codec.clock_rate))
+                    out.mid_codecs.setdefault((section, pt), (f"{media.kind}/{codec.name}", codec.clock_rate))
                     if codec.role == "rtx" and codec.associated_payload_type is not None:
                         out.rtx_apt.setdefault(pt, codec.associated_payload_type)
                 if media.mid is not None:

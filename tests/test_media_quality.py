@@ -1,0 +1,194 @@
+"""Media quality the probe measures itself (rtcprobe.probe.media_quality), and codec reports per
+m-line: the W3C freeze/pause rules on exact frame times, key-frame detection on payload bytes, and
+real probe <-> serve sessions (aiortc both sides) with video and audio, a pause and a freeze made
+by dropping every received RTP datagram for a while (rtcprobe.net, `down:rtploss=100%`)."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rtcprobe.capture import Capture, load
+from rtcprobe.probe.media_quality import AudioIn, VideoIn, _is_key
+from rtcprobe.probe.mediamap import MediaMap
+from rtcprobe.probe.options import ProbeOptions
+from rtcprobe.probe.session import ProbeSession
+from rtcprobe.probe.stats import StatsCollector
+from rtcprobe.sdp import parse_description
+from rtcprobe.server import ServerConfig, run_server
+
+REALWORLD = Path(__file__).parent / "data" / "realworld" / "sdp"
+
+
+# -- the rules, on exact times -----------------------------------------------------------------
+
+
+def test_freeze_is_max_of_3x_avg_and_avg_plus_150ms() -> None:
+    video = VideoIn()
+    t = 0.0
+    for _ in range(31):  # 30 delays of 100 ms: avg 100 ms, threshold max(300, 250) = 300 ms
+        video.frame(t, 640, 480)
+        t += 0.1
+    video.frame(t - 0.1 + 0.299, 640, 480)  # 299 ms: not a freeze
+    assert video.freezes == 0
+    video.frame(video.last_t + 0.5, 640, 480)  # type: ignore[operator]  # 500 ms: a freeze
+    assert (video.freezes, video.pauses) == (1, 0)
+    assert video.freeze_s == pytest.approx(0.5)
+    assert video.decoded == 33 and (video.width, video.height) == (640, 480)
+
+
+def test_a_pause_is_5s_without_a_frame_and_not_also_a_freeze() -> None:
+    video = VideoIn()
+    for i in range(10):
+        video.frame(i * 0.033, 320, 240)
+    last = video.last_t
+    video.frame(last + 6.0, 320, 240)  # type: ignore[operator]
+    assert (video.pauses, video.freezes) == (1, 0)
+    assert video.pause_s == pytest.approx(6.0)
+    assert video.total_delay == pytest.approx(last + 6.0)  # type: ignore[operator]
+
+
+def test_fps_counts_the_frames_decoded_in_the_last_second() -> None:
+    video = VideoIn()
+    for i in range(64):  # 32 fps on exact binary times: the window (now - 1 s, now] holds 32
+        video.frame(i / 32, 320, 240)
+    assert video.fps(63 / 32) == 32
+    assert video.fps(63 / 32 + 0.5) == 16
+
+
+def test_audio_level_is_rms_of_full_scale_and_energy_level_squared_times_duration() -> None:
+    import numpy as np
+
+    audio = AudioIn()
+    square = np.full(960, 16384, dtype=np.int16)  # half scale: RMS 0.5
+    audio.frame(square, 960, 48000)
+    assert audio.level == pytest.approx(0.5)
+    assert audio.energy == pytest.approx(0.25 * 0.02)
+    assert (audio.samples, audio.duration) == (960, pytest.approx(0.02))
+    audio.frame(np.zeros(960, dtype=np.int16), 960, 48000)
+    assert audio.level == 0.0
+
+
+def test_key_frames_from_vp8_and_h264_payloads() -> None:
+    # VP8 (RFC 7741): descriptor X=1 S=1 PID=0, extension I=1 with a 15-bit picture id, then the payload header
+    assert _is_key("video/vp8", bytes([0x90, 0x80, 0x81, 0x23, 0x10]))  # P bit 0: key frame
+    assert not _is_key("video/vp8", bytes([0x90, 0x80, 0x81, 0x23, 0x11]))  # P bit 1: inter frame
+    assert not _is_key("video/vp8", bytes([0x80, 0x80, 0x81, 0x23, 0x10]))  # S=0: not the first packet
+    assert not _is_key("video/vp8", bytes([0x90, 0x80]))  # truncated: cannot tell, not a key frame
+    assert _is_key("video/h264", bytes([0x65, 0x88]))  # IDR slice
+    assert _is_key("video/h264", bytes([0x7C, 0x85, 0x00]))  # FU-A start of an IDR
+    assert not _is_key("video/h264", bytes([0x7C, 0x05, 0x00]))  # FU-A continuation
+    stap = bytes([0x78]) + struct.pack("!H", 2) + bytes([0x67, 0x42]) + struct.pack("!H", 2) + bytes([0x65, 0x88])
+    assert _is_key("video/h264", stap)  # STAP-A: SPS then IDR
+    assert not _is_key("video/h264", bytes([0x41, 0x9A]))  # non-IDR slice
+
+
+# -- codec reports per m-line ------------------------------------------------------------------
+
+
+def _rtp(pt: int, ssrc: int, seq: int, mid: bytes | None = None) -> bytes:
+    ext = b""
+    first = 0x80
+    if mid is not None:  # one-byte header extension id 1 carrying the MID
+        element = bytes([(1 << 4) | (len(mid) - 1)]) + mid
+        element += b"\x00" * (-len(element) % 4)
+        ext = struct.pack("!HH", 0xBEDE, len(element) // 4) + element
+        first |= 0x10
+    return struct.pack("!BBHII", first, pt, seq, 1000 * seq, ssrc) + ext + b"\x00" * 20
+
+
+def test_one_payload_type_on_two_m_lines_is_two_codecs() -> None:
+    media = MediaMap(mid_codecs={("0", 96): ("audio/opus", 48000), ("1", 96): ("video/VP8", 90000)},
+                     mid_kinds={"0": "audio", "1": "video"}, mid_ext_ids={1})
+    stats = StatsCollector(media=media)
+    for seq in range(3):
+        stats.observe("received", "rtp", _rtp(96, 11, seq, b"0"), seq * 0.02)
+        stats.observe("received", "rtp", _rtp(96, 22, seq, b"1"), seq * 0.02)
+    reports = stats.snapshot(1.0)
+    codecs = {r["id"]: r for r in reports if r["type"] == "codec"}
+    inbound = {r["ssrc"]: r for r in reports if r["type"] == "inbound-rtp"}
+    assert codecs[inbound[11]["codecId"]]["mimeType"] == "audio/opus"
+    assert codecs[inbound[22]["codecId"]]["mimeType"] == "video/VP8"
+    assert codecs[inbound[22]["codecId"]]["clockRate"] == 90000
+    assert (inbound[11]["kind"], inbound[22]["kind"]) == ("audio", "video")
+
+
+def test_an_ambiguous_payload_type_without_mids_names_no_codec() -> None:
+    # real SDP (clux/sdp-transform rtcp-fb.sdp): PT 96 is opus on the audio line and VP8 on the video line
+    sdp = (REALWORLD / "sdptransform-rtcp-fb.sdp").read_text()
+    media = MediaMap.from_descriptions(parse_description(sdp, source="rtcp-fb.sdp"))
+    assert media.codec(None, 96) is None  # better no codec report than audio/opus for the video
+    assert media.codec(None, 101) == ("audio/telephone-event", 48000)
+
+
+# -- real sessions -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def target() -> AsyncIterator[str]:
+    runner, base_url = await run_server(ServerConfig(host="127.0.0.1", port=0))
+    yield base_url + "/whip"
+    await runner.cleanup()
+
+
+async def capture(tmp_path: Path, url: str, name: str, **options: Any) -> Capture:
+    opts = ProbeOptions(target=url, output=tmp_path / f"{name}.jsonl", protocol="whip", stats_interval=0.5,
+                        **options)
+    loaded = load((await ProbeSession(opts).run()).path)
+    assert loaded.ok, loaded.diagnosis
+    return loaded
+
+
+def last(c: Capture, type_: str, kind: str) -> dict[str, Any]:
+    return [r for r in c.of("stats")[-1]["reports"] if r["type"] == type_ and r.get("kind") == kind][0]
+
+
+def series(c: Capture, kind: str, key: str) -> list[tuple[float, Any]]:
+    return [(e["t"], r[key]) for e in c.of("stats") for r in e["reports"]
+            if r["type"] == "inbound-rtp" and r.get("kind") == kind and key in r]
+
+
+@pytest.mark.slow
+async def test_video_and_audio_measured_on_a_session(target: str, tmp_path: Path) -> None:
+    c = await capture(tmp_path, target, "av", video=True, video_size=(320, 240), fps=15, duration=4.0)
+    video, audio = last(c, "inbound-rtp", "video"), last(c, "inbound-rtp", "audio")
+    assert video["framesDecoded"] > 0 and video["keyFramesDecoded"] >= 1
+    assert (video["frameWidth"], video["frameHeight"]) == (320, 240)  # what the probe sent, echoed
+    assert video["framesReceived"] >= video["framesDecoded"] - video["framesDropped"] >= 0
+    # framesPerSecond (frames in the last second) agrees with the same capture's decode rate
+    rate = (video["framesDecoded"] - 1) / video["totalInterFrameDelay"]
+    fps = [v for t, v in series(c, "video", "framesPerSecond") if t > 1.5]
+    assert fps and abs(sum(fps) / len(fps) - rate) <= 0.35 * rate, (fps, rate)
+    assert audio["totalSamplesReceived"] > 0 and 0 < audio["audioLevel"] <= 1
+    assert audio["totalAudioEnergy"] <= audio["totalSamplesDuration"]
+    codecs = {r["id"]: r for r in c.of("stats")[-1]["reports"] if r["type"] == "codec"}
+    for report in c.of("stats")[-1]["reports"]:  # each stream's codec is of its own kind
+        if report["type"] in ("inbound-rtp", "outbound-rtp"):
+            assert codecs[report["codecId"]]["mimeType"].split("/")[0] == report["kind"], report
+    out = last(c, "outbound-rtp", "video")
+    assert out["targetBitrate"] > 0 and out["qualityLimitationReason"] in ("bandwidth", "none")
+    silent = await capture(tmp_path, target, "silence", audio="silence", duration=2.0)
+    assert last(silent, "inbound-rtp", "audio")["audioLevel"] < audio["audioLevel"]
+
+
+@pytest.mark.slow
+async def test_a_gap_over_5s_is_one_pause(target: str, tmp_path: Path) -> None:
+    c = await capture(tmp_path, target, "pause", audio=None, video=True, video_size=(160, 120), fps=10,
+                      impair=["at=1s,down:rtploss=100%", "at=7s,none"], duration=9.0)
+    video = last(c, "inbound-rtp", "video")
+    assert video["pauseCount"] == 1, video
+    # the gap between the last frame before and the first after: 6 s of drop plus the wait for a frame
+    assert 6.0 <= video["totalPausesDuration"] <= 6.0 + 1.5, video
+
+
+@pytest.mark.slow
+async def test_a_500ms_gap_is_a_freeze(target: str, tmp_path: Path) -> None:
+    c = await capture(tmp_path, target, "freeze", audio=None, video=True, video_size=(160, 120), fps=10,
+                      impair=["at=1.5s,down:rtploss=100%", "at=2s,none"], duration=4.0)
+    video = last(c, "inbound-rtp", "video")
+    assert video["freezeCount"] >= 1 and video["pauseCount"] == 0, video
+    assert video["totalFreezesDuration"] >= 0.5, video
