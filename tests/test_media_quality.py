@@ -15,7 +15,7 @@ import pytest
 from rtcprobe.capture import Capture, load
 from rtcprobe.probe.media_quality import AudioIn, VideoIn, _is_key
 from rtcprobe.probe.mediamap import MediaMap
-from rtcprobe.probe.options import ProbeOptions
+from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
 from rtcprobe.probe.session import ProbeSession
 from rtcprobe.probe.stats import StatsCollector
 from rtcprobe.sdp import parse_description
@@ -178,7 +178,8 @@ async def test_video_and_audio_measured_on_a_session(target: str, tmp_path: Path
 @pytest.mark.slow
 async def test_a_gap_over_5s_is_one_pause(target: str, tmp_path: Path) -> None:
     c = await capture(tmp_path, target, "pause", audio=None, video=True, video_size=(160, 120), fps=10,
-                      impair=["at=1s,down:rtploss=100%", "at=7s,none"], duration=9.0)
+                      impair=["at=1s,down:rtploss=100%", "at=7s,none"], duration=9.0,
+                      timeouts=PhaseTimeouts(media=10.0))  # the session outlives the silence
     video = last(c, "inbound-rtp", "video")
     assert video["pauseCount"] == 1, video
     # the gap between the last frame before and the first after: 6 s of drop plus the wait for a frame
