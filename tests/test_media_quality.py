@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from rtcprobe.capture import Capture, load
-from rtcprobe.probe.media_quality import AudioIn, VideoIn, _is_key
+from rtcprobe.probe.media_quality import AudioIn, VideoIn, _is_key, _vp8_key_size
 from rtcprobe.probe.mediamap import MediaMap
 from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
 from rtcprobe.probe.session import ProbeSession
@@ -85,6 +85,14 @@ def test_key_frames_from_vp8_and_h264_payloads() -> None:
     stap = bytes([0x78]) + struct.pack("!H", 2) + bytes([0x67, 0x42]) + struct.pack("!H", 2) + bytes([0x65, 0x88])
     assert _is_key("video/h264", stap)  # STAP-A: SPS then IDR
     assert not _is_key("video/h264", bytes([0x41, 0x9A]))  # non-IDR slice
+
+
+def test_vp8_key_frame_header_gives_the_sent_size() -> None:
+    # descriptor S=1 PID=0, frame tag (key frame: bit 0 clear), start code, 14-bit width and height (LE)
+    key = bytes([0x10, 0x50, 0x2A, 0x01, 0x9D, 0x01, 0x2A]) + (320).to_bytes(2, "little") + (240).to_bytes(2, "little")
+    assert _vp8_key_size(key) == (320, 240)
+    assert _vp8_key_size(bytes([0x10, 0x51]) + key[2:]) is None  # an inter frame carries no size
+    assert _vp8_key_size(key[:8]) is None  # truncated
 
 
 # -- codec reports per m-line ------------------------------------------------------------------
@@ -170,6 +178,8 @@ async def test_video_and_audio_measured_on_a_session(target: str, tmp_path: Path
         if report["type"] in ("inbound-rtp", "outbound-rtp"):
             assert codecs[report["codecId"]]["mimeType"].split("/")[0] == report["kind"], report
     out = last(c, "outbound-rtp", "video")
+    assert (out["frameWidth"], out["frameHeight"]) == (320, 240)
+    assert out["framesEncoded"] == out["framesSent"] >= video["framesReceived"]  # serve echoes what it got
     assert out["targetBitrate"] > 0 and out["qualityLimitationReason"] in ("bandwidth", "none")
     silent = await capture(tmp_path, target, "silence", audio="silence", duration=2.0)
     assert last(silent, "inbound-rtp", "audio")["audioLevel"] < audio["audioLevel"]

@@ -116,6 +116,22 @@ class AudioIn:
 
 
 @dataclass
+class VideoOut:
+    """Frames the probe encoded and sent on one SSRC."""
+
+    mimes: dict[int, str]  # payload type -> mime type on the sender's m-line
+    frames: int = 0
+    width: int | None = None
+    height: int | None = None
+    recent: deque[float] = field(default_factory=deque)
+
+    def fps(self, now: float) -> int:
+        while self.recent and self.recent[0] <= now - 1.0:
+            self.recent.popleft()
+        return len(self.recent)
+
+
+@dataclass
 class _Packets:
     """Per received video SSRC: frames (RTP timestamps) seen complete, and which were key frames."""
 
@@ -138,13 +154,17 @@ class MediaQuality:
         self._packets: dict[int, _Packets] = {}  # by SSRC
         self._receivers: dict[int, Any] = {}  # SSRC -> receiver, once aiortc has seen it
         self._tasks: list[asyncio.Task[None]] = []
+        self._sent: dict[int, VideoOut] = {}  # by our SSRC
 
     # -- packets ---------------------------------------------------------------------------
     def observe(self, direction: str, kind: str, data: bytes, t: float) -> None:
-        """PacketTap observer: complete frames and key frames of received video."""
-        if direction != RECEIVED or kind != RTP or len(data) < 12:
+        """PacketTap observer: complete frames and key frames of received video, frames sent."""
+        if kind != RTP or len(data) < 12:
             return
         ssrc = int.from_bytes(data[8:12], "big")
+        if direction != RECEIVED:
+            self._sent_packet(ssrc, data, t)
+            return
         ts = int.from_bytes(data[4:8], "big")
         p = self._packets.get(ssrc)
         if p is None:
@@ -180,6 +200,27 @@ class MediaQuality:
                     self._receivers[ssrc] = t.receiver
                     break
         return self._receivers.get(ssrc)
+
+    def _sent_packet(self, ssrc: int, data: bytes, t: float) -> None:
+        """aiortc sends every frame its encoder gives: a sent video frame (marker) is an encoded one.
+        Its size is in each VP8 key frame's header (RFC 6386 §9.1: start code, 14-bit width, height)."""
+        out = self._sent.get(ssrc)
+        if out is None:
+            sender = next((s for s in self.pc.getSenders() if getattr(s, "_ssrc", None) == ssrc), None)
+            transceiver = next((x for x in self.pc.getTransceivers() if x.sender is sender), None)
+            codecs = getattr(transceiver, "_codecs", None) or []
+            mimes = {c.payloadType: c.mimeType.lower() for c in codecs}
+            out = self._sent[ssrc] = VideoOut(mimes)
+        mime = out.mimes.get(data[1] & 0x7F)
+        if mime is None or not mime.startswith("video/") or mime in _NOT_FRAMES:
+            return
+        if mime == _VP8:
+            size = _vp8_key_size(_payload(data))
+            if size is not None:
+                out.width, out.height = size
+        if data[1] & 0x80:
+            out.frames += 1
+            out.recent.append(t)
 
     # -- decoded frames -------------------------------------------------------------------
     def consume(self, track: Any, also: Callable[[Any], None] | None = None) -> None:
@@ -252,18 +293,23 @@ class MediaQuality:
         return {}
 
     def outbound_fields(self, ssrc: int) -> dict[str, Any]:
-        """For StatsCollector.add_outbound_fields: the video encoder's target and its limit."""
+        """For StatsCollector.add_outbound_fields: frames encoded and sent, the encoder's target and its limit."""
+        out: dict[str, Any] = {}
+        sent = self._sent.get(ssrc)
+        if sent is not None and sent.frames:
+            out.update(framesEncoded=sent.frames, framesSent=sent.frames, framesPerSecond=sent.fps(self.clock()))
+            if sent.width is not None:
+                out.update(frameWidth=sent.width, frameHeight=sent.height)
         for sender in self.pc.getSenders():
             if getattr(sender, "_ssrc", None) != ssrc or sender.kind != "video":
                 continue
             encoder = getattr(sender, "_RTCRtpSender__encoder", None)  # created with the first frame
             target = getattr(encoder, "target_bitrate", None)
-            if target is None:
-                return {}
-            default, most = _bitrates(encoder)
-            limited = target != default and most is not None and target < most
-            return {"targetBitrate": target, "qualityLimitationReason": "bandwidth" if limited else "none"}
-        return {}
+            if target is not None:
+                default, most = _bitrates(encoder)
+                limited = target != default and most is not None and target < most
+                out.update(targetBitrate=target, qualityLimitationReason="bandwidth" if limited else "none")
+        return out
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -277,6 +323,27 @@ def _bitrates(encoder: Any) -> tuple[int | None, int | None]:
     """aiortc's fixed default (no estimate applied) and highest bitrate for this encoder's codec."""
     module = sys.modules.get(type(encoder).__module__)
     return getattr(module, "DEFAULT_BITRATE", None), getattr(module, "MAX_BITRATE", None)
+
+
+def _vp8_key_size(payload: bytes) -> tuple[int, int] | None:
+    """(width, height) from a VP8 key frame's first packet, else None."""
+    try:
+        first = payload[0]
+        if not first & 0x10 or first & 0x0F:
+            return None
+        i = 1
+        if first & 0x80:
+            ext = payload[1]
+            i = 2
+            if ext & 0x80:
+                i += 2 if payload[i] & 0x80 else 1
+            i += bool(ext & 0x40) + bool(ext & 0x30)
+        frame = payload[i:i + 10]
+        if len(frame) < 10 or frame[0] & 0x01 or frame[3:6] != b"\x9d\x01\x2a":
+            return None
+        return int.from_bytes(frame[6:8], "little") & 0x3FFF, int.from_bytes(frame[8:10], "little") & 0x3FFF
+    except IndexError:
+        return None
 
 
 def _payload(data: bytes) -> bytes:
