@@ -16,6 +16,7 @@ from rtcprobe.capture import Capture, load
 from rtcprobe.probe.media_quality import AudioIn, VideoIn, _is_key, _vp8_key_size
 from rtcprobe.probe.mediamap import MediaMap
 from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
+from rtcprobe.probe.playout_model import PlayoutModel
 from rtcprobe.probe.session import ProbeSession
 from rtcprobe.probe.stats import StatsCollector
 from rtcprobe.sdp import parse_description
@@ -173,6 +174,7 @@ async def test_video_and_audio_measured_on_a_session(target: str, tmp_path: Path
     assert fps and abs(sum(fps) / len(fps) - rate) <= 0.35 * rate, (fps, rate)
     assert audio["totalSamplesReceived"] > 0 and 0 < audio["audioLevel"] <= 1
     assert audio["totalAudioEnergy"] <= audio["totalSamplesDuration"]
+    assert audio["jitterBufferEmittedCount"] > 0 and audio["jitterBufferDelay"] > 0  # at least one packet's wait
     codecs = {r["id"]: r for r in c.of("stats")[-1]["reports"] if r["type"] == "codec"}
     for report in c.of("stats")[-1]["reports"]:  # each stream's codec is of its own kind
         if report["type"] in ("inbound-rtp", "outbound-rtp"):
@@ -203,3 +205,28 @@ async def test_a_500ms_gap_is_a_freeze(target: str, tmp_path: Path) -> None:
     video = last(c, "inbound-rtp", "video")
     assert video["freezeCount"] >= 1 and video["pauseCount"] == 0, video
     assert video["totalFreezesDuration"] >= 0.5, video
+
+
+# -- the playout model (playout_model.py), on exact arrivals --------------------------------------
+
+
+def test_playout_model_on_time_waits_one_packet_and_conceals_nothing() -> None:
+    model = PlayoutModel(48000)
+    for n in range(11):  # 20 ms Opus packets on time: each waits the one-packet minimum target
+        model.packet(n, 960 * n, n / 50)
+    assert (model.concealed, model.events) == (0, 0)
+    assert model.emitted == 10 * 960  # the first packet: its length unknown (no step yet), not counted
+    assert model.delay / model.emitted == pytest.approx(0.02)
+
+
+def test_playout_model_conceals_lost_and_late_packets() -> None:
+    model = PlayoutModel(48000)
+    for n in range(5):
+        model.packet(n, 960 * n, n / 50)
+    model.packet(8, 960 * 8, 8 / 50)  # 5, 6, 7 lost: one event of 3 packets
+    assert (model.concealed, model.events) == (3 * 960, 1)
+    model.packet(9, 960 * 9, 9 / 50 + 0.1)  # 100 ms late: after its playout time
+    assert (model.concealed, model.events) == (4 * 960, 2)
+    model.packet(10, 960 * 10, 10 / 50)  # on time again
+    model.packet(12, 960 * 13, 13 / 50)  # DTX-like jump with one lost packet: only its share
+    assert model.concealed == 4 * 960 + 960 * 3 // 2 and model.events == 3

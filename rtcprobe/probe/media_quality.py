@@ -19,7 +19,9 @@ one; `framesDropped` counts received frames older than a decoded one that were n
 
 Audio inbound, per decoded frame: `totalSamplesReceived` (samples per channel), `totalSamplesDuration`,
 `totalAudioEnergy` (sum of level^2 x duration, W3C) and `audioLevel` (linear 0..1, RMS of the
-last decoded frame relative to full scale, as RFC 6464's dBov is RMS-based).
+last decoded frame relative to full scale, as RFC 6464's dBov is RMS-based); from the packets,
+`concealedSamples`/`concealmentEvents`/`jitterBufferDelay`/`jitterBufferEmittedCount` of a modelled
+playout buffer (playout_model.py says how).
 
 Outbound video, from aiortc's encoder (created with the first frame): `targetBitrate` (what the
 transport-cc estimator gave it, twcc.drive_encoders, or aiortc's default), and
@@ -39,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from .playout_model import PlayoutModel
 from .taps import RECEIVED, RTP, Clock
 
 FREEZE_WINDOW = 30  # inter-frame delays averaged for the freeze threshold (libwebrtc)
@@ -46,7 +49,8 @@ FREEZE_MIN_INCREASE = 0.150  # s: a freeze is also at least avg + 150 ms
 PAUSE_S = 5.0  # s without a frame: a pause, not a freeze
 PENDING_KEPT = 600  # received video timestamps awaiting their decode
 _VP8, _H264 = "video/vp8", "video/h264"
-_NOT_FRAMES = {"video/rtx", "video/red", "video/ulpfec", "video/flexfec-03"}  # repair, not frames
+_NOT_FRAMES = {"video/rtx", "video/red", "video/ulpfec", "video/flexfec-03",  # repair, not frames
+               "audio/rtx", "audio/telephone-event", "audio/cn"}
 
 
 @dataclass
@@ -137,6 +141,8 @@ class _Packets:
 
     origin: int  # the first RTP timestamp: aiortc's decoded pts count from it (its TimestampMapper)
     mime: str | None = None
+    rate: int | None = None
+    playout: PlayoutModel | None = None  # received audio: what a jitter buffer would have done
     complete: int = 0
     pending: deque[int] = field(default_factory=deque)  # complete, not yet decoded, arrival order
     seen: set[int] = field(default_factory=set)
@@ -170,7 +176,12 @@ class MediaQuality:
         if p is None:
             p = self._packets[ssrc] = _Packets(ts)
         if p.mime is None:
-            p.mime = self._mime(ssrc, data[1] & 0x7F)
+            p.mime, p.rate = self._codec(ssrc, data[1] & 0x7F)
+            if p.mime is not None and p.mime.startswith("audio/") and p.mime not in _NOT_FRAMES and p.rate:
+                p.playout = PlayoutModel(p.rate)
+        if p.playout is not None:
+            p.playout.packet(int.from_bytes(data[2:4], "big"), ts, t)
+            return
         if p.mime is None or not p.mime.startswith("video/") or p.mime in _NOT_FRAMES:
             return
         payload = _payload(data)
@@ -183,14 +194,14 @@ class MediaQuality:
             while len(p.pending) > PENDING_KEPT:
                 p.seen.discard(p.pending.popleft())
 
-    def _mime(self, ssrc: int, payload_type: int) -> str | None:
-        """The codec of `payload_type` on the SSRC's m-line; before aiortc has seen the SSRC (its
-        first packet), the one codec every m-line gives that payload type, if they agree."""
+    def _codec(self, ssrc: int, payload_type: int) -> tuple[str | None, int | None]:
+        """(mime, clock rate) of `payload_type` on the SSRC's m-line; before aiortc has seen the SSRC
+        (its first packet), the one codec every m-line gives that payload type, if they agree."""
         receiver = self._receiver_of(ssrc)
-        found = {c.mimeType.lower() for t in self.pc.getTransceivers()
+        found = {(c.mimeType.lower(), c.clockRate) for t in self.pc.getTransceivers()
                  if receiver is None or t.receiver is receiver
                  for c in getattr(t, "_codecs", None) or [] if c.payloadType == payload_type}
-        return found.pop() if len(found) == 1 else None
+        return found.pop() if len(found) == 1 else (None, None)
 
     def _receiver_of(self, ssrc: int) -> Any:
         """The receiver that has seen `ssrc` (aiortc's getSynchronizationSources), remembered."""
@@ -288,7 +299,8 @@ class MediaQuality:
             return out
         if receiver in self._audio:
             a = self._audio[receiver]
-            return {"totalSamplesReceived": a.samples, "totalSamplesDuration": a.duration,
+            p = self._packets.get(ssrc)
+            return {**(p.playout.fields() if p is not None and p.playout is not None else {}),"totalSamplesReceived": a.samples, "totalSamplesDuration": a.duration,
                     "totalAudioEnergy": a.energy, **({"audioLevel": a.level} if a.level is not None else {})}
         return {}
 
