@@ -210,9 +210,10 @@ async def run_session(chromium: Chromium, output: Path, *, loss: float = 0.0, im
 
 def _count_frames(session: ProbeSession) -> dict[str, int]:
     """Count the frames aiortc's decoders hand to each remote track the session takes (its decoder
-    thread puts every decoded frame on the track's queue; nothing in the probe reads them)."""
+    thread puts every decoded frame on the track's queue), on a track listener of our own next to
+    the session's (whose single consumer, rtcprobe.probe.media_quality, reads them)."""
     frames: dict[str, int] = {}
-    add_track = session._blackhole.addTrack
+    add_media = session._add_media
 
     def counted(track: Any) -> None:
         queue = track._queue
@@ -224,9 +225,12 @@ def _count_frames(session: ProbeSession) -> dict[str, int]:
             await put(frame)
 
         queue.put = put_counted
-        add_track(track)
 
-    session._blackhole.addTrack = counted  # type: ignore[method-assign]
+    def add_media_counted(pc: Any) -> None:
+        add_media(pc)
+        pc.on("track", counted)  # after the session's listener, before any frame is decoded
+
+    session._add_media = add_media_counted  # type: ignore[method-assign]
     return frames
 
 

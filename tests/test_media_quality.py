@@ -230,3 +230,21 @@ def test_playout_model_conceals_lost_and_late_packets() -> None:
     model.packet(10, 960 * 10, 10 / 50)  # on time again
     model.packet(12, 960 * 13, 13 / 50)  # DTX-like jump with one lost packet: only its share
     assert model.concealed == 4 * 960 + 960 * 3 // 2 and model.events == 3
+
+
+# -- against Chromium's own getStats (tests/chromium_far_end.py) ----------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+async def test_frames_and_size_against_chromium(chromium: Any, tmp_path: Path) -> None:
+    from chromium_far_end import run_session
+
+    truth = await run_session(chromium, tmp_path / "chromium.jsonl")
+    probe, sent = truth.probe("inbound-rtp", "video"), truth.browser("outbound-rtp", "video")
+    assert (probe["frameWidth"], probe["frameHeight"]) == (sent["frameWidth"], sent["frameHeight"])
+    # every frame aiortc's decoder handed on (counted on the track's queue by the harness), less
+    # those still queued at the last stats sample
+    assert 0 <= truth.frames["video"] - probe["framesDecoded"] <= 5, (truth.frames, probe)
+    # Chromium sent more (it went on after the relay's quiet point), never fewer
+    assert probe["framesDecoded"] <= sent["framesSent"]
