@@ -111,8 +111,7 @@ async def test_broken_server_fails_exactly_its_requirement(fault: str) -> None:
 
 #: What the reference target still gets wrong (reported to its owner): GET and HEAD on endpoints and
 #: sessions answer 405 where RFC 9725 §4.1 (and draft-ietf-wish-whep §4.1) want 2xx, no content.
-SERVE_KNOWN_FAILS: dict[str, list[str]] = {"whip": ["methods.get", "methods.head"],
-                                           "whep": ["methods.get", "methods.head"]}
+SERVE_KNOWN_FAILS: dict[str, list[str]] = {"whip": [], "whep": []}
 
 
 @pytest.mark.parametrize("protocol", ["whip", "whep"])

@@ -176,7 +176,7 @@ def serve_token_port() -> Iterator[int]:
 def test_unknown_method_answers_405_with_allow(served: Served) -> None:
     for method in ("BREW", "PUT"):
         answer = raw_http(served.port, request(method, "/whip/abc"), timeout=MARGIN)
-        assert answer.status == 405 and answer.headers["allow"] == "DELETE,PATCH", (method, answer)
+        assert answer.status == 405 and answer.headers["allow"] == "DELETE,GET,HEAD,PATCH", (method, answer)
 
 
 def test_redirects_stay_on_this_target(served: Served) -> None:

@@ -418,3 +418,25 @@ def test_serve_flags_map_onto_the_config(monkeypatch) -> None:
 def test_bad_config_is_one_clear_line(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ServerConfig(**kwargs)
+
+
+async def test_get_and_head_answer_2xx_without_content_and_options_lists_accept_post() -> None:
+    """RFC 9725 §4.1: a WHIP/WHEP resource has no representation (GET/HEAD 2xx, no content);
+    §4.2: OPTIONS says what POST takes."""
+    import aiohttp
+
+    from rtcprobe.server import ServerConfig, run_server
+
+    runner, base = await run_server(ServerConfig(host="127.0.0.1", port=0))
+    try:
+        async with aiohttp.ClientSession() as http:
+            for method in ("GET", "HEAD"):
+                async with http.request(method, f"{base}/whip") as answer:
+                    assert answer.status == 204 and await answer.read() == b""
+                async with http.request(method, f"{base}/whip/no-such-session") as answer:
+                    assert answer.status == 404
+            async with http.options(f"{base}/whip", headers={
+                    "Origin": "http://localhost", "Access-Control-Request-Method": "POST"}) as answer:
+                assert answer.status == 204 and answer.headers["Accept-Post"] == "application/sdp"
+    finally:
+        await runner.cleanup()

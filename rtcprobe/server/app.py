@@ -250,6 +250,19 @@ class Target:
 
         return delete
 
+    def reader(self, endpoint: str) -> Callable[[web.Request], Any]:
+        """GET/HEAD on a WHIP or WHEP session: RFC 9725 §4.1 (and WHEP §4.1) give resources no
+        representation, so an existing session answers 2xx without content (drafts -00 to -05
+        said 405)."""
+        async def read(request: web.Request) -> web.StreamResponse:
+            if stop := self._unauthorized(request):
+                return stop
+            if self._session(request, endpoint) is None:
+                return error_response(404, "no such session", "not_found")
+            return web.Response(status=204)
+
+        return read
+
     def patcher(self, endpoint: str) -> Callable[[web.Request], Any]:
         """PATCH on a WHIP or WHEP resource: trickle and ICE restart (rtcprobe.server.whep)."""
         async def patch_resource(request: web.Request) -> web.StreamResponse:
@@ -302,6 +315,11 @@ def _not_a_local_path(raw_path: str) -> str | None:
     return None
 
 
+async def _no_content(request: web.Request) -> web.StreamResponse:
+    """GET (and HEAD) on a WHIP/WHEP endpoint: no representation (RFC 9725 §4.1)."""
+    return web.Response(status=204)
+
+
 def create_app(config: ServerConfig) -> web.Application:
     """The aiohttp application of the reference target.
 
@@ -317,10 +335,14 @@ def create_app(config: ServerConfig) -> web.Application:
     target = Target(app)
     app.add_routes([
         web.post("/whip", target.whip),
+        web.get("/whip", _no_content),  # and HEAD: RFC 9725 §4.1, 2xx without content
+        web.get("/whip/{id}", target.reader(WHIP)),
         web.delete("/whip/{id}", target.deleter(WHIP)),
         web.patch("/whip/{id}", target.patcher(WHIP)),
         web.post("/whep", target.whep_offer),
+        web.get("/whep", _no_content, allow_head=False),
         web.head("/whep", whep.whep_head),
+        web.get("/whep/{id}", target.reader(WHEP)),
         web.delete("/whep/{id}", target.deleter(WHEP)),
         web.patch("/whep/{id}", target.patcher(WHEP)),
         web.post("/v1/realtime/calls", target.calls),

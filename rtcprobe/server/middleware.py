@@ -20,7 +20,9 @@ CONFIG = web.AppKey("rtcprobe_config", ServerConfig)
 #: What a page on another origin needs to send and to read (WHIP, realtime, trickle).
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, If-Match, OpenAI-Beta"
 CORS_EXPOSE_HEADERS = "Location, ETag, Link"
-CORS_METHODS = "POST, DELETE, PATCH, OPTIONS"
+CORS_METHODS = "GET, HEAD, POST, DELETE, PATCH, OPTIONS"
+#: Endpoints whose POST takes a bare SDP offer (their OPTIONS carries Accept-Post).
+SDP_ENDPOINTS = frozenset(("/whip", "/whep", "/offer"))
 
 
 @web.middleware
@@ -94,6 +96,8 @@ async def cors(request: web.Request, handler: Any) -> web.StreamResponse:
             "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
             "Access-Control-Max-Age": "600",
         })
+        if request.path in SDP_ENDPOINTS:  # RFC 9725 §4.2: OPTIONS lists what POST takes
+            response.headers["Accept-Post"] = "application/sdp"
     else:
         try:
             response = await handler(request)
