@@ -248,3 +248,6 @@ async def test_frames_and_size_against_chromium(chromium: Any, tmp_path: Path) -
     assert 0 <= truth.frames["video"] - probe["framesDecoded"] <= 5, (truth.frames, probe)
     # Chromium sent more (it went on after the relay's quiet point), never fewer
     assert probe["framesDecoded"] <= sent["framesSent"]
+    # key frames are seen inside RED (Chromium sends VP8 in RED): its first key frame at least
+    assert 1 <= probe["keyFramesDecoded"] <= sent["keyFramesEncoded"]
+    assert probe["framesReceived"] >= probe["framesDecoded"]

@@ -41,14 +41,16 @@ from typing import Any
 
 import numpy as np
 
+from .mediamap import MediaMap
 from .playout_model import PlayoutModel
+from .red import MalformedRed, parse_red
 from .taps import RECEIVED, RTP, Clock
 
 FREEZE_WINDOW = 30  # inter-frame delays averaged for the freeze threshold (libwebrtc)
 FREEZE_MIN_INCREASE = 0.150  # s: a freeze is also at least avg + 150 ms
 PAUSE_S = 5.0  # s without a frame: a pause, not a freeze
 PENDING_KEPT = 600  # received video timestamps awaiting their decode
-_VP8, _H264 = "video/vp8", "video/h264"
+_VP8, _H264, _RED = "video/vp8", "video/h264", "video/red"
 _NOT_FRAMES = {"video/rtx", "video/red", "video/ulpfec", "video/flexfec-03",  # repair, not frames
                "audio/rtx", "audio/telephone-event", "audio/cn"}
 
@@ -143,6 +145,7 @@ class _Packets:
     mime: str | None = None
     rate: int | None = None
     playout: PlayoutModel | None = None  # received audio: what a jitter buffer would have done
+    red_mimes: dict[int, str] = field(default_factory=dict)  # RED block payload type -> mime
     complete: int = 0
     pending: deque[int] = field(default_factory=deque)  # complete, not yet decoded, arrival order
     seen: set[int] = field(default_factory=set)
@@ -161,6 +164,8 @@ class MediaQuality:
         self._receivers: dict[int, Any] = {}  # SSRC -> receiver, once aiortc has seen it
         self._tasks: list[asyncio.Task[None]] = []
         self._sent: dict[int, VideoOut] = {}  # by our SSRC
+        #: The answer as received: RED and FEC payload types, which offer_shape keeps from aiortc.
+        self.answer: MediaMap | None = None
 
     # -- packets ---------------------------------------------------------------------------
     def observe(self, direction: str, kind: str, data: bytes, t: float) -> None:
@@ -182,10 +187,18 @@ class MediaQuality:
         if p.playout is not None:
             p.playout.packet(int.from_bytes(data[2:4], "big"), ts, t)
             return
-        if p.mime is None or not p.mime.startswith("video/") or p.mime in _NOT_FRAMES:
+        mime, payload = p.mime, _payload(data)
+        if mime == _RED:  # RED (RFC 2198, red.py unwraps it after the taps): the primary block decides
+            try:
+                primary = parse_red(payload)[-1]
+            except MalformedRed:
+                return
+            mime, payload = p.red_mimes.get(primary.payload_type), primary.data
+            if mime is None:
+                mime = p.red_mimes[primary.payload_type] = self._codec(ssrc, primary.payload_type)[0] or ""
+        if mime is None or not mime.startswith("video/") or mime in _NOT_FRAMES:
             return
-        payload = _payload(data)
-        if payload and _is_key(p.mime, payload):
+        if payload and _is_key(mime, payload):
             p.key.add(ts)
         if data[1] & 0x80 and ts not in p.seen:  # marker: the frame's last packet
             p.complete += 1
@@ -201,6 +214,9 @@ class MediaQuality:
         found = {(c.mimeType.lower(), c.clockRate) for t in self.pc.getTransceivers()
                  if receiver is None or t.receiver is receiver
                  for c in getattr(t, "_codecs", None) or [] if c.payloadType == payload_type}
+        if not found and self.answer is not None:  # a payload type aiortc was not told of (RED, FEC)
+            codec = self.answer.codec(None, payload_type)
+            found = {(codec[0].lower(), codec[1])} if codec and codec[0] else set()
         return found.pop() if len(found) == 1 else (None, None)
 
     def _receiver_of(self, ssrc: int) -> Any:

@@ -43,6 +43,7 @@ from .loopback import (
     restrict_to_loopback,
 )
 from .media_quality import MediaQuality
+from .mediamap import MediaMap
 from .offer_shape import ANSWER_ADAPTED, OFFER_PROFILE, AdaptedAnswer, adapt_answer, shape_offer
 from .options import ProbeOptions
 from .pairs import watch_selected_pairs
@@ -235,7 +236,9 @@ class ProbeSession(ConnectPhases, Ending):
             self._record(ANSWER_ADAPTED, **self._adapted.event_fields())
             await pc.setRemoteDescription(RTCSessionDescription(self._adapted.sdp, "answer"))
             enable_transport_cc(pc, self._adapted.extensions, self.writer.now, collector=self._collector)
-            enable_red(pc, parse_description(result.answer_sdp, "answer"), self.writer.now, collector=self._collector)
+            answer = parse_description(result.answer_sdp, "answer")
+            enable_red(pc, answer, self.writer.now, collector=self._collector)
+            self._quality.answer = MediaMap.from_descriptions(answer)  # type: ignore[union-attr]
             if opts.simulcast:  # the layers the answer accepted, or why one (then also a warning)
                 layers = enable_simulcast(pc, result.answer_sdp, opts.simulcast, self.writer.now, collector=self._collector)
                 self._record(SIMULCAST, **layers.fields())
