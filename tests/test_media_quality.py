@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from rtcprobe.capture import Capture, load
-from rtcprobe.probe.media_quality import AudioIn, VideoIn, _is_key, _vp8_key_size
+from rtcprobe.probe.media_quality import AudioIn, VideoIn
 from rtcprobe.probe.mediamap import MediaMap
 from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
+from rtcprobe.probe.payloads import is_key as _is_key
+from rtcprobe.probe.payloads import vp8_key_size as _vp8_key_size
 from rtcprobe.probe.playout_model import PlayoutModel
 from rtcprobe.probe.session import ProbeSession
 from rtcprobe.probe.stats import StatsCollector

@@ -4,7 +4,7 @@ aiortc decodes what it receives; this module is the one consumer of the received
 (`consume`: a single `recv()` loop per track, which hands each decoded frame on to a second
 reader such as the voice observer, so no two loops compete for frames) and a packet-tap observer
 (`observe`) for what only the packets tell: which RTP timestamps (frames) arrived, and which were
-key frames (VP8 payload header P bit = 0 at the start of partition 0; H.264 IDR NAL unit, type 5,
+key frames (payloads.py: VP8 payload header P bit = 0 at the start of partition 0; H.264 IDR NAL unit, type 5,
 alone, in STAP-A or as the start of FU-A).
 
 Video inbound, per decoded frame, on the capture clock at the moment the frame left the decoder:
@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from .mediamap import MediaMap
+from .payloads import VP8, is_key, rtp_payload, vp8_key_size
 from .playout_model import PlayoutModel
 from .red import MalformedRed, parse_red
 from .taps import RECEIVED, RTP, Clock
@@ -50,7 +51,7 @@ FREEZE_WINDOW = 30  # inter-frame delays averaged for the freeze threshold (libw
 FREEZE_MIN_INCREASE = 0.150  # s: a freeze is also at least avg + 150 ms
 PAUSE_S = 5.0  # s without a frame: a pause, not a freeze
 PENDING_KEPT = 600  # received video timestamps awaiting their decode
-_VP8, _H264, _RED = "video/vp8", "video/h264", "video/red"
+_RED = "video/red"
 _NOT_FRAMES = {"video/rtx", "video/red", "video/ulpfec", "video/flexfec-03",  # repair, not frames
                "audio/rtx", "audio/telephone-event", "audio/cn"}
 
@@ -187,7 +188,7 @@ class MediaQuality:
         if p.playout is not None:
             p.playout.packet(int.from_bytes(data[2:4], "big"), ts, t)
             return
-        mime, payload = p.mime, _payload(data)
+        mime, payload = p.mime, rtp_payload(data)
         if mime == _RED:  # RED (RFC 2198, red.py unwraps it after the taps): the primary block decides
             try:
                 primary = parse_red(payload)[-1]
@@ -198,7 +199,7 @@ class MediaQuality:
                 mime = p.red_mimes[primary.payload_type] = self._codec(ssrc, primary.payload_type)[0] or ""
         if mime is None or not mime.startswith("video/") or mime in _NOT_FRAMES:
             return
-        if payload and _is_key(mime, payload):
+        if payload and is_key(mime, payload):
             p.key.add(ts)
         if data[1] & 0x80 and ts not in p.seen:  # marker: the frame's last packet
             p.complete += 1
@@ -241,8 +242,8 @@ class MediaQuality:
         mime = out.mimes.get(data[1] & 0x7F)
         if mime is None or not mime.startswith("video/") or mime in _NOT_FRAMES:
             return
-        if mime == _VP8:
-            size = _vp8_key_size(_payload(data))
+        if mime == VP8:
+            size = vp8_key_size(rtp_payload(data))
             if size is not None:
                 out.width, out.height = size
         if data[1] & 0x80:
@@ -351,70 +352,3 @@ def _bitrates(encoder: Any) -> tuple[int | None, int | None]:
     """aiortc's fixed default (no estimate applied) and highest bitrate for this encoder's codec."""
     module = sys.modules.get(type(encoder).__module__)
     return getattr(module, "DEFAULT_BITRATE", None), getattr(module, "MAX_BITRATE", None)
-
-
-def _vp8_key_size(payload: bytes) -> tuple[int, int] | None:
-    """(width, height) from a VP8 key frame's first packet, else None."""
-    try:
-        first = payload[0]
-        if not first & 0x10 or first & 0x0F:
-            return None
-        i = 1
-        if first & 0x80:
-            ext = payload[1]
-            i = 2
-            if ext & 0x80:
-                i += 2 if payload[i] & 0x80 else 1
-            i += bool(ext & 0x40) + bool(ext & 0x30)
-        frame = payload[i:i + 10]
-        if len(frame) < 10 or frame[0] & 0x01 or frame[3:6] != b"\x9d\x01\x2a":
-            return None
-        return int.from_bytes(frame[6:8], "little") & 0x3FFF, int.from_bytes(frame[8:10], "little") & 0x3FFF
-    except IndexError:
-        return None
-
-
-def _payload(data: bytes) -> bytes:
-    first = data[0]
-    header = 12 + 4 * (first & 0x0F)
-    if first & 0x10 and len(data) >= header + 4:
-        header += 4 + 4 * int.from_bytes(data[header + 2:header + 4], "big")
-    end = len(data) - (data[-1] if first & 0x20 else 0)
-    return data[header:end]
-
-
-def _is_key(mime: str, payload: bytes) -> bool:
-    """Whether this packet starts a key frame (VP8, RFC 7741 §4.2-4.3) or carries an IDR (H.264)."""
-    try:
-        return _starts_key(mime, payload)
-    except IndexError:  # a truncated payload descriptor: not a key frame we can tell
-        return False
-
-
-def _starts_key(mime: str, payload: bytes) -> bool:
-    if mime == _VP8:
-        first = payload[0]
-        if not first & 0x10 or first & 0x0F:  # S bit and partition 0: the frame's first packet
-            return False
-        i = 1
-        if first & 0x80:  # X: extension byte with I, L, T, K flags
-            ext = payload[1]
-            i = 2
-            if ext & 0x80:  # I: picture id, 1 or 2 bytes
-                i += 2 if payload[i] & 0x80 else 1
-            i += bool(ext & 0x40) + bool(ext & 0x30)
-        return len(payload) > i and not payload[i] & 0x01  # P bit 0: key frame
-    if mime == _H264:
-        nal = payload[0] & 0x1F
-        if nal == 5:
-            return True
-        if nal == 28 and len(payload) > 1:  # FU-A: the start fragment's type
-            return bool(payload[1] & 0x80) and payload[1] & 0x1F == 5
-        if nal == 24:  # STAP-A: any aggregated IDR
-            i = 1
-            while i + 2 < len(payload):
-                size = int.from_bytes(payload[i:i + 2], "big")
-                if payload[i + 2] & 0x1F == 5:
-                    return True
-                i += 2 + size
-    return False
