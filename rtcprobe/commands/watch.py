@@ -63,11 +63,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
     if args.once:
         record = interrupts.run(run_once(plan))
         _report(record, args.on_change, plan)
-        return EXIT_CHANGES if record.changed else EXIT_OK
+        return interrupts.exit_status(EXIT_CHANGES if record.changed else EXIT_OK)
     print(f"{datetime.now(UTC).isoformat(timespec='seconds')} watching {printable(redact_url(args.target))} every "
           f"{args.every} into {printable(str(history.directory))} (Ctrl-C to stop)", flush=True)
     interrupts.run(run_forever(plan, every, lambda record: _report(record, args.on_change, plan)))
-    return EXIT_OK
+    return interrupts.exit_status(EXIT_OK)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

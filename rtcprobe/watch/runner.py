@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import interrupts
 from ..analyze.diff import diff
 from ..capture import load
 from ..capture.model import Capture
@@ -27,6 +28,7 @@ from .history import History, RunRecord, new_stamp
 
 EVERY = re.compile(r"(\d+(?:\.\d+)?)(s|m|h|d)")
 UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+INTERRUPTED = "interrupted"  # a capture stopped by our own signal says nothing about the target
 
 
 def parse_every(text: str) -> float:
@@ -41,7 +43,7 @@ def compare(before: Capture, after: Capture) -> list[str]:
     """What changed in the service between two captures (a pure function): how the capture ended,
     and the answer's semantic diff (candidate table, codecs, extensions, ufrag shape ...)."""
     out = []
-    if before.reason != after.reason:
+    if before.reason != after.reason and INTERRUPTED not in (before.reason, after.reason):  # a signal is ours
         out.append(f"capture: ended {before.reason} → {after.reason}" + (f" ({after.diagnosis})" if after.diagnosis else ""))
     if before.answer is None or after.answer is None:
         return out
@@ -76,9 +78,9 @@ async def run_once(plan: WatchPlan) -> RunRecord:
     if plan.baseline is not None:
         record.against = f"baseline {plan.baseline}"
         record.changes = compare(load(plan.baseline), capture)
-    elif previous:
-        record.against = f"previous {previous[-1].run}"
-        record.changes = compare(load(history.directory / previous[-1].capture), capture)
+    elif complete := [r for r in previous if r.reason != INTERRUPTED]:
+        record.against = f"previous {complete[-1].run}"
+        record.changes = compare(load(history.directory / complete[-1].capture), capture)
     if plan.variants is not None:
         directory = history.runs_dir / f"{stamp}-matrix"
         matrix = await run_matrix(plan.options, plan.variants, directory, media=False)
@@ -116,9 +118,12 @@ def call_on_change(command: str, record: RunRecord, history: History) -> int:
 
 async def run_forever(plan: WatchPlan, every: float, on_run: Callable[[RunRecord], None]) -> None:
     """A run every `every` seconds, from the start of one to the start of the next (a run longer
-    than the period starts the next at once); until interrupted."""
+    than the period starts the next at once); until a signal (a run under way ends its session and
+    is recorded first)."""
     loop = asyncio.get_running_loop()
     while True:
         started = loop.time()
         on_run(await run_once(plan))
+        if interrupts.received() is not None:  # the session ended on the signal: so does the watch
+            return
         await asyncio.sleep(max(0.0, started + every - loop.time()))
