@@ -21,6 +21,7 @@ from typing import TextIO
 
 from .. import __version__
 from ..analyze.connection import selected_pair, session_candidates
+from ..analyze.detectors import detect
 from ..analyze.evidence import evidence
 from ..analyze.feedback import FeedbackCounts, feedback_counts
 from ..analyze.impairment import impairment_truth
@@ -34,6 +35,7 @@ from ..anonymize import AddressMap, anonymize
 from ..capture import Capture, load
 from ..outputs import Checked, OutputError, replacing
 from . import html_capture as sessions
+from . import html_findings as findings_view
 from . import html_media as media
 from . import html_multi as multi
 from .html_base import PAGE_TAIL, Markup, esc, join, page_head, section, table, tag
@@ -81,6 +83,7 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
     if not capture.ok:
         parts.append(sessions.failure(capture, breakdown, anchor))
     toc = join(tag("a", name, href=f"#{anchor}{target}") for name, target in (
+        ("findings", "findings"),
         ("profile", "profile"), ("connect", "connect"), *([("voice turns", "voice")] if not voice.empty else []),
         ("streams", "streams"),
         *([("impairment", "impairment")] if impaired is not None else []), ("RTCP", "rtcp"),
@@ -88,6 +91,7 @@ def capture_body(capture: Capture, anchor: str = "") -> tuple[Markup, multi.Dige
         ("signaling", "signaling"), ("SDP", "sdp"), ("timeline", "timeline")))
     parts += [
         sessions.overview(capture), tag("nav", toc, class_="toc"),
+        findings_view.findings_section(detect(capture), anchor),  # first: what went wrong
         sessions.profile_section(_profile(capture), anchor, capture.negotiation.answer or capture.negotiation.offer),
         sessions.connect_section(capture, breakdown, anchor),
         voice_section(voice, anchor),
