@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ from rtcprobe.server import (
     add_serve_arguments,
     config_from_args,
     create_app,
-    run_server,
 )
 from rtcprobe.server.answer_shape import ProfileMismatch, plan_answer, served_answer
 
@@ -92,18 +90,6 @@ def test_an_offer_without_the_profiles_codecs_is_refused() -> None:
 
 
 # -- real sessions ----------------------------------------------------------------------------------
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., Any]]:
-    runners = []
-
-    async def start(**knobs: Any) -> str:
-        runner, base_url = await run_server(ServerConfig(host="127.0.0.1", port=0, **knobs))
-        runners.append(runner)
-        return base_url
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 async def capture(tmp_path: Path, url: str, protocol: str, offer: str, video: bool, name: str) -> Capture:

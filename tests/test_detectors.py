@@ -5,7 +5,6 @@ record's own raw reports or the impairment's ground truth."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from rtcprobe.capture import Capture, load
 from rtcprobe.importers import load_captures
 from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
 from rtcprobe.probe.session import ProbeSession
-from rtcprobe.server import ServerConfig, run_server
 
 DATA = Path(__file__).parent / "data"
 DUMPS = DATA / "realworld" / "dumps"
@@ -92,19 +90,6 @@ def test_a_healthy_local_chromium_call_has_no_findings() -> None:
 
 # -- probe sessions against the reference target --
 
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., object]]:
-    runners = []
-
-    async def start(**knobs: object) -> str:
-        runner, base_url = await run_server(ServerConfig(host="127.0.0.1", port=0, **knobs))
-        runners.append(runner)
-        return base_url
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 async def probe(tmp_path: Path, url: str, **options: object) -> Capture:

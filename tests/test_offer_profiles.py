@@ -28,7 +28,6 @@ from rtcprobe.probe.options import ProbeOptions
 from rtcprobe.probe.session import ProbeSession
 from rtcprobe.profiles import OFFERS_DIR, load_offer_profile
 from rtcprobe.sdp import parse_description
-from rtcprobe.server import ServerConfig, run_server
 
 REALWORLD = Path(__file__).parent / "data" / "realworld" / "sdp"
 CHIME_CHROME = REALWORLD / "chime-chrome-offer-audio-video.sdp"  # a public Chrome offer, replayed as PATH
@@ -98,18 +97,6 @@ def test_a_recorded_offer_without_video_cannot_shape_a_video_capture(tmp_path: P
 
 
 # -- real sessions against `rtcprobe serve` ---------------------------------------------------------
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., object]]:
-    runners = []
-
-    async def start(**knobs: object) -> str:
-        runner, base_url = await run_server(ServerConfig(host="127.0.0.1", port=0, **knobs))
-        runners.append(runner)
-        return base_url
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 async def capture_with(tmp_path: Path, url: str, offer: str, protocol: str = "whip") -> Capture:

@@ -14,27 +14,12 @@ from rtcprobe.analyze.latency import connect_breakdown
 from rtcprobe.capture import Capture, load
 from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions
 from rtcprobe.probe.session import ProbeSession
-from rtcprobe.server import ServerConfig, run_server
 
 pytestmark = pytest.mark.slow
 
 ENDPOINT = {"whip": "/whip", "openai": "/v1/realtime/calls", "openai-beta": "/v1/realtime", "sdp-post": "/offer"}
 Target = Callable[..., "AsyncIterator[str]"]
 
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., object]]:
-    """Start reference targets with the given knobs; all are stopped after the test."""
-    runners = []
-
-    async def start(**knobs: object) -> str:
-        runner, base_url = await run_server(ServerConfig(host="127.0.0.1", port=0, **knobs))
-        runners.append(runner)
-        return base_url
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 async def probe(tmp_path: Path, url: str, protocol: str | None = None, **options: object) -> Capture:
