@@ -185,16 +185,9 @@ class PacketTap:
             t = clock()
             notify(RECEIVED, RTP, data, t)
             intercept_incoming(RTP, data, t)
-            for interceptor in self.interceptors:
-                try:
-                    rewritten = interceptor.receive(RTP, data, t)
-                except Exception:  # an interceptor's bug must not stop the media
-                    logger.exception("packet interceptor %r failed", interceptor)
-                    continue
-                if rewritten is None:
-                    return
-                data = rewritten
-            await handle_rtp(data, arrival_time_ms)
+            passed = _through(self.interceptors, Interceptor.receive, RTP, data, t)
+            if passed is not None:
+                await handle_rtp(passed, arrival_time_ms)
 
         async def tapped_handle_rtcp(data: bytes) -> None:
             if self.drop is not None and self.drop(RECEIVED, RTCP, data):
@@ -208,15 +201,10 @@ class PacketTap:
         async def tapped_send_rtp(data: bytes) -> None:
             kind = RTCP if 192 <= data[1] <= 208 else RTP  # aiortc.rtp.is_rtcp, inlined
             t = clock()
-            for interceptor in self.interceptors:
-                try:
-                    rewritten = interceptor.outgoing(kind, data, t)
-                except Exception:  # an interceptor's bug must not stop the media
-                    logger.exception("packet interceptor %r failed", interceptor)
-                    continue
-                if rewritten is None:
-                    return
-                data = rewritten
+            passed = _through(self.interceptors, Interceptor.outgoing, kind, data, t)
+            if passed is None:
+                return
+            data = passed
             if self.drop is not None and transport.state == "connected" and self.drop(SENT, kind, data):
                 dropped[SENT] += 1
                 notify(SENT, kind, data, t)
@@ -230,6 +218,22 @@ class PacketTap:
         transport._send_rtp = tapped_send_rtp  # type: ignore[method-assign]
         setattr(transport, _ATTR, self)
         self._installed = True
+
+
+def _through(interceptors: list[Interceptor], step: Callable[[Interceptor, str, bytes, float], bytes | None],
+             kind: str, data: bytes, t: float) -> bytes | None:
+    """`data` through each interceptor's `step` (outgoing or receive) in order; None when one held
+    it back. An interceptor's bug is logged and skipped: it must not stop the media."""
+    for interceptor in interceptors:
+        try:
+            rewritten = step(interceptor, kind, data, t)
+        except Exception:
+            logger.exception("packet interceptor %r failed", interceptor)
+            continue
+        if rewritten is None:
+            return None
+        data = rewritten
+    return data
 
 
 def peer_connection_transports(pc: RTCPeerConnection) -> list[RTCDtlsTransport]:
