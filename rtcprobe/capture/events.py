@@ -78,7 +78,8 @@ Events (fields beyond ``event`` and ``t``):
                      (the profile's provenance), shaped: bool (false: aiortc's own offer), aiortc_offer:
                      str (aiortc's offer before shaping), notes: [str]
 - ``answer_adapted`` what the probe can do with the answer: adapted: bool (aiortc applies another text
-                     than the recorded answer), cannot_encode, rewritten: {mid: [str]}, extensions:
+                     than the recorded answer), cannot_encode, rewritten: {mid: [str]}, unwrapped:
+                     {mid: [str]} (RED/FEC that rtcprobe.probe.red receives), extensions:
                      {mid: {uri: id}}, notes: [str]
 - ``voice_turn``     one scripted turn (``capture --turns``, rtcprobe.probe.turns): index: int, utterance: str
                      (its name), barge_in_ms: number|null; capture-clock instants (null when not
@@ -277,7 +278,7 @@ VOCABULARY: dict[str, dict[str, Field]] = {
     OFFER_PROFILE: {**{name: opt(TEXT) for name in ("name", "browser", "service", "version", "source")},
                     "shaped": opt(BOOL), "aiortc_offer": opt(TEXT), "notes": opt(TEXTS)},
     ANSWER_ADAPTED: {"adapted": opt(BOOL), "cannot_encode": opt(_s("object", values=TEXTS)),
-                     "rewritten": opt(_s("object", values=TEXTS)),
+                     "rewritten": opt(_s("object", values=TEXTS)), "unwrapped": opt(_s("object", values=TEXTS)),
                      "extensions": opt(_s("object", values=_s("object", values=INT))), "notes": opt(TEXTS)},
     IMPAIRMENT: {"action": req(_s("str", choices=("set", "counts", "summary"))), "at": opt(NUMBER),
                  "spec": opt(TEXT), "seed": opt(INT), "up": opt(_s("object")), "down": opt(_s("object"))},
