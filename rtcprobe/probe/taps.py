@@ -185,7 +185,7 @@ class PacketTap:
             t = clock()
             notify(RECEIVED, RTP, data, t)
             intercept_incoming(RTP, data, t)
-            passed = _through(self.interceptors, Interceptor.receive, RTP, data, t)
+            passed = _through(self.interceptors, _receive, RTP, data, t)
             if passed is not None:
                 await handle_rtp(passed, arrival_time_ms)
 
@@ -201,7 +201,7 @@ class PacketTap:
         async def tapped_send_rtp(data: bytes) -> None:
             kind = RTCP if 192 <= data[1] <= 208 else RTP  # aiortc.rtp.is_rtcp, inlined
             t = clock()
-            passed = _through(self.interceptors, Interceptor.outgoing, kind, data, t)
+            passed = _through(self.interceptors, _outgoing, kind, data, t)
             if passed is None:
                 return
             data = passed
@@ -218,6 +218,14 @@ class PacketTap:
         transport._send_rtp = tapped_send_rtp  # type: ignore[method-assign]
         setattr(transport, _ATTR, self)
         self._installed = True
+
+
+def _outgoing(interceptor: Interceptor, kind: str, data: bytes, t: float) -> bytes | None:
+    return interceptor.outgoing(kind, data, t)  # the subclass's override, not Interceptor's
+
+
+def _receive(interceptor: Interceptor, kind: str, data: bytes, t: float) -> bytes | None:
+    return interceptor.receive(kind, data, t)
 
 
 def _through(interceptors: list[Interceptor], step: Callable[[Interceptor, str, bytes, float], bytes | None],
