@@ -32,8 +32,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from aiohttp import web  # noqa: E402
-from browser import BrowserPage, Chromium, get_stats, stats_of_type  # noqa: E402
+from browser import BrowserPage, Chromium, get_stats, sdp_post_endpoint, stats_of_type  # noqa: E402
 from relay import Relay  # noqa: E402
 
 from rtcprobe.probe.options import PhaseTimeouts, ProbeOptions  # noqa: E402
@@ -152,21 +151,13 @@ async def sample(page: BrowserPage, session: Session, seconds: float,
 @contextlib.asynccontextmanager
 async def answering_target(page: BrowserPage, relay: RelayProcess) -> AsyncIterator[str]:
     """An sdp-post endpoint whose answerer is the Chromium page, with the relay in between."""
-    async def offer(request: web.Request) -> web.Response:
-        sdp = await relay.rewrite_offer(await request.text())
-        answer = await page.evaluate("([offer, o]) => rtcprobe.createAnswer(offer, o)", [sdp, SENDER_MEDIA],
-                                     timeout=30)
-        return web.Response(text=await relay.rewrite_answer(answer), content_type="application/sdp", status=201)
+    async def answer(offer: str) -> str:
+        sdp = await page.evaluate("([offer, o]) => rtcprobe.createAnswer(offer, o)",
+                                  [await relay.rewrite_offer(offer), SENDER_MEDIA], timeout=30)
+        return await relay.rewrite_answer(sdp)
 
-    app = web.Application()
-    app.router.add_post("/offer", offer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/offer"
-    finally:
-        await runner.cleanup()
+    async with sdp_post_endpoint(answer) as url:
+        yield url
 
 
 async def probe_session(chromium: Chromium, loss: float, seconds: float, seed: int, output: Path,

@@ -83,6 +83,25 @@ def mount_harness(app: web.Application, prefix: str = "/rtcprobe-harness") -> st
     return f"{prefix}/{HARNESS_PAGE}"
 
 
+
+@contextlib.asynccontextmanager
+async def sdp_post_endpoint(answer: Callable[[str], Awaitable[str]]) -> AsyncIterator[str]:
+    """An sdp-post URL on 127.0.0.1 whose answer is `answer(offer)` (a Chromium page answering,
+    often through a relay); for the probe as offerer against a browser. Stopped on exit."""
+    async def offer(request: web.Request) -> web.Response:
+        return web.Response(text=await answer(await request.text()), content_type="application/sdp", status=201)
+
+    app = web.Application()
+    app.router.add_post("/offer", offer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/offer"
+    finally:
+        await runner.cleanup()
+
+
 @dataclass
 class ServedTarget:
     base_url: str  # http://localhost:PORT, the origin of the harness page too

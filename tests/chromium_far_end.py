@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-from browser import BrowserPage, Chromium, get_stats, stats_of_type
+from browser import BrowserPage, Chromium, get_stats, sdp_post_endpoint, stats_of_type
 from relay import FROM_ANSWERER, RTCP, RTP, Relay
 
 from rtcprobe.capture import Capture, load
@@ -131,21 +130,13 @@ class Truth:
 async def answering_target(page: BrowserPage, relay: Relay,
                            media: dict[str, Any] | None = None) -> AsyncIterator[str]:
     """An sdp-post endpoint whose answerer is the Chromium page, with the relay in between."""
-    async def offer(request: web.Request) -> web.Response:
-        sdp = relay.rewrite_offer(await request.text())
-        answer = await page.evaluate("([offer, o]) => rtcprobe.createAnswer(offer, o)",
-                                     [sdp, media or ANSWER_MEDIA], timeout=30)
-        return web.Response(text=relay.rewrite_answer(answer), content_type="application/sdp", status=201)
+    async def answer(offer: str) -> str:
+        sdp = await page.evaluate("([offer, o]) => rtcprobe.createAnswer(offer, o)",
+                                  [relay.rewrite_offer(offer), media or ANSWER_MEDIA], timeout=30)
+        return relay.rewrite_answer(sdp)
 
-    app = web.Application()
-    app.router.add_post("/offer", offer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/offer"
-    finally:
-        await runner.cleanup()
+    async with sdp_post_endpoint(answer) as url:
+        yield url
 
 
 async def until(condition: Callable[[], bool], what: str, timeout: float = 20.0, step: float = 0.05) -> None:

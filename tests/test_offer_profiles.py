@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from browser import BrowserPage, create_answer, get_stats, stats_of_type
+from browser import BrowserPage, create_answer, get_stats, sdp_post_endpoint, stats_of_type
 
 from rtcprobe.analyze.profile import profile
 from rtcprobe.capture import Capture, load
@@ -280,19 +280,8 @@ def _only_vp9(offer: str) -> str:
 @contextlib.asynccontextmanager
 async def chromium_target(page: BrowserPage, rewrite: Callable[[str], str] = str) -> AsyncIterator[str]:
     """An sdp-post endpoint whose answerer is the Chromium page (its fake camera and microphone)."""
-    async def offer(request: web.Request) -> web.Response:
-        answer = await create_answer(page, rewrite(await request.text()), timeout=30)
-        return web.Response(text=answer, content_type="application/sdp", status=201)
-
-    app = web.Application()
-    app.router.add_post("/offer", offer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/offer"
-    finally:
-        await runner.cleanup()
+    async with sdp_post_endpoint(lambda offer: create_answer(page, rewrite(offer), timeout=30)) as url:
+        yield url
 
 
 @pytest.mark.browser
