@@ -36,7 +36,6 @@ from rtcprobe.server.peer import EchoSession, open_session
 pytestmark = pytest.mark.slow
 
 probe = e2e.probe
-serve = e2e.serve  # the reference-target fixture, shared
 
 #: A documentation address (RFC 5737): advertised, dropped by the loopback policy, never contacted.
 DOC_ADDRESS = "192.0.2.10"
