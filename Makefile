@@ -17,7 +17,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check rtcprobe tests bench interop
-	$(PY) -m pytest -q --durations=20
+	$(PY) -m pytest -q -n 3 --dist loadfile --durations=20
 
 lint: $(STAMP)
 	$(PY) -m ruff check rtcprobe tests bench interop

@@ -25,11 +25,12 @@ def render_summary(*, path: str, reason: str, diagnosis: str, breakdown: Connect
                    warnings: list[str] | None = None, profile_note: str = "",
                    impairment: ImpairmentTruth | None = None) -> None:
     style = "green" if reason == "completed" else "red"
-    console.print(Text.assemble(("capture ", "bold"), safe(path), ("  end: ", "bold"), safe(reason, style)))
+    console.print(Text.assemble(("capture ", "bold"), safe(path), ("  end: ", "bold"), safe(reason, style)),
+                  soft_wrap=True)  # the end, the diagnosis and each warning: one line each, greppable at any width
     if diagnosis:
-        console.print(safe(diagnosis, style=style if reason != "completed" else ""))
+        console.print(safe(diagnosis, style=style if reason != "completed" else ""), soft_wrap=True)
     for warning in warnings or []:
-        console.print(Text.assemble(("warning: ", "bold yellow"), safe(warning, "yellow")))
+        console.print(Text.assemble(("warning: ", "bold yellow"), safe(warning, "yellow")), soft_wrap=True)
     if detection is not None:  # findings first: what went wrong comes before how it was set up
         render_findings(detection, console)
     table = Table(title="Connect time", title_justify="left")
