@@ -75,12 +75,12 @@ class PeakRss:
         return round(self.peak, 1)
 
 
-def start_target() -> tuple[subprocess.Popen[str], str]:
+def start_target(echo: str) -> tuple[subprocess.Popen[str], str]:
     last = max(os.sched_getaffinity(0))
     port_file = Path(tempfile.mkdtemp()) / "serve.log"
     out = port_file.open("w")
     proc = subprocess.Popen(["taskset", "-c", str(last), sys.executable, "-m", "rtcprobe.cli", "serve", "--port", "0",
-                             "--max-sessions", "5000", "--max-connections-per-ip", "5000"],
+                             "--max-sessions", "5000", "--max-connections-per-ip", "5000", "--echo", echo],
                             cwd=REPO, stdout=out, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
     while "Ctrl-C to stop" not in port_file.read_text():
@@ -188,13 +188,15 @@ def main() -> None:
     parser.add_argument("--video-steps", default="2,5,10,20,40")
     parser.add_argument("--page-steps", default="1,2,4,8,16")
     parser.add_argument("--pc-steps", default="2,5,10,20,40,80")
+    parser.add_argument("--target-echo", choices=("packets", "decoded"), default="packets",
+                        help="serve --echo: packets (default) keeps the target off the critical path")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     steps = {k: [int(s) for s in getattr(args, k).split(",") if s] for k in ("audio_steps", "video_steps", "page_steps", "pc_steps")}
     load_before = os.getloadavg()
-    target, url = start_target()  # on the last core
+    target, url = start_target(args.target_echo)  # on the last core
     os.sched_setaffinity(0, {0})  # the measured side, and everything it starts, on core 0
-    result: dict = {"cores": os.cpu_count(), "loadavg_before": load_before}
+    result: dict = {"cores": os.cpu_count(), "loadavg_before": load_before, "target_echo": args.target_echo}
     work = Path(tempfile.mkdtemp(prefix="rtcprobe-bench-load-"))
     try:
         result["probe_audio"] = climb("probe audio", steps["audio_steps"], lambda n: probe_step(url, n, True, work / "a"))

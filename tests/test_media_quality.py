@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rtcprobe.capture import Capture, load
 from rtcprobe.probe.media_quality import AudioIn, VideoIn
@@ -232,6 +234,18 @@ def test_playout_model_conceals_lost_and_late_packets() -> None:
     model.packet(10, 960 * 10, 10 / 50)  # on time again
     model.packet(12, 960 * 13, 13 / 50)  # DTX-like jump with one lost packet: only its share
     assert model.concealed == 4 * 960 + 960 * 3 // 2 and model.events == 3
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 3), st.floats(0, 0.2)), min_size=1, max_size=400))
+def test_playout_model_target_is_the_percentile_of_its_window(steps: list[tuple[int, float]]) -> None:
+    """The sorted window kept beside the recent delays is exactly those delays, sorted: the 95th
+    percentile is what sorting the window at every packet gave."""
+    model, seq = PlayoutModel(48000), 0
+    for gap, jitter in steps:
+        seq += gap
+        model.packet(seq & 0xFFFF, 960 * seq, seq / 50 + jitter)
+        assert model._ordered == sorted(model._recent)
 
 
 # -- against Chromium's own getStats (tests/chromium_far_end.py) ----------------------------------

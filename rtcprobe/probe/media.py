@@ -22,11 +22,16 @@ from aiortc import RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
+from . import audio_level
+
 SAMPLE_RATE = 48000
 FRAME_SAMPLES = 960  # 20 ms
 AUDIO_TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+MAX_LOOP_FRAMES = 250  # 5 s: the longest audio loop `--lite` encodes once (AudioSource.loop_frames)
 VIDEO_CLOCK = 90000
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK)
+
+audio_level.install()  # the senders' per-packet audio level, in numpy (audio_level.py says why)
 
 
 class _PacedTrack(MediaStreamTrack):
@@ -39,7 +44,7 @@ class _PacedTrack(MediaStreamTrack):
         self.frames = 0
         self._start: float | None = None
 
-    async def _next_index(self) -> int:
+    async def next_index(self) -> int:
         if self.readyState != "live":
             raise MediaStreamError
         index = self.frames
@@ -65,10 +70,17 @@ class AudioSource(_PacedTrack):
     def samples(self, first: int, count: int) -> np.ndarray:
         return np.zeros(count, dtype=np.int16)
 
+    def loop_frames(self) -> int | None:
+        """Frames after which the samples repeat exactly, when few (`--lite` encodes them once); None otherwise."""
+        return None
+
     async def recv(self) -> av.AudioFrame:
-        pts = await self._next_index() * FRAME_SAMPLES
-        data = self.samples(pts, FRAME_SAMPLES)
-        frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format="s16", layout="mono")
+        return self.frame_at(await self.next_index())
+
+    def frame_at(self, index: int) -> av.AudioFrame:
+        """Frame `index` (pts index x 20 ms), at once: `recv` paces, this does not."""
+        pts = index * FRAME_SAMPLES
+        frame = av.AudioFrame.from_ndarray(self.samples(pts, FRAME_SAMPLES).reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
         frame.pts = pts
         frame.time_base = AUDIO_TIME_BASE
@@ -77,6 +89,9 @@ class AudioSource(_PacedTrack):
 
 class SilenceSource(AudioSource):
     """Digital silence (what a muted microphone sends)."""
+
+    def loop_frames(self) -> int | None:
+        return 1
 
 
 class ToneSource(AudioSource):
@@ -93,6 +108,14 @@ class ToneSource(AudioSource):
     def samples(self, first: int, count: int) -> np.ndarray:
         n = np.arange(first, first + count, dtype=np.float64)
         return (np.sin(n * self._step) * self._amplitude).astype(np.int16)
+
+    def loop_frames(self) -> int | None:
+        """A whole number of Hz repeats every 48000 / gcd(48000, Hz) samples (440 Hz: 1200, 5 frames)."""
+        if self.frequency != int(self.frequency):
+            return None
+        period = SAMPLE_RATE // math.gcd(SAMPLE_RATE, int(self.frequency))
+        frames = math.lcm(period, FRAME_SAMPLES) // FRAME_SAMPLES
+        return frames if frames <= MAX_LOOP_FRAMES else None
 
 
 class FileSource(AudioSource):
@@ -198,7 +221,7 @@ class TestPatternSource(_PacedTrack):
         self._glyphs = [np.array([int(c) for c in d], dtype=bool).reshape(5, 3) for d in DIGITS]
 
     async def recv(self) -> av.VideoFrame:
-        index = await self._next_index()
+        index = await self.next_index()
         width, height = self.size
         buffer = self._buffer
         np.copyto(buffer, self._base)

@@ -156,9 +156,10 @@ class _Packets:
 class MediaQuality:
     """The received tracks' single consumer, and the W3C media fields of inbound/outbound-rtp."""
 
-    def __init__(self, pc: Any, clock: Clock) -> None:
+    def __init__(self, pc: Any, clock: Clock, playout: bool = True) -> None:
         self.pc = pc
         self.clock = clock
+        self.playout = playout  # model the audio playout; False when nothing is decoded (`--lite`): its fields go with the decoded ones
         self._video: dict[Any, VideoIn] = {}  # by receiver
         self._audio: dict[Any, AudioIn] = {}
         self._packets: dict[int, _Packets] = {}  # by SSRC
@@ -183,7 +184,7 @@ class MediaQuality:
             p = self._packets[ssrc] = _Packets(ts)
         if p.mime is None:
             p.mime, p.rate = self._codec(ssrc, data[1] & 0x7F)
-            if p.mime is not None and p.mime.startswith("audio/") and p.mime not in _NOT_FRAMES and p.rate:
+            if self.playout and p.mime is not None and p.mime.startswith("audio/") and p.mime not in _NOT_FRAMES and p.rate:
                 p.playout = PlayoutModel(p.rate)
         if p.playout is not None:
             p.playout.packet(int.from_bytes(data[2:4], "big"), ts, t)

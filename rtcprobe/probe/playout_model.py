@@ -22,6 +22,7 @@ its code):
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ class PlayoutModel:
     events: int = 0
     _min: float | None = None
     _recent: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))
+    _ordered: list[float] = field(default_factory=list)  # _recent, sorted: the percentile without a sort per packet
     _last_seq: int | None = None
     _last_ts: int = 0
     _ext: int = 0  # RTP time since the first packet, unwrapped
@@ -65,8 +67,11 @@ class PlayoutModel:
             self._min = transit
         late = transit - self._min
         # the buffer's target: the recent 95th percentile, at least one packet (a buffer holds one)
-        target = max(_percentile(self._recent) if self._recent else 0.0, self._step / self.clock_rate)
+        target = max(_percentile(self._ordered) if self._ordered else 0.0, self._step / self.clock_rate)
+        if len(self._recent) == WINDOW:
+            del self._ordered[bisect_left(self._ordered, self._recent[0])]
         self._recent.append(late)
+        insort(self._ordered, late)
         if late > target:  # after its playout time: played as concealment
             self._conceal(self._step)
             return
@@ -87,6 +92,5 @@ class PlayoutModel:
                 "jitterBufferDelay": self.delay, "jitterBufferEmittedCount": self.emitted}
 
 
-def _percentile(values: deque[float]) -> float:
-    ordered = sorted(values)
+def _percentile(ordered: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(PERCENTILE * len(ordered)))]

@@ -88,6 +88,7 @@ class ProbeSession(ConnectPhases, Ending):
         self._remote_candidates: list = []
         self._ignored_candidates: list = []  # remote candidates the loopback policy left out
         self._adapted: AdaptedAnswer | None = None  # the answer as aiortc applied it (offer_shape)
+        self._answer_sends: tuple[str, bool] | None = None  # (answer SDP, whether it sends us media)
         self._warnings: list[str] = []  # what went wrong without failing the session (teardown)
         self._impairment: Impairment | None = None  # rtcprobe.net: --impair, the network under aioice
         self._turns: TurnScript | None = None  # --turns: the scripted voice turns
@@ -203,7 +204,7 @@ class ProbeSession(ConnectPhases, Ending):
         self._collector = StatsCollector(pc, self.writer.now, sink=self._on_packet_event)
         self._collector.attach_peer_connection()
         watch_selected_pairs(pc, self._on_packet_event)  # every selected-pair change, as an event
-        self._quality = MediaQuality(pc, self.writer.now)  # frames, freezes, audio level: W3C media fields
+        self._quality = MediaQuality(pc, self.writer.now, playout=not opts.lite or self._turns is not None)  # W3C media fields
         attach_peer_connection(pc, self.writer.now, self._quality.observe)
         self._collector.add_inbound_fields(self._quality.inbound_fields)
         self._collector.add_outbound_fields(self._quality.outbound_fields)
@@ -284,12 +285,20 @@ class ProbeSession(ConnectPhases, Ending):
             media.prefer_codec(transceiver, opts.audio_codec)
             if self._turns is not None:
                 self._turns.bind(transceiver)
+            elif opts.lite:  # one encoded loop of a periodic source, sent over and over (lite.py)
+                lite.send_encoded_loop(transceiver.sender, source)
         if opts.video:
             pc.addTransceiver(media.video_source(size=opts.video_size, fps=opts.fps), direction="sendrecv")
+        if opts.lite:  # received media counted, not decoded; the voice turns' audio excepted (its VAD listens)
+            for transceiver in pc.getTransceivers():
+                if not (self._turns is not None and transceiver.kind == "audio"):
+                    lite.no_decoding(transceiver.receiver)
 
         @pc.on("track")
         def on_track(track: Any) -> None:
             voice = self._turns is not None and track.kind == "audio"  # the agent's voice, decoded, to the VAD too
+            if opts.lite and not voice:  # nothing will be decoded: no frame to consume
+                return
             if self._quality is not None:  # one recv() loop per track: measured, then handed on
                 self._quality.consume(track, self._turns.observer.on_frame if voice else None)  # type: ignore[union-attr]
             elif voice:
@@ -387,9 +396,11 @@ class ProbeSession(ConnectPhases, Ending):
         answer = self._pc.remoteDescription if self._pc else None
         if answer is None or not (self.options.audio or self.options.video or receives_only(self.protocol)):
             return False
-        description = parse_description(answer.sdp, "answer")
-        return any(m.kind in ("audio", "video") and not m.rejected and m.direction in ("sendrecv", "sendonly")
-                   for m in description.media)
+        if self._answer_sends is None or self._answer_sends[0] != answer.sdp:  # parsed once per answer, not per sample
+            description = parse_description(answer.sdp, "answer")
+            self._answer_sends = (answer.sdp, any(m.kind in ("audio", "video") and not m.rejected
+                                                  and m.direction in ("sendrecv", "sendonly") for m in description.media))
+        return self._answer_sends[1]
 
     async def _steady_state(self) -> None:
         opts = self.options

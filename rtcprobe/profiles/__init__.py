@@ -14,6 +14,7 @@ An answer profile is one file in `answers/`, named `<service>-<version>.json` wi
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +80,10 @@ def _read_data_file(path: Path) -> tuple[dict, str, SessionDescription]:
     return data, sdp, parse_description(sdp, str(path))
 
 
+@functools.lru_cache(maxsize=64)
 def _load_data_file(path: Path) -> OfferProfile:
+    """A bundled profile, read and parsed once per process: `rtcprobe load` shapes every session's
+    offer with it (profiles are package data, and nothing mutates a loaded one)."""
     data, sdp, description = _read_data_file(path)
     return OfferProfile(name=path.stem, browser=data["browser"], version=data["version"], source=data["source"],
                         sdp=sdp, description=description)

@@ -41,6 +41,9 @@ class ServerConfig:
     # empty: everything aiortc supports. A list without "rtx" means no RTX.
     audio_codecs: list[str] = field(default_factory=list)
     video_codecs: list[str] = field(default_factory=list)
+    # "decoded": media is decoded and encoded again (what a service that listens does);
+    # "packets": echoed encoded, frame for frame (server/passthrough.py), far less CPU per session
+    echo: str = "decoded"
 
     # The network under each session (server/impair.py: rtcprobe.net's engine, "up" = what the
     # target sends), seeded to be repeatable: SPECs as `capture --impair`, a schedule file, or the
@@ -93,6 +96,8 @@ class ServerConfig:
 
     def validate(self) -> None:
         """Raise ValueError with one line naming the knob and what it takes."""
+        if self.echo not in ("decoded", "packets"):
+            raise ValueError(f"echo: expected decoded or packets, got {self.echo!r}")
         for ip in self.advertise_ips:
             try:
                 ipaddress.ip_address(ip)
@@ -186,6 +191,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument("--loss-percent", type=float, default=0.0, metavar="PERCENT",
                      help="alias of --impair up:rtploss=PERCENT%% (outbound RTP only: RTCP, NACK and RTX pass)")
     net.add_argument("--seed", type=int, default=0, help="seed of the impairment's random draws (default 0)")
+    media.add_argument("--echo", choices=("decoded", "packets"), default="decoded",
+                       help="how media is echoed: decoded and encoded again (default), or packets: the "
+                       "received encoded frames sent back as they are (no audio level; far less CPU per session)")
     media.add_argument("--no-vad", dest="vad", action="store_false",
                        help="do not send speech_started/stopped events on oai-events")
     media.add_argument("--voice-agent", action="store_true",

@@ -24,6 +24,7 @@ from aiortc import (
 )
 from aiortc.contrib.media import MediaBlackhole, MediaRelay
 
+from ..probe import audio_level
 from ..probe.loopback import loopback_candidates_only
 from ..probe.twcc import enable_for_answer
 from ..profiles import load_answer_profile
@@ -33,11 +34,13 @@ from .candidates import corrupt_fingerprints, rewrite_candidates
 from .config import ServerConfig
 from .dtls import install_certificate
 from .impair import ServedImpairment, session_impairment
+from .passthrough import EncodedEcho
 from .realtime import EVENTS_CHANNEL, RealtimeEvents, SpeechDetector
 from .voice_agent import VoiceAgent, voice_agent_for
 from .whep import playback_track
 
 logger = logging.getLogger(__name__)
+audio_level.install()  # the echo's per-packet audio level, in numpy (probe/audio_level.py says why)
 
 #: A session that has not connected by then is closed: its client is gone or cannot reach us,
 #: and an offer without end-of-candidates would otherwise keep ICE waiting forever.
@@ -67,6 +70,7 @@ class EchoSession:
     impairment: ServedImpairment | None = None  # serve --impair: this session's network and its counts
     channels: list[RTCDataChannel] = field(default_factory=list)
     voice_agent: VoiceAgent | None = None  # serve --voice-agent: listens and answers on the first audio m-line
+    echoes: list[EncodedEcho] = field(default_factory=list)  # serve --echo packets: one per echoed m-line
     _relay: MediaRelay = field(default_factory=MediaRelay)
     _blackhole: MediaBlackhole = field(default_factory=MediaBlackhole)
     _tracks: list[MediaStreamTrack] = field(default_factory=list)
@@ -149,7 +153,11 @@ async def open_session(offer_sdp: str, config: ServerConfig, *, endpoint: str,
             source = SpeechDetector(track, on_start=session.realtime.speech_started,
                                     on_stop=session.realtime.speech_stopped)
             session._tracks.append(source)
-        if transceiver is not None and directions.get(transceiver) == "sendrecv":
+        if transceiver is not None and directions.get(transceiver) == "sendrecv" and source is track \
+                and config.echo == "packets":  # echoed encoded: the track only keeps the sender running
+            session.echoes.append(EncodedEcho(transceiver))
+            transceiver.sender.replaceTrack(track)
+        elif transceiver is not None and directions.get(transceiver) == "sendrecv":
             transceiver.sender.replaceTrack(session._relay.subscribe(source))
         else:
             session._blackhole.addTrack(source)
