@@ -125,3 +125,28 @@ def test_a_signal_ignored_from_the_start_stays_ignored(tmp_path: Path) -> None:
     assert proc.returncode == 128 + signal.SIGTERM and "at once" not in stderr, stderr
     capture = load(output)
     assert capture.reason == "interrupted" and "SIGTERM" in capture.diagnosis
+
+
+def test_serve_with_sigint_ignored_closes_its_sessions_on_sigterm(tmp_path: Path) -> None:
+    """A target started in the background (SIGINT ignored, as `cmd &` does) with a session whose
+    client vanished: SIGTERM closes every session and the process exits, not hangs."""
+    def ignoring_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    serve = subprocess.Popen([*RTCPROBE, "serve", "--port", "0", "-v"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, preexec_fn=ignoring_sigint)
+    try:
+        first = serve.stdout.readline() if serve.stdout else ""
+        base = first.rsplit(" ", 1)[1].strip()
+        output = tmp_path / "c.jsonl"
+        capture = start_capture(base, output)
+        wait_for(capture, lambda: in_capture(output, '"event": "stats"'))
+        capture.kill()  # gone without a DELETE: the session stays open at the target
+        capture.communicate()
+        serve.send_signal(signal.SIGTERM)
+        out, _ = serve.communicate(timeout=HANG_GUARD)
+        assert serve.returncode == 128 + signal.SIGTERM and "closed: server shutdown" in out, out[-2000:]
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.communicate()

@@ -9,6 +9,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+from .. import interrupts
 from . import EXIT_OK, UsageError
 from .catalog import summary
 
@@ -96,8 +97,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config = config_from_args(args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(config, verbose=getattr(args, "verbose", False)))
+    with contextlib.suppress(KeyboardInterrupt):  # the first signal cancels _serve, which closes every session
+        interrupts.run(_serve(config, verbose=getattr(args, "verbose", False)))
     return EXIT_OK
 
 
