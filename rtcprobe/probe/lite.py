@@ -118,9 +118,13 @@ def send_encoded_loop(sender: Any, source: AudioSource) -> bool:
     if source.loop_frames() is None:
         return False
     fallback = sender._next_encoded_frame
+    chosen: dict[int, EncodedLoop | None] = {}  # by id(codec): the sender keeps one codec object
 
     async def next_encoded_frame(codec: Any) -> RTCEncodedFrame | None:
-        loop = encoded_loop(source, codec)
+        if id(codec) not in chosen:
+            chosen.clear()
+            chosen[id(codec)] = encoded_loop(source, codec)
+        loop = chosen[id(codec)]
         if loop is None:  # this codec's encoder does not fit: as aiortc would
             return await fallback(codec)
         index = await source.next_index()
