@@ -22,7 +22,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check rtcprobe tests bench interop
 
-# Every benchmark, as the README quotes them (about 8 minutes on 2 cores).
+# Every benchmark, as the README quotes them (about 15 minutes on 2 cores; Chromium for load_capacity).
 bench: $(STAMP)
 	$(PY) bench/sdp_throughput.py
 	$(PY) bench/sdp_scale.py --kind candidates
@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) bench/connect_setup.py
 	$(PY) bench/report_scaling.py
 	$(PY) bench/import_scaling.py
+	$(PY) bench/load_capacity.py --audio-steps 50,75,100,125,150 --video-steps 5,10,15,20 --page-steps 4,8,12,16 --pc-steps 20,40,60,80
 
 # The same scripts at small sizes, to check they still run (about a minute).
 bench-quick: $(STAMP)
