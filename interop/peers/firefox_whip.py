@@ -4,8 +4,7 @@ keeps the session up for a few seconds, DELETEs it, and prints one JSON line: Fi
 answer, the connection states it went through and its own outbound-rtp counters.
 
 Firefox gathers no candidates without a default route, so interop/run.py runs this script (and
-`rtcprobe serve`) inside its namespace with one. BiDi protocol pattern as in
-tests/data/record_firefox_offer.py.
+`rtcprobe serve`) inside its namespace with one. The BiDi driver is firefox_bidi.py.
 
     python interop/peers/firefox_whip.py WHIP_URL [--seconds 3] [--firefox firefox-esr] [--port 9241]
 """
@@ -14,21 +13,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-import aiohttp
+from firefox_bidi import BASE_PREFS, deserialize, firefox_page
 
 PREFS = {
-    "media.navigator.streams.fake": True,
-    "media.navigator.permission.disabled": True,
+    **BASE_PREFS,
     "media.peerconnection.ice.obfuscate_host_addresses": False,  # real addresses, no mDNS names
     "media.peerconnection.ice.loopback": True,
-    "remote.active-protocols": 1,  # WebDriver BiDi only
 }
 PUBLISH_JS = """(async (url, seconds) => {
   const states = [];
@@ -67,59 +60,15 @@ PUBLISH_JS = """(async (url, seconds) => {
 })"""
 
 
-async def _command(ws: aiohttp.ClientWebSocketResponse, ident: int, method: str, params: dict) -> dict:
-    await ws.send_str(json.dumps({"id": ident, "method": method, "params": params}))
-    async for message in ws:
-        data = json.loads(message.data)
-        if data.get("id") == ident:
-            if data.get("type") == "error":
-                raise RuntimeError(f"{method}: {data.get('error')}: {data.get('message')}")
-            return data["result"]
-    raise RuntimeError(f"{method}: the websocket closed")
-
-
 async def publish(firefox: str, port: int, url: str, seconds: float) -> dict:
-    with tempfile.TemporaryDirectory(prefix="rtcprobe-ff-") as profile:
-        Path(profile, "user.js").write_text("".join(f'user_pref("{k}", {json.dumps(v)});\n' for k, v in PREFS.items()))
-        proc = subprocess.Popen([firefox, "--headless", "--no-remote", "--profile", profile,
-                                 f"--remote-debugging-port={port}", "about:blank"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            version = subprocess.run([firefox, "--version"], capture_output=True, text=True).stdout.strip()
-            async with aiohttp.ClientSession() as http:
-                for _ in range(150):  # Firefox takes a few seconds to listen
-                    try:
-                        ws = await http.ws_connect(f"ws://127.0.0.1:{port}/session")
-                        break
-                    except aiohttp.ClientError:
-                        await asyncio.sleep(0.2)
-                else:
-                    raise RuntimeError("Firefox did not open its BiDi port")
-                async with ws:
-                    await _command(ws, 1, "session.new", {"capabilities": {}})
-                    tree = await _command(ws, 2, "browsingContext.getTree", {})
-                    context = tree["contexts"][0]["context"]
-                    result = await _command(ws, 3, "script.callFunction", {
-                        "functionDeclaration": PUBLISH_JS, "target": {"context": context}, "awaitPromise": True,
-                        "arguments": [{"type": "string", "value": url}, {"type": "number", "value": seconds}],
-                        "serializationOptions": {"maxObjectDepth": 5}})
-                    if result.get("type") != "success":
-                        raise RuntimeError(f"publishing failed: {result.get('exceptionDetails', {}).get('text')}")
-                    return {"version": version, **_deserialize(result["result"])}
-        finally:
-            proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(10)
-
-
-def _deserialize(value: dict) -> object:
-    """A BiDi remote value (object/array/primitive) as plain JSON."""
-    kind = value.get("type")
-    if kind == "object":
-        return {k if isinstance(k, str) else str(k): _deserialize(v) for k, v in value.get("value", [])}
-    if kind == "array":
-        return [_deserialize(v) for v in value.get("value", [])]
-    return value.get("value")
+    async with firefox_page(firefox, port, PREFS) as page:
+        result = await page.call("script.callFunction", {
+            "functionDeclaration": PUBLISH_JS, "target": {"context": page.context}, "awaitPromise": True,
+            "arguments": [{"type": "string", "value": url}, {"type": "number", "value": seconds}],
+            "serializationOptions": {"maxObjectDepth": 5}})
+        if result.get("type") != "success":
+            raise RuntimeError(f"publishing failed: {result.get('exceptionDetails', {}).get('text')}")
+        return {"version": page.version, **deserialize(result["result"])}  # type: ignore[dict-item]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """Record a real headless Firefox (ESR) offer as an rtcprobe offer profile.
 
-Firefox is driven over WebDriver BiDi (``--remote-debugging-port``, one websocket, no geckodriver):
+Firefox is driven over WebDriver BiDi (interop/peers/firefox_bidi.py):
 a blank page creates an RTCPeerConnection with an audio and a video track
 (a WebAudio tone and a canvas: about:blank has no getUserMedia) and a data channel, like the probe's own tracks, and returns
 ``createOffer()`` as Firefox wrote it. The profile keeps Firefox's text unchanged.
@@ -13,22 +13,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-import aiohttp
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "interop" / "peers"))
+from firefox_bidi import BASE_PREFS, firefox_page  # noqa: E402 - the one BiDi driver, beside the interop peers
 
-OFFERS = Path(__file__).resolve().parents[2] / "rtcprobe" / "profiles" / "offers"
-PREFS = {
-    "media.navigator.streams.fake": True,
-    "media.navigator.permission.disabled": True,
-    "remote.active-protocols": 1,  # WebDriver BiDi only
-}
+OFFERS = REPO / "rtcprobe" / "profiles" / "offers"
 OFFER_JS = """(async () => {
   const pc = new RTCPeerConnection();
   // about:blank is no secure context (no getUserMedia): a WebAudio tone and a canvas are real tracks too
@@ -47,47 +41,13 @@ OFFER_JS = """(async () => {
 })()"""
 
 
-async def _command(ws: aiohttp.ClientWebSocketResponse, ident: int, method: str, params: dict) -> dict:
-    await ws.send_str(json.dumps({"id": ident, "method": method, "params": params}))
-    async for message in ws:
-        data = json.loads(message.data)
-        if data.get("id") == ident:
-            if data.get("type") == "error":
-                raise RuntimeError(f"{method}: {data.get('error')}: {data.get('message')}")
-            return data["result"]
-    raise RuntimeError(f"{method}: the websocket closed")
-
-
 async def record(firefox: str, port: int) -> tuple[str, str]:
-    with tempfile.TemporaryDirectory(prefix="rtcprobe-ff-") as profile:
-        Path(profile, "user.js").write_text("".join(f'user_pref("{k}", {json.dumps(v)});\n' for k, v in PREFS.items()))
-        proc = subprocess.Popen([firefox, "--headless", "--no-remote", "--profile", profile,
-                                 f"--remote-debugging-port={port}", "about:blank"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            version = subprocess.run([firefox, "--version"], capture_output=True, text=True).stdout.strip()
-            async with aiohttp.ClientSession() as http:
-                for _ in range(100):  # Firefox takes a few seconds to listen
-                    try:
-                        ws = await http.ws_connect(f"ws://127.0.0.1:{port}/session")
-                        break
-                    except aiohttp.ClientError:
-                        await asyncio.sleep(0.2)
-                else:
-                    raise RuntimeError("Firefox did not open its BiDi port")
-                async with ws:
-                    await _command(ws, 1, "session.new", {"capabilities": {}})
-                    tree = await _command(ws, 2, "browsingContext.getTree", {})
-                    context = tree["contexts"][0]["context"]
-                    result = await _command(ws, 3, "script.evaluate", {
-                        "expression": OFFER_JS, "target": {"context": context}, "awaitPromise": True})
-                    if result.get("type") != "success":
-                        raise RuntimeError(f"createOffer failed: {result.get('exceptionDetails')}")
-                    return result["result"]["value"], version
-        finally:
-            proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(10)
+    async with firefox_page(firefox, port, BASE_PREFS) as page:
+        result = await page.call("script.evaluate", {
+            "expression": OFFER_JS, "target": {"context": page.context}, "awaitPromise": True})
+        if result.get("type") != "success":
+            raise RuntimeError(f"createOffer failed: {result.get('exceptionDetails')}")
+        return result["result"]["value"], page.version
 
 
 def main(argv: list[str] | None = None) -> int:
