@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_probe_cli import RTCPROBE, free_port, server  # noqa: F401 - the serve fixture
+from serve_process import free_port
+from test_probe_cli import RTCPROBE, server  # noqa: F401 - the serve fixture
 
 from rtcprobe.capture import load as load_capture
 

@@ -5,48 +5,25 @@ two matrix results shows a dropped codec."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from serve_process import RTCPROBE, free_port, serve_process
 
 from rtcprobe.matrix.transform import apply_variant
 from rtcprobe.matrix.variants import load_variants
 from rtcprobe.profiles import load_offer_profile
 from rtcprobe.sdp import parse_description
 
-RTCPROBE = [sys.executable, "-m", "rtcprobe.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @contextmanager
 def serving(port: int, *flags: str, log: Path) -> Iterator[str]:
     """`rtcprobe serve` on 127.0.0.1:PORT with FLAGS, in a subprocess; yields its WHIP URL."""
-    with log.open("w") as out:
-        proc = subprocess.Popen([*RTCPROBE, "serve", "--port", str(port), *flags], stdout=out,
-                                stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
-        try:
-            deadline = time.monotonic() + 30
-            while "Ctrl-C to stop" not in log.read_text():
-                assert proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "rtcprobe serve did not start"
-                time.sleep(0.1)
-            yield f"http://127.0.0.1:{port}/whip"
-        finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=15)
+    with serve_process(log, *flags, port=port) as base:
+        yield f"{base}/whip"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -3,47 +3,27 @@ anywhere in what is written (capture, stdout, stderr, logs)."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from serve_process import RTCPROBE, serve_process
 
 from rtcprobe.capture import load
 
 pytestmark = pytest.mark.slow
-RTCPROBE = [sys.executable, "-m", "rtcprobe.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
     """`rtcprobe serve` in a subprocess with the test's extra flags; yields (base URL, its log)."""
-    port = free_port()
     log = tmp_path / "serve.log"
-    extra = getattr(request, "param", [])
-    env = {**os.environ, "SERVE_TOKEN": "sk-serve-secret-0123456789"}
-    with log.open("w") as out:
-        proc = subprocess.Popen([*RTCPROBE, "serve", "--port", str(port), "--token-env", "SERVE_TOKEN", *extra],
-                                stdout=out, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 30
-        while "Ctrl-C to stop" not in log.read_text():
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "rtcprobe serve did not start"
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}", log
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=15)
+    with serve_process(log, "--token-env", "SERVE_TOKEN", *getattr(request, "param", []),
+                       env={"SERVE_TOKEN": "sk-serve-secret-0123456789"}) as base:
+        yield base, log
 
 
 def test_secret_never_written(server: tuple[str, Path], tmp_path: Path) -> None:

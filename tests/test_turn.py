@@ -11,7 +11,6 @@ import ipaddress
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -24,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from test_probe_cli import RTCPROBE, free_port
+from serve_process import RTCPROBE, free_port, serve_process
 
 from rtcprobe import cli
 from rtcprobe.capture import load
@@ -108,19 +107,9 @@ def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """One `rtcprobe serve` on 127.0.0.1 for the module; yields (base URL, its log)."""
-    port, log = free_port(), tmp_path_factory.mktemp("serve") / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([*RTCPROBE, "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 30
-            while "Ctrl-C to stop" not in log.read_text():
-                assert proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "rtcprobe serve did not start"
-                time.sleep(0.1)
-            yield f"http://127.0.0.1:{port}", log
-        finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=15)
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with serve_process(log) as base:
+        yield base, log
 
 
 def _capture(base: str, tmp_path: Path, coturn: Coturn, *flags: str, name: str = "c") -> tuple[subprocess.CompletedProcess, Path]:

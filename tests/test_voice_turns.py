@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser import sdp_post_endpoint
 
 from rtcprobe.analyze.voice import PARTS, breakdown, voice_summary
 from rtcprobe.capture import Capture, load
@@ -241,30 +242,21 @@ async def echo_offsets(page, tmp_path: Path, delays: tuple[float, float], per_de
     """Per turn, the echo's first audible audio arriving - the user's first voiced packet leaving
     (ms): `per_delay` turns at the first delay, then the DelayNode is set to the second (between
     turns, while the line holds silence) for as many more, in one session."""
-    from aiohttp import web
+    async def answer(offer: str) -> str:
+        return await page.evaluate(DELAYED_ECHO, [offer, delays[0]], timeout=30)
 
-    async def answer(request: web.Request) -> web.Response:
-        sdp = await page.evaluate(DELAYED_ECHO, [await request.text(), delays[0]], timeout=30)
-        return web.Response(text=sdp, content_type="application/sdp", status=201)
-
-    app = web.Application()
-    app.router.add_post("/offer", answer)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/offer"
-        opts = ProbeOptions(target=url, output=tmp_path / "echo.jsonl", protocol="sdp-post", offer="aiortc",
-                            turns=2 * per_delay, listen_timeout=max(delays) + 3, duration=1.0)
-        session = ProbeSession(opts)
-        run = asyncio.ensure_future(session.run())
-        while not run.done() and (session._turns is None or session._turns.done < per_delay):
-            await asyncio.sleep(0.02)
-        await page.evaluate("(d) => { window.voiceEcho.line.delayTime.value = d; }", delays[1])
-        result = await run
-    finally:
-        await page.evaluate("() => { window.voiceEcho.pc.close(); return window.voiceEcho.ctx.close(); }")
-        await runner.cleanup()
+    async with sdp_post_endpoint(answer) as url:
+        try:
+            opts = ProbeOptions(target=url, output=tmp_path / "echo.jsonl", protocol="sdp-post", offer="aiortc",
+                                turns=2 * per_delay, listen_timeout=max(delays) + 3, duration=1.0)
+            session = ProbeSession(opts)
+            run = asyncio.ensure_future(session.run())
+            while not run.done() and (session._turns is None or session._turns.done < per_delay):
+                await asyncio.sleep(0.02)
+            await page.evaluate("(d) => { window.voiceEcho.line.delayTime.value = d; }", delays[1])
+            result = await run
+        finally:
+            await page.evaluate("() => { window.voiceEcho.pc.close(); return window.voiceEcho.ctx.close(); }")
     assert result.reason == "completed", result.diagnosis
     turns = load(result.path).of("voice_turn")
     assert len(turns) == 2 * per_delay and all(t["answered"] for t in turns), [t.get("unmeasured") for t in turns]

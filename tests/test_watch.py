@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_matrix import free_port, run, serving
+from serve_process import free_port
+from test_matrix import run, serving
 
 from rtcprobe.analyze.diff import diff_descriptions, ufrag_shape
 from rtcprobe.sdp import parse_description

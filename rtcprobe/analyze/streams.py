@@ -18,6 +18,7 @@ media-source report: the probe, browser dumps and imports carry them alike.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +118,7 @@ def stream_series(capture: Capture) -> list[StreamSeries]:
     baseline: dict[str, tuple[float, float, float, float]] = {}  # id -> (t, bytes, media packets, lost)
     byes, closed = _stops(capture)
     names = _codec_names(capture)
+    folded: dict[str, tuple[StreamSeries, StreamPoint]] = {}  # id -> a sample too close to its previous one
     for sample in capture.stats_samples:
         reports = {r.get("id"): r for r in sample.get("reports", [])}
         by_local = {r.get("localId"): r for r in reports.values() if r.get("localId")}
@@ -149,6 +151,14 @@ def stream_series(capture: Capture) -> list[StreamSeries]:
             bitrate = None
             last = baseline.get(rid)
             stop = min((x for x in (byes.get(report["ssrc"]), closed) if x is not None), default=None)
+            source = reports.get(report.get("mediaSourceId")) if sent else None
+            width, height = _gauge("frameWidth", report, source), _gauge("frameHeight", report, source)
+            point = StreamPoint(
+                t, None, _int(packets), rtt, jitter, loss, _int(lost),  # rate and interval loss: below
+                frames_per_second=_gauge("framesPerSecond", report, source),
+                frame_width=_int(width), frame_height=_int(height),
+                audio_level=_gauge("audioLevel", report, source),
+                nack_count=_int(_number(report, "nackCount")), pli_count=_int(_number(report, "pliCount")))
             if last is None:
                 baseline[rid] = (t, octets or 0.0, media_packets or 0.0, lost or 0.0)
             elif t - last[0] >= MIN_INTERVAL:
@@ -158,16 +168,13 @@ def stream_series(capture: Capture) -> list[StreamSeries]:
                         got, missed = (media_packets or 0.0) - last[2], (lost or 0.0) - last[3]
                         loss = max(missed, 0.0) / (got + missed) if got + missed > 0 else 0.0
                 baseline[rid] = (t, octets or 0.0, media_packets or 0.0, lost or 0.0)
-            else:
-                continue  # folded into the next interval
-            source = reports.get(report.get("mediaSourceId")) if sent else None
-            width, height = _gauge("frameWidth", report, source), _gauge("frameHeight", report, source)
-            entry.points.append(StreamPoint(
-                t, bitrate, _int(packets), rtt, jitter, loss, _int(lost),
-                frames_per_second=_gauge("framesPerSecond", report, source),
-                frame_width=_int(width), frame_height=_int(height),
-                audio_level=_gauge("audioLevel", report, source),
-                nack_count=_int(_number(report, "nackCount")), pli_count=_int(_number(report, "pliCount"))))
+            else:  # folded into the next interval; the stream's last sample still shows its counters
+                folded[rid] = (entry, point)
+                continue
+            folded.pop(rid, None)
+            entry.points.append(dataclasses.replace(point, bitrate_bps=bitrate, loss_fraction=loss))
+    for entry, point in folded.values():  # too soon after the previous one for a rate: counters only
+        entry.points.append(point)
     return list(series.values())
 
 
