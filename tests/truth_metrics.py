@@ -220,7 +220,10 @@ def _wire_ms(truth: Truth, ssrc: int, sr_sent: float, report_read: float) -> flo
     offset = truth.seam.clock_offset
     sr = next((r for r in truth.seam.rtcp[UP] if r.pt == 200 and r.ssrc == ssrc and r.t_out
                and r.t_in - offset >= sr_sent - 0.001), None)
-    report = max((r for r in truth.seam.rtcp[DOWN] if r.t_out and r.t_out[0] - offset <= report_read + 0.0005),
+    # the compound that carried the block starts with an SR or RR (SRTCP leaves that header clear); a
+    # transport-cc or PLI packet released between it and the read, out of a queue that had shrunk, is not it
+    report = max((r for r in truth.seam.rtcp[DOWN] if r.t_out and r.pt in (200, 201)
+                  and r.t_out[0] - offset <= report_read + 0.0005),
                  key=lambda r: r.t_out[0], default=None)
     if sr is None or report is None:
         return None
