@@ -12,13 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .series import W3C_TYPES
+
 #: Every RTCStatsType of webrtc-stats, the obsolete ones included (older dumps hold them).
-W3C_TYPES = frozenset({
-    "codec", "inbound-rtp", "outbound-rtp", "remote-inbound-rtp", "remote-outbound-rtp", "media-source",
-    "media-playout", "peer-connection", "data-channel", "transport", "candidate-pair", "local-candidate",
-    "remote-candidate", "certificate", "csrc", "stream", "track", "sender", "receiver", "transceiver",
-    "sctp-transport", "ice-server",
-})
 _OLD_TYPES = {"inboundrtp": "inbound-rtp", "outboundrtp": "outbound-rtp", "candidatepair": "candidate-pair",
               "localcandidate": "local-candidate", "remotecandidate": "remote-candidate",
               "datachannel": "data-channel", "peerconnection": "peer-connection", "mediasource": "media-source"}

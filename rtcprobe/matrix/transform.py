@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..probe.offer_shape import _join, _split
+from ..sdp.lines import join_section_lines, section_lines
 
 TRANSPORT_CC_FB = "transport-cc"
 
@@ -140,7 +140,7 @@ def _candidate_kept(line: str, which: str) -> bool:
 
 def apply_variant(sdp: str, edits: dict[str, Any]) -> tuple[str, list[str]]:
     """The offer with the variant's edits, and notes on what could not be done as asked."""
-    session, sections = _split(sdp)
+    session, sections = section_lines(sdp)
     notes: list[str] = []
     out_sections = []
     used = {int(f) for lines in sections for f in lines[0].split(" ")[3:] if f.isdigit()}
@@ -161,4 +161,4 @@ def apply_variant(sdp: str, edits: dict[str, Any]) -> tuple[str, list[str]]:
     if edits.get("candidates") and not any(line.startswith("a=candidate:") for s in out_sections for line in s):
         notes.append(f"the probe gathered no {edits['candidates'].upper()} candidate here: the offer carries none "
                      "(the target can still answer; ICE cannot connect)")
-    return _join(session, out_sections), notes
+    return join_section_lines(session, out_sections), notes

@@ -32,6 +32,7 @@ from typing import Any
 
 from ..profiles import OfferProfile, load_offer_profile
 from ..sdp import MediaSection, SessionDescription, parse_description
+from ..sdp.lines import join_section_lines, section_lines
 
 OFFER_PROFILE = "offer_profile"  # event: the profile, its provenance, aiortc's own offer, notes
 ANSWER_ADAPTED = "answer_adapted"  # event: what the probe can send per m-line, extension ids, notes
@@ -85,8 +86,8 @@ def shape_offer(offer: str, own_sdp: str) -> ShapedOffer:
     if profile is None:
         return ShapedOffer(own_sdp, own_sdp, None)
     own = parse_description(own_sdp, "aiortc's offer")
-    session, sections = _split(own_sdp)
-    p_session, p_sections = _split(profile.sdp)
+    session, sections = section_lines(own_sdp)
+    p_session, p_sections = section_lines(profile.sdp)
     notes: list[str] = []
     used: set[int] = set()
     out_sections = []
@@ -103,7 +104,7 @@ def shape_offer(offer: str, own_sdp: str) -> ShapedOffer:
     if extra:
         notes.append(f"{len(extra)} m-line(s) of the profile have no track in the probe and are not offered: "
                      + ", ".join(f"{m.kind} (m-line {m.index})" for m in extra))
-    text = _join(_shaped_session(session, p_session, own), out_sections)
+    text = join_section_lines(_shaped_session(session, p_session, own), out_sections)
     return ShapedOffer(text, own_sdp, profile, notes)
 
 
@@ -175,7 +176,7 @@ def _shaped_session(session: list[str], profile: list[str], own: SessionDescript
 def adapt_answer(answer_sdp: str) -> AdaptedAnswer:
     """The copy of the answer aiortc applies (see the module docstring) and what it means."""
     answer = parse_description(answer_sdp, "answer")
-    session, sections = _split(answer_sdp)
+    session, sections = section_lines(answer_sdp)
     result = AdaptedAnswer(answer_sdp, extensions=negotiated_extensions(answer))
     used_pts = {int(f) for m in answer.media for f in m.formats if f.isdigit()}
     out = []
@@ -207,8 +208,8 @@ def adapt_answer(answer_sdp: str) -> AdaptedAnswer:
             result.rewritten[mid] = rewritten
             result.notes += [f"mid {mid}: {r}" for r in rewritten]
         out.append(lines)
-    text = _join(session, out)
-    result.sdp_changed = text != _join(session, sections)
+    text = join_section_lines(session, out)
+    result.sdp_changed = text != join_section_lines(session, sections)
     result.sdp = text if result.sdp_changed else answer_sdp
     return result
 
@@ -287,21 +288,3 @@ def _fmtp_pt(line: str) -> int | None:
 
 
 # -- lines ----------------------------------------------------------------------------------------
-def _split(sdp: str) -> tuple[list[str], list[list[str]]]:
-    """Session lines and each m-section's lines (m-line first), without line ends."""
-    session: list[str] = []
-    sections: list[list[str]] = []
-    for line in sdp.replace("\r\n", "\n").split("\n"):
-        if not line:
-            continue
-        if line.startswith("m="):
-            sections.append([line])
-        elif sections:
-            sections[-1].append(line)
-        else:
-            session.append(line)
-    return session, sections
-
-
-def _join(session: list[str], sections: list[list[str]]) -> str:
-    return "\r\n".join([*session, *(line for lines in sections for line in lines)]) + "\r\n"

@@ -32,7 +32,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.rtcrtpparameters import RTCRtcpParameters, RTCRtpSendParameters
 from aiortc.rtp import pack_header_extensions
 
-from .offer_shape import _join, _split
+from ..sdp.lines import join_section_lines, section_lines
 from .taps import RTP, Clock, Interceptor, PacketTap
 from .twcc_codec import _EXTENSION, rtp_extensions
 
@@ -50,7 +50,7 @@ START_POLL_S = 0.05
 def shape_offer(sdp: str, layers: int) -> tuple[str, list[str]]:
     """`sdp` with simulcast on its first video m-line, and notes (empty when nothing to do)."""
     rids = [rid for rid, _ in LAYERS[layers]]
-    session, sections = _split(sdp)
+    session, sections = section_lines(sdp)
     index = next((i for i, s in enumerate(sections) if s[0].startswith("m=video ")), None)
     if index is None:
         return sdp, ["--simulcast: the offer has no video m-line"]
@@ -63,7 +63,7 @@ def shape_offer(sdp: str, layers: int) -> tuple[str, list[str]]:
     lines[last_extmap + 1:last_extmap + 1] = extmaps
     lines += [f"a=rid:{rid} send" for rid in rids] + [f"a=simulcast:send {';'.join(rids)}"]
     sections[index] = lines
-    return _join(session, sections), []
+    return join_section_lines(session, sections), []
 
 
 # -- the answer -----------------------------------------------------------------------------------
@@ -79,7 +79,7 @@ class Acceptance:
 def accepted_layers(answer_sdp: str, layers: int) -> Acceptance:
     """Which of the offered layers the answer accepts (see the module docstring)."""
     offered = [rid for rid, _ in LAYERS[layers]]
-    _, sections = _split(answer_sdp)
+    _, sections = section_lines(answer_sdp)
     video = next((s for s in sections if s[0].startswith("m=video ")), None)
     if video is None or video[0].split()[1] == "0":
         return Acceptance(None, [], why_one="the answer has no video m-line accepted")

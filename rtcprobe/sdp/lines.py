@@ -138,3 +138,25 @@ def split_sections(text: str, source: str, warnings: list[str]) -> list[RawSecti
             _check_attribute(raw, source, seen_mids)
         sections[-1].lines.append(raw)
     return sections
+
+
+# -- editing an SDP as text (offer and answer shaping, matrix variants) --------------------------
+def section_lines(sdp: str) -> tuple[list[str], list[list[str]]]:
+    """Session lines and each m-section's lines (m-line first), without line ends."""
+    session: list[str] = []
+    sections: list[list[str]] = []
+    for line in sdp.replace("\r\n", "\n").split("\n"):
+        if not line:
+            continue
+        if line.startswith("m="):
+            sections.append([line])
+        elif sections:
+            sections[-1].append(line)
+        else:
+            session.append(line)
+    return session, sections
+
+
+def join_section_lines(session: list[str], sections: list[list[str]]) -> str:
+    """`section_lines` put back together, with CRLF line ends (as browsers write SDP)."""
+    return "\r\n".join([*session, *(line for lines in sections for line in lines)]) + "\r\n"

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field, replace
 
 from aiortc import RTCRtpSender
 
-from ..probe.offer_shape import _join, _split
 from ..profiles import AnswerProfile
 from ..sdp import Candidate, MediaSection, parse_candidate, parse_description
+from ..sdp.lines import join_section_lines, section_lines
 
 CODEC_PREFIXES = ("a=rtpmap:", "a=fmtp:", "a=rtcp-fb:")
 SHAPED_PREFIXES = (*CODEC_PREFIXES, "a=extmap:", "a=rtcp-rsize")
@@ -69,7 +69,7 @@ def _receivable(kind: str) -> set[str]:
 def plan_answer(offer_sdp: str, profile: AnswerProfile) -> PlannedAnswer:
     """Match the offer against the profile, m-line by m-line of the same kind."""
     offer = parse_description(offer_sdp, "offer")
-    session, sections = _split(offer_sdp)
+    session, sections = section_lines(offer_sdp)
     recorded = [m for m in profile.description.media if m.kind in ("audio", "video") and not m.rejected]
     used: set[int] = set()
     plans: dict[int, SectionPlan] = {}
@@ -94,7 +94,7 @@ def plan_answer(offer_sdp: str, profile: AnswerProfile) -> PlannedAnswer:
     setups = {m.setup for m in recorded if m.setup}
     offered = {m.setup for m in offer.media if m.setup}
     setup = setups.pop() if len(setups) == 1 and offered == {"actpass"} else None
-    return PlannedAnswer(profile, _join(session, out), plans, setup, notes)
+    return PlannedAnswer(profile, join_section_lines(session, out), plans, setup, notes)
 
 
 def _plan_section(offered: MediaSection, lines: list[str], model: MediaSection
@@ -188,7 +188,7 @@ def _baseline(param: str) -> str:
 # -- the served answer ------------------------------------------------------------------------------
 def served_answer(aiortc_answer: str, plan: PlannedAnswer) -> str:
     """aiortc's answer (identity, directions, ssrcs, candidates) with the profile's capabilities."""
-    session, sections = _split(aiortc_answer)
+    session, sections = section_lines(aiortc_answer)
     if plan.profile.description.ice_lite and "a=ice-lite" not in session:
         session.insert(next((i for i, line in enumerate(session) if line.startswith("a=")), len(session)),
                        "a=ice-lite")
@@ -199,7 +199,7 @@ def served_answer(aiortc_answer: str, plan: PlannedAnswer) -> str:
         if section_plan is not None:
             lines = _served_section(lines, section_plan)
         out.append(_shaped_candidates(lines, shape))
-    return _join(session, out)
+    return join_section_lines(session, out)
 
 
 def _served_section(lines: list[str], plan: SectionPlan) -> list[str]:
