@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiohttp
 from aiortc import RTCDataChannel, RTCIceServer
@@ -32,6 +32,7 @@ from .exchange import (
     excerpt,
     is_sdp,
 )
+from .facts import resolve_location
 from .failures import client_error_reason
 from .trickle import TRICKLE_TYPE
 
@@ -138,7 +139,7 @@ class HttpSignaler(abc.ABC):
             response = await self._send(phase, method, url, body, headers, form_fields)
             locations = response.header_values("Location")
             if response.status in KEEP_METHOD_REDIRECTS and locations:
-                target = urljoin(response.url, locations[0])
+                target = resolve_location(response.url, locations[0])
                 if _origin(target) != _origin(url):  # as fetch does: no credentials elsewhere
                     headers.pop("Authorization", None)
                 url = target
@@ -254,7 +255,7 @@ class HttpSignaler(abc.ABC):
         """Resolve Location (relative or absolute) against the URL the request was sent to."""
         locations = response.header_values("Location")
         if locations:
-            self.resource_url = urljoin(response.url, locations[0])
+            self.resource_url = resolve_location(response.url, locations[0])
         etags = response.header_values("ETag")
         self.etag = etags[0] if etags else None
 
