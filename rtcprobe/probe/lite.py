@@ -64,11 +64,6 @@ def no_decoding(receiver: Any) -> None:
     receiver._RTCRtpReceiver__decoder_queue = _UndecodedFrames()
 
 
-def frames_not_decoded(receiver: Any) -> int | None:
-    """How many complete frames `no_decoding` kept from the decoder (None: the receiver decodes)."""
-    frames = getattr(receiver, "_RTCRtpReceiver__decoder_queue", None)
-    return frames.frames if isinstance(frames, _UndecodedFrames) else None
-
 
 # -- sending an encoded loop ------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -89,8 +84,8 @@ def encoded_loop(source: AudioSource, codec: Any) -> EncodedLoop | None:
     if count is None:
         return None
     count = max(count, 2)  # two timestamps at least, to read the encoder's step from
-    key = (type(source), getattr(source, "frequency", None), codec.mimeType.lower(), codec.clockRate,
-           codec.channels, tuple(sorted((codec.parameters or {}).items())))
+    key = (type(source), getattr(source, "frequency", None), getattr(source, "_amplitude", None),
+           codec.mimeType.lower(), codec.clockRate, codec.channels, tuple(sorted((codec.parameters or {}).items())))
     if key not in _LOOPS:
         _LOOPS[key] = _encode(source, codec, count)
     return _LOOPS[key]

@@ -285,6 +285,3 @@ def _fmtp_pt(line: str) -> int | None:
         return None
     head = line[7:].split(" ", 1)[0]
     return int(head) if head.isdigit() else None
-
-
-# -- lines ----------------------------------------------------------------------------------------
