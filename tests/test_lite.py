@@ -15,9 +15,12 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from test_probe_e2e import probe, reports
 
 from rtcprobe.probe import audio_level, lite
-from rtcprobe.probe.media import FileSource, SilenceSource, ToneSource
+from rtcprobe.probe.media import FileSource, SilenceSource, TestPatternSource, ToneSource
 
 OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
+VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+H264 = RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=102,
+                             parameters={"packetization-mode": "1", "profile-level-id": "42e01f"})
 PCMU = RTCRtpCodecParameters(mimeType=PCMU_CODEC.mimeType, clockRate=8000, channels=1, payloadType=0)
 DECODED_FIELDS = ("framesDecoded", "totalSamplesReceived", "audioLevel", "concealedSamples", "totalAudioEnergy")
 
@@ -69,6 +72,37 @@ def test_loops_are_per_codec_and_only_of_what_repeats(tmp_path: Path) -> None:
         for packet in [*stream.encode(frame), *stream.encode(None)]:
             container.mux(packet)
     assert lite.encoded_loop(FileSource(wav, realtime=False), OPUS) is None  # a file is sent as it plays
+
+
+@pytest.mark.parametrize("codec", [VP8, H264], ids=["vp8", "h264"])
+def test_a_second_of_video_loops_from_a_key_frame_and_decodes_across_the_wrap(codec: RTCRtpCodecParameters) -> None:
+    pattern = TestPatternSource((320, 240), 10.0, realtime=False)
+    loop = lite.encoded_video_loop(pattern, codec).result()
+    assert loop is not None and len(loop.frames) == 10 and loop.step == 9000
+    decoder = av.CodecContext.create("libvpx" if codec is VP8 else "h264", "r")
+    shown = []
+    for index in range(25):  # two and a half loops, straight through the wraps
+        packet = av.Packet(loop.frames[index % 10])
+        packet.pts, packet.time_base = index * loop.step, fractions.Fraction(1, 90000)
+        shown += [(f.width, f.height, f.key_frame) for f in decoder.decode(packet)]
+    assert len(shown) >= 24 and all((width, height) == (320, 240) for width, height, _ in shown)
+    if codec is VP8:  # RFC 6386 §9.1: the frame tag's first bit is 0 on a key frame
+        assert [frame[0] & 1 == 0 for frame in loop.frames] == [True] + [False] * 9
+    else:
+        assert shown[0][2] and shown[10][2]  # each loop opens on a key frame
+
+
+def test_each_sender_packetizes_the_loop_with_its_own_picture_ids() -> None:
+    loop = lite.encoded_video_loop(TestPatternSource((320, 240), 10.0, realtime=False), VP8).result()
+    assert loop is not None
+    ids = []
+    packer = get_encoder(VP8)
+    for index in range(12):
+        packet = av.Packet(loop.frames[index % 10])
+        packet.pts, packet.time_base = index * loop.step, fractions.Fraction(1, 90000)
+        payloads, _ = packer.pack(packet)
+        ids.append(int.from_bytes(payloads[0][2:4], "big") & 0x7FFF)  # VP8 descriptor: X, I, 15-bit PictureID
+    assert all((b - a) % (1 << 15) == 1 for a, b in zip(ids, ids[1:], strict=False))  # on across the wrap
 
 
 def test_undecoded_frames_are_counted_and_the_stop_marker_passes() -> None:

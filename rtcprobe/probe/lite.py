@@ -11,6 +11,10 @@
 - A periodic audio source (a tone of whole Hz, silence) is encoded once per process and codec, one
   loop of it, and each session sends that loop (`send_encoded_loop`): the same packets, paced in
   real time, with the same RFC 6465 levels, instead of encoding 50 frames a second per session.
+- The video test pattern likewise: its first second, a key frame first, encoded once per process,
+  size, rate and codec, at the encoder's starting bitrate, and packetized by each sender. So under
+  `--lite` the video does not follow the bandwidth estimate, answers a PLI with the next loop's key
+  frame (within a second) and shows the frame numbers 0 to fps-1 again every second.
 
 Profiled with 25 sessions on one core, encoding (on aiortc's thread pool), the decoder threads'
 queues and the consumers of decoded frames were about a third of the probe's CPU.
@@ -18,16 +22,19 @@ queues and the consumers of decoded frames were about a third of the probe's CPU
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import queue
 from dataclasses import dataclass
 from typing import Any
 
+import av
 from aiortc.codecs import get_encoder
 from aiortc.rtcrtpsender import RTCEncodedFrame
 
 from ..capture import events as ev
 from .audio_level import audio_level_dbov
-from .media import AudioSource
+from .media import VIDEO_CLOCK, VIDEO_TIME_BASE, AudioSource, TestPatternSource
 
 #: The one event of a lite capture that stands for its `rtcp` events: packets by type, per direction.
 RTCP_COUNTS = "rtcp_counts"
@@ -107,26 +114,79 @@ def _encode(source: AudioSource, codec: Any, count: int) -> EncodedLoop | None:
     return EncodedLoop(tuple(frames), steps.pop()) if len(steps) == 1 else None
 
 
-def send_encoded_loop(sender: Any, source: AudioSource) -> bool:
-    """Make `sender` send `source`'s encoded loop, paced by the source's own clock; False (and the
-    sender encodes as usual) when the source is not periodic. Call before negotiation."""
-    if source.loop_frames() is None:
-        return False
+# -- video: one second of the test pattern, packetized per send ------------------------------------
+@dataclass(frozen=True)
+class EncodedVideoLoop:
+    """One second of the test pattern, encoded, a key frame first. Kept as the encoder's frames,
+    not as payloads: each sender packetizes them itself, so its picture ids go on increasing."""
+
+    frames: tuple[bytes, ...]
+    step: int  # RTP timestamp units per frame
+
+
+_VIDEO_LOOPS: dict[tuple[Any, ...], concurrent.futures.Future[EncodedVideoLoop | None]] = {}
+_ENCODING = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="rtcprobe-lite-loop")
+
+
+def encoded_video_loop(source: TestPatternSource, codec: Any) -> concurrent.futures.Future[EncodedVideoLoop | None]:
+    """The loop encoded with aiortc's own encoder for `codec` at its starting bitrate, once per
+    process, on a thread of its own (a second of video takes a few hundred ms to encode: the event
+    loop, with the other sessions' set-ups on it, goes on meanwhile); None when that encoder keeps
+    no codec context to read frames from."""
+    key = (source.size, source.fps, codec.mimeType.lower(), tuple(sorted((codec.parameters or {}).items())))
+    if key not in _VIDEO_LOOPS:
+        _VIDEO_LOOPS[key] = _ENCODING.submit(_encode_video, source, codec, max(1, round(source.fps)))
+    return _VIDEO_LOOPS[key]
+
+
+def _encode_video(source: TestPatternSource, codec: Any, count: int) -> EncodedVideoLoop | None:
+    encoder = get_encoder(codec)
+    encoder.encode(source.frame_at(0), True)  # sets up its codec context as for a session (output unused)
+    context = getattr(encoder, "codec", None)
+    if context is None:
+        return None
+    frames = []
+    for index in range(count):
+        frame = source.frame_at(index)
+        if index == 0:  # every loop starts on a key frame: a receiver decodes across the wrap
+            frame.pict_type = av.video.frame.PictureType.I
+        data = b"".join(bytes(packet) for packet in context.encode(frame))
+        if not data:
+            return None
+        frames.append(data)
+    return EncodedVideoLoop(tuple(frames), round(VIDEO_CLOCK / source.fps))
+
+
+def send_encoded_loop(sender: Any, source: AudioSource | TestPatternSource) -> None:
+    """Make `sender` send `source`'s encoded loop, paced by the source's own clock. A source that
+    does not repeat (a file), or a codec whose loop cannot be made, is encoded as usual. Call
+    before negotiation."""
+    video = isinstance(source, TestPatternSource)
+    if not video and source.loop_frames() is None:  # type: ignore[union-attr]
+        return
     fallback = sender._next_encoded_frame
-    chosen: dict[int, EncodedLoop | None] = {}  # by id(codec): the sender keeps one codec object
+    chosen: dict[int, Any] = {}  # by id(codec): the sender keeps one codec object
+    packer: list[Any] = []  # video: this sender's own packetizer (its picture ids)
 
     async def next_encoded_frame(codec: Any) -> RTCEncodedFrame | None:
         if id(codec) not in chosen:
             chosen.clear()
-            chosen[id(codec)] = encoded_loop(source, codec)
+            chosen[id(codec)] = (await asyncio.wrap_future(encoded_video_loop(source, codec)) if video  # type: ignore[arg-type]
+                                 else encoded_loop(source, codec))  # type: ignore[arg-type]
         loop = chosen[id(codec)]
         if loop is None:  # this codec's encoder does not fit: as aiortc would
             return await fallback(codec)
         index = await source.next_index()
         if not sender._enabled:
             return None
-        payloads, level = loop.frames[index % len(loop.frames)]
-        return RTCEncodedFrame(list(payloads), index * loop.step, level)
+        if not video:
+            payloads, level = loop.frames[index % len(loop.frames)]
+            return RTCEncodedFrame(list(payloads), index * loop.step, level)
+        if not packer:
+            packer.append(get_encoder(codec))
+        packet = av.Packet(loop.frames[index % len(loop.frames)])
+        packet.pts, packet.time_base = index * loop.step, VIDEO_TIME_BASE
+        payloads, timestamp = packer[0].pack(packet)
+        return RTCEncodedFrame(payloads, timestamp, None)  # type: ignore[arg-type]
 
     sender._next_encoded_frame = next_encoded_frame
-    return True

@@ -221,7 +221,10 @@ class TestPatternSource(_PacedTrack):
         self._glyphs = [np.array([int(c) for c in d], dtype=bool).reshape(5, 3) for d in DIGITS]
 
     async def recv(self) -> av.VideoFrame:
-        index = await self.next_index()
+        return self.frame_at(await self.next_index())
+
+    def frame_at(self, index: int) -> av.VideoFrame:
+        """Frame `index`, at once: `recv` paces, this does not."""
         width, height = self.size
         buffer = self._buffer
         np.copyto(buffer, self._base)

@@ -288,7 +288,10 @@ class ProbeSession(ConnectPhases, Ending):
             elif opts.lite:  # one encoded loop of a periodic source, sent over and over (lite.py)
                 lite.send_encoded_loop(transceiver.sender, source)
         if opts.video:
-            pc.addTransceiver(media.video_source(size=opts.video_size, fps=opts.fps), direction="sendrecv")
+            video = media.video_source(size=opts.video_size, fps=opts.fps)
+            transceiver = pc.addTransceiver(video, direction="sendrecv")
+            if opts.lite and not opts.simulcast:  # simulcast's layers encode their own sizes
+                lite.send_encoded_loop(transceiver.sender, video)
         if opts.lite:  # received media counted, not decoded; the voice turns' audio excepted (its VAD listens)
             for transceiver in pc.getTransceivers():
                 if not (self._turns is not None and transceiver.kind == "audio"):
