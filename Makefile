@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(PY) bench/connect_setup.py
 	$(PY) bench/report_scaling.py
 	$(PY) bench/import_scaling.py
-	$(PY) bench/load_capacity.py --audio-steps 50,75,100,125,150 --video-steps 5,10,15,20 --page-steps 4,8,12,16 --pc-steps 20,40,60,80
+	$(PY) bench/load_capacity.py --audio-steps 50,75,100,125,150 --video-steps 10,20,30,40,60 --page-steps 4,8,12,16 --pc-steps 20,40,60,80
 
 # The same scripts at small sizes, to check they still run (about a minute).
 bench-quick: $(STAMP)

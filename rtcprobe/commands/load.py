@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio-only", action="store_true", help="audio only (default: audio and the video test pattern)")
     p.add_argument("--lite", action="store_true",
                    help="lighter sessions: RTCP counted, not one event per packet; received media counted, "
-                   "not decoded; a tone or silence encoded once and looped")
+                   "not decoded; the tone and the test pattern encoded once and looped")
     p.add_argument("--max-retry-after", type=non_negative_seconds, default=LOAD_MAX_RETRY_AFTER, metavar="S",
                    help="a session answered 503 with Retry-After <= S waits that long and tries once more (0: never)")
     p.add_argument("--workers", type=non_negative_int, default=0, metavar="W",
