@@ -17,7 +17,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check rtcprobe tests bench interop
-	$(PY) -m pytest -q -n 3 --dist loadfile --durations=20
+	$(PY) -m pytest -q -n 3 --dist loadfile -m "not alone" --durations=20
+	$(PY) -m pytest -q -m alone --durations=5
 
 lint: $(STAMP)
 	$(PY) -m ruff check rtcprobe tests bench interop

@@ -78,16 +78,17 @@ async def test_other_interfaces_connect_with_media(
     assert session.status == (200 if protocol == "sdp-post" else 201)
     if protocol == "openai":
         assert session.location is not None and session.location.startswith("/v1/realtime/calls/rtc_")
-    # the pair the transport uses (another nominated pair may still be in progress at "connected")
-    by_id = {s["id"]: s for s in session.stats}
-    (transport,) = stats_of_type(session.stats, "transport")
+    stats = await wait_for_media(target_page, ("audio",))
+    assert stats_of_type(stats, "inbound-rtp", "audio")[0]["packetsReceived"] > 0
+    # the pair the transport uses, once media flows: at "connected" Chromium may already use a pair
+    # the peer nominated whose own check is still in progress
+    by_id = {s["id"]: s for s in stats}
+    (transport,) = stats_of_type(stats, "transport")
     pair = by_id[transport["selectedCandidatePairId"]]
-    assert pair["state"] == "succeeded" and pair["nominated"]
+    assert pair["state"] == "succeeded" and pair["nominated"], pair
     # The session stays on loopback (rtcprobe.probe.loopback): both ends of the pair are loopback.
     ends = {by_id[pair["localCandidateId"]]["address"], by_id[pair["remoteCandidateId"]]["address"]}
     assert ends <= {"127.0.0.1", "::1"}, ends
-    stats = await wait_for_media(target_page, ("audio",))
-    assert stats_of_type(stats, "inbound-rtp", "audio")[0]["packetsReceived"] > 0
 
 
 async def test_wrong_token_is_refused(target: ServedTarget, target_page: BrowserPage) -> None:

@@ -34,7 +34,7 @@ from browser import Chromium, stats_of_type
 from chromium_far_end import run_session
 from relay import FROM_ANSWERER, FROM_OFFERER, SRTP_RTP_TAG
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.alone]
 
 
 @pytest.mark.parametrize("loss", [0, 2, 10])

@@ -24,7 +24,7 @@ from bwe_parity import Session, chromium_session, probe_session  # noqa: E402
 
 from rtcprobe.probe.twcc_codec import iter_feedback  # noqa: E402
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.alone]
 
 SECONDS = 9.0
 #: The bound on Chromium's ramp toward the probe. With working feedback its estimate ramps either

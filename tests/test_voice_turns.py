@@ -267,6 +267,7 @@ async def echo_offsets(page, tmp_path: Path, delays: tuple[float, float], turns:
 
 
 @pytest.mark.slow
+@pytest.mark.alone
 async def test_a_delayed_chromium_echo_is_measured_at_its_delay(page, tmp_path: Path) -> None:
     """Chromium answers and sends back what it hears through a DelayNode. Its own path (jitter buffer,
     Web Audio, encoder) adds latency the test cannot know exactly, and a new session's differs from
