@@ -81,7 +81,8 @@ def test_library_refuses_what_is_not_a_regular_file(call: str, not_regular: tupl
 
 def test_proc_file_is_read_with_the_size_limit(tmp_path: Path) -> None:
     """/proc files claim size 0 and may not end: read like any other file, up to the limit."""
-    one_error(run_cli("analyze", "--max-size", "1K", "/proc/self/maps"), "/proc/self/maps")
+    line = one_error(run_cli("analyze", "--max-size", "1K", "/proc/self/maps"), "/proc/self/maps")
+    assert "larger than 1 KiB" in line, line
 
 
 def test_stdin_is_read_with_a_size_limit(tmp_path: Path) -> None:

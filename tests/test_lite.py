@@ -110,12 +110,12 @@ def test_undecoded_frames_are_counted_and_the_stop_marker_passes() -> None:
         pass
 
     receiver = Receiver()
-    lite.no_decoding(receiver)
+    count = lite.no_decoding(receiver)
     frames = receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
     frames.put(("codec", "frame"))
     frames.put(("codec", "frame"))
     frames.put(None)
-    assert frames.frames == 2 and frames.get_nowait() is None and frames.empty()
+    assert count.frames == 2 and frames.get_nowait() is None and frames.empty()
 
 
 @pytest.mark.slow

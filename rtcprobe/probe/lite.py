@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import queue
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,7 @@ from aiortc.rtcrtpsender import RTCEncodedFrame
 
 from ..capture import events as ev
 from .audio_level import audio_level_dbov
+from .decoder_queue import divert_frames
 from .media import VIDEO_CLOCK, VIDEO_TIME_BASE, AudioSource, TestPatternSource
 
 #: The one event of a lite capture that stands for its `rtcp` events: packets by type, per direction.
@@ -51,25 +51,21 @@ def counts_event(collector: Any) -> dict[str, Any]:
 
 
 # -- receiving without decoding -------------------------------------------------------------
-class _UndecodedFrames(queue.Queue):
-    """In place of aiortc's decoder queue: complete frames are counted, not decoded; the stop
-    marker (None) still reaches the decoder thread, which then ends."""
+class FrameCount:
+    """Complete frames kept from the decoder (`no_decoding`)."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.frames = 0
 
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        if item is None:
-            super().put(item, block, timeout)
-        else:
-            self.frames += 1
+    def __call__(self, codec: Any, frame: Any) -> None:
+        self.frames += 1
 
 
-def no_decoding(receiver: Any) -> None:
-    """Call before negotiation (aiortc hands the queue to its decoder thread in `receive()`)."""
-    receiver._RTCRtpReceiver__decoder_queue = _UndecodedFrames()
-
+def no_decoding(receiver: Any) -> FrameCount:
+    """Count `receiver`'s complete frames instead of decoding them. Call before negotiation."""
+    count = FrameCount()
+    divert_frames(receiver, count)
+    return count
 
 
 # -- sending an encoded loop ------------------------------------------------------------------
@@ -161,32 +157,39 @@ def send_encoded_loop(sender: Any, source: AudioSource | TestPatternSource) -> N
     """Make `sender` send `source`'s encoded loop, paced by the source's own clock. A source that
     does not repeat (a file), or a codec whose loop cannot be made, is encoded as usual. Call
     before negotiation."""
-    video = isinstance(source, TestPatternSource)
-    if not video and source.loop_frames() is None:  # type: ignore[union-attr]
+    if isinstance(source, AudioSource) and source.loop_frames() is None:
         return
-    fallback = sender._next_encoded_frame
-    chosen: dict[int, Any] = {}  # by id(codec): the sender keeps one codec object
-    packer: list[Any] = []  # video: this sender's own packetizer (its picture ids)
+    sender._next_encoded_frame = _LoopSender(sender, source).next_encoded_frame
 
-    async def next_encoded_frame(codec: Any) -> RTCEncodedFrame | None:
-        if id(codec) not in chosen:
-            chosen.clear()
-            chosen[id(codec)] = (await asyncio.wrap_future(encoded_video_loop(source, codec)) if video  # type: ignore[arg-type]
-                                 else encoded_loop(source, codec))  # type: ignore[arg-type]
-        loop = chosen[id(codec)]
-        if loop is None:  # this codec's encoder does not fit: as aiortc would
-            return await fallback(codec)
+
+class _LoopSender:
+    """RTCRtpSender._next_encoded_frame for one sender: the next frame of the loop, when due."""
+
+    def __init__(self, sender: Any, source: AudioSource | TestPatternSource) -> None:
+        self.sender, self.source = sender, source
+        self.fallback = sender._next_encoded_frame  # aiortc's own encoding
+        self.loop: EncodedLoop | EncodedVideoLoop | None = None
+        self.looked_up = False  # the sender keeps its codec: the loop is looked up once
+        self.packer: Any = None  # video: this sender's own packetizer (its picture ids)
+
+    async def next_encoded_frame(self, codec: Any) -> RTCEncodedFrame | None:
+        source = self.source
+        if not self.looked_up:
+            self.looked_up = True
+            self.loop = (await asyncio.wrap_future(encoded_video_loop(source, codec))
+                         if isinstance(source, TestPatternSource) else encoded_loop(source, codec))
+        if self.loop is None:  # this codec's encoder does not fit: as aiortc would
+            return await self.fallback(codec)
         index = await source.next_index()
-        if not sender._enabled:
+        if not self.sender._enabled:
             return None
-        if not video:
-            payloads, level = loop.frames[index % len(loop.frames)]
-            return RTCEncodedFrame(list(payloads), index * loop.step, level)
-        if not packer:
-            packer.append(get_encoder(codec))
-        packet = av.Packet(loop.frames[index % len(loop.frames)])
-        packet.pts, packet.time_base = index * loop.step, VIDEO_TIME_BASE
-        payloads, timestamp = packer[0].pack(packet)
+        frame = self.loop.frames[index % len(self.loop.frames)]
+        if isinstance(self.loop, EncodedLoop):
+            payloads, level = frame
+            return RTCEncodedFrame(list(payloads), index * self.loop.step, level)
+        if self.packer is None:
+            self.packer = get_encoder(codec)
+        packet = av.Packet(frame)
+        packet.pts, packet.time_base = index * self.loop.step, VIDEO_TIME_BASE
+        payloads, timestamp = self.packer.pack(packet)
         return RTCEncodedFrame(payloads, timestamp, None)  # type: ignore[arg-type]
-
-    sender._next_encoded_frame = next_encoded_frame

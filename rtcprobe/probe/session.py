@@ -204,7 +204,7 @@ class ProbeSession(ConnectPhases, Ending):
         self._collector = StatsCollector(pc, self.writer.now, sink=self._on_packet_event)
         self._collector.attach_peer_connection()
         watch_selected_pairs(pc, self._on_packet_event)  # every selected-pair change, as an event
-        self._quality = MediaQuality(pc, self.writer.now, playout=not opts.lite or self._turns is not None)  # W3C media fields
+        self._quality = MediaQuality(pc, self.writer.now, playout=self._decodes("audio"))  # W3C media fields
         attach_peer_connection(pc, self.writer.now, self._quality.observe)
         self._collector.add_inbound_fields(self._quality.inbound_fields)
         self._collector.add_outbound_fields(self._quality.outbound_fields)
@@ -292,16 +292,15 @@ class ProbeSession(ConnectPhases, Ending):
             transceiver = pc.addTransceiver(video, direction="sendrecv")
             if opts.lite and not opts.simulcast:  # simulcast's layers encode their own sizes
                 lite.send_encoded_loop(transceiver.sender, video)
-        if opts.lite:  # received media counted, not decoded; the voice turns' audio excepted (its VAD listens)
-            for transceiver in pc.getTransceivers():
-                if not (self._turns is not None and transceiver.kind == "audio"):
-                    lite.no_decoding(transceiver.receiver)
+        for transceiver in pc.getTransceivers():
+            if not self._decodes(transceiver.kind):  # --lite: counted, not decoded (lite.py)
+                lite.no_decoding(transceiver.receiver)
 
         @pc.on("track")
         def on_track(track: Any) -> None:
-            voice = self._turns is not None and track.kind == "audio"  # the agent's voice, decoded, to the VAD too
-            if opts.lite and not voice:  # nothing will be decoded: no frame to consume
+            if not self._decodes(track.kind):  # no frame will come to consume
                 return
+            voice = self._turns is not None and track.kind == "audio"  # the agent's voice, decoded, to the VAD too
             if self._quality is not None:  # one recv() loop per track: measured, then handed on
                 self._quality.consume(track, self._turns.observer.on_frame if voice else None)  # type: ignore[union-attr]
             elif voice:
@@ -309,6 +308,11 @@ class ProbeSession(ConnectPhases, Ending):
             else:  # and consumed: aiortc queues every decoded frame, unbounded, until someone reads it
                 self._blackhole.addTrack(track)
                 self._consumers.add(asyncio.ensure_future(self._blackhole.start()))
+
+    def _decodes(self, kind: str) -> bool:
+        """Whether received `kind` media is decoded: always, but under --lite, where only the voice
+        turns' audio is (their VAD listens to it)."""
+        return not self.options.lite or (self._turns is not None and kind == "audio")
 
     def _open_channel(self, pc: RTCPeerConnection) -> Any:
         label = next(iter(self._signaler.channels), None) or self.options.datachannel

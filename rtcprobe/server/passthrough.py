@@ -17,29 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import fractions
-import queue
 from typing import Any
 
 import av
 from aiortc.codecs import get_encoder
 from aiortc.rtcrtpsender import RTCEncodedFrame
 
+from ..probe.decoder_queue import divert_frames
+
 BACKLOG = 64  # frames waiting for the sender at most; older ones are dropped (counted)
-
-
-class _Frames(queue.Queue):
-    """In place of the receiver's decoder queue: frames go to the echo; the stop marker (None) to
-    the decoder thread, which then ends. aiortc puts frames from the event loop's thread."""
-
-    def __init__(self, echo: EncodedEcho) -> None:
-        super().__init__()
-        self.echo = echo
-
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        if item is None:
-            super().put(item, block, timeout)
-        else:
-            self.echo.received(*item)
 
 
 class EncodedEcho:
@@ -50,7 +36,7 @@ class EncodedEcho:
         self.frames: asyncio.Queue[tuple[Any, Any]] = asyncio.Queue(BACKLOG)
         self.echoed = self.dropped = 0
         self._encoder: Any = None
-        transceiver.receiver._RTCRtpReceiver__decoder_queue = _Frames(self)
+        divert_frames(transceiver.receiver, self.received)
         transceiver.sender._next_encoded_frame = self.next_encoded_frame
 
     def received(self, codec: Any, frame: Any) -> None:
