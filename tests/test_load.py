@@ -37,9 +37,11 @@ def test_thirty_sessions_complete_with_the_summary(server: tuple[str, Path], tmp
     assert document["metrics"]["loss_pct"]["n"] == 30
     captures = sorted(out.glob("session-*.jsonl"))
     assert [c.name for c in captures] == [f"session-{i:05d}.jsonl" for i in range(30)]
-    capture = load_capture(captures[0])
-    assert capture.ok and capture.header["options"]["lite"] is True
-    assert not capture.of("rtcp") and capture.of("rtcp_counts")[0]["counts"]["received"]  # counted, not listed
+    loaded = [load_capture(c) for c in captures]
+    assert all(c.ok and c.header["options"]["lite"] is True and not c.of("rtcp") for c in loaded)  # not listed...
+    counts = [c.of("rtcp_counts")[0]["counts"] for c in loaded]
+    # ... but counted; in 1 s of media a session may see no report yet (aiortc's first comes after 0.5-1.5 s)
+    assert all(set(n) == {"sent", "received"} for n in counts) and any(n["received"] for n in counts)
     assert "completed" in (out / "load.html").read_text()
 
 
